@@ -1,0 +1,50 @@
+"""Stopping a running script from another thread: cancellation and `os.exit`."""
+
+from __future__ import annotations
+
+import threading
+
+
+class ScriptCancelled(Exception):
+    """Raised inside a run to unwind it once it has been cancelled."""
+
+
+class ScriptExit(Exception):
+    """Raised inside a run to unwind it after the script called `os.exit`."""
+
+
+class CancelToken:
+    """A flag one thread sets and a running script checks (from its Lua hook)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+        """Why the run was cancelled, for the person reading the result."""
+        self.exit_code: int | None = None
+        """Set when the script asked to exit with `os.exit`."""
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the run must stop."""
+        return self._event.is_set()
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Ask the run to stop as soon as it next checks (within milliseconds)."""
+        if not self._event.is_set():
+            self.reason = reason
+            self._event.set()
+
+    def request_exit(self, code: int) -> None:
+        """Record an `os.exit(code)` and stop the run."""
+        self.exit_code = code
+        self.cancel("exited")
+
+    def check(self) -> None:
+        """Raise the matching exception when the run must stop."""
+        if self._event.is_set():
+            raise ScriptExit() if self.exit_code is not None else ScriptCancelled(self.reason)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds`, waking at once to raise if the run is stopped meanwhile."""
+        if self._event.wait(seconds):
+            self.check()

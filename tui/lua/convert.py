@@ -1,0 +1,161 @@
+"""Conversion between Lua values and stored JSON.
+
+Lua to JSON: nil, booleans and strings stay themselves; integers stay integers and
+floats stay floats (NaN and infinities are refused); a table whose keys are exactly
+1..n becomes an array, the empty table `{}`, any other table an object with number
+keys written in decimal. Boolean or table keys, functions, coroutines, userdata,
+cycles and nesting deeper than MAX_DEPTH are refused with a StateError naming the
+place. JSON to Lua: objects and arrays become fresh tables, null becomes nil.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+from lupa.lua54 import LuaRuntime, lua_type
+
+from tui.state.codec import MAX_DEPTH, STORABLE, check_number, depth_error, place
+from tui.state.errors import StateError
+
+_TABLE = type(LuaRuntime().table())
+
+_LUA_NAMES = {"function": "function", "thread": "coroutine", "userdata": "userdata"}
+
+
+class LuaConverter:
+    """Converts values of one LuaRuntime to JSON and back."""
+
+    def __init__(self, runtime: LuaRuntime) -> None:
+        self._runtime = runtime
+        self._rawequal = runtime.eval("rawequal")
+        self._stack: list[tuple[Any, int]] = []
+
+    def encode(self, value: Any) -> bytes:
+        """The JSON for a Lua value (never nil); raises StateError when it cannot be stored."""
+        kind = type(value)
+        if kind is _TABLE:
+            # Fast path for the common flat record: string keys, plain values.
+            # Anything unusual (number keys, nested oddities, NaN written as null)
+            # goes the careful way, which also produces the precise error.
+            try:
+                data = orjson.dumps(dict(value.items()), default=self._nested)
+            except (TypeError, ValueError):
+                pass
+            else:
+                if b"null" not in data:
+                    return data
+            return orjson.dumps(self.to_python(value))
+        if kind is float:
+            check_number(value, ())
+        elif kind is not str and kind is not int and kind is not bool:
+            raise _unstorable(value, [])
+        return orjson.dumps(value)
+
+    def to_python(self, value: Any) -> Any:
+        """A Lua value as plain Python data (dict, list, str, int, float, bool)."""
+        self._stack.clear()
+        try:
+            return self._value(value, [], 0)
+        finally:
+            self._stack.clear()
+
+    def decode(self, data: bytes) -> Any:
+        """Stored JSON as a fresh Lua value."""
+        value = orjson.loads(data)
+        if type(value) is dict or type(value) is list:
+            return self._runtime.table_from(value, recursive=True)
+        return value
+
+    def to_lua(self, value: Any) -> Any:
+        """Plain Python data as a fresh Lua value."""
+        if type(value) is dict or type(value) is list:
+            return self._runtime.table_from(value, recursive=True)
+        return value
+
+    def _nested(self, value: Any) -> Any:
+        if type(value) is _TABLE:
+            return self.to_python(value)
+        raise TypeError
+
+    def _value(self, value: Any, parts: list[str | int], depth: int) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or kind is bool:
+            return value
+        if kind is float:
+            check_number(value, parts)
+            return value
+        if kind is _TABLE:
+            return self._table(value, parts, depth + 1)
+        raise _unstorable(value, parts)
+
+    def _table(self, table: Any, parts: list[str | int], depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise self._cycle_error(parts) or depth_error(parts)
+        self._stack.append((table, len(parts)))
+        try:
+            items = list(table.items())
+        except UnicodeDecodeError:
+            raise StateError(f"{place(parts)} holds a string that is not valid UTF-8") from None
+        count = len(items)
+        if count and all(type(key) is int for key, _ in items):
+            keys = [key for key, _ in items]
+            if min(keys) == 1 and max(keys) == count:
+                by_index = dict(items)
+                result: Any = []
+                for index in range(1, count + 1):
+                    parts.append(index)
+                    result.append(self._value(by_index[index], parts, depth))
+                    parts.pop()
+                self._stack.pop()
+                return result
+        result = {}
+        for key, item in items:
+            name = _key_name(key, parts)
+            if name in result:
+                raise StateError(
+                    f"{place(parts)} has both the key {name} and the key {name!r}; "
+                    "they would be the same JSON key"
+                )
+            parts.append(name)
+            result[name] = self._value(item, parts, depth)
+            parts.pop()
+        self._stack.pop()
+        return result
+
+    def _cycle_error(self, parts: list[str | int]) -> StateError | None:
+        stack = self._stack
+        for later in range(len(stack)):
+            for earlier in range(later):
+                if self._rawequal(stack[earlier][0], stack[later][0]):
+                    inner = parts[: stack[later][1]]
+                    outer = parts[: stack[earlier][1]]
+                    return StateError(f"{place(inner)} refers back to {place(outer)} (a cycle)")
+        return None
+
+
+def _key_name(key: Any, parts: list[str | int]) -> str:
+    kind = type(key)
+    if kind is str:
+        return key  # type: ignore[no-any-return]
+    if kind is int:
+        return str(key)
+    if kind is float:
+        if not math.isfinite(key):
+            raise StateError(f"{place(parts)} has an infinite number as a key")
+        return repr(key)
+    if kind is bool:
+        raise StateError(
+            f"{place(parts)} has a boolean key ({str(key).lower()}); "
+            "keys of stored tables must be strings or numbers"
+        )
+    what = "table" if kind is _TABLE else _LUA_NAMES.get(lua_type(key) or "", "userdata")
+    raise StateError(
+        f"{place(parts)} has a {what} as a key; keys of stored tables must be strings or numbers"
+    )
+
+
+def _unstorable(value: Any, parts: list[str | int]) -> StateError:
+    what = _LUA_NAMES.get(lua_type(value) or "", "userdata")
+    return StateError(f"{place(parts)} is a {what}; {STORABLE}")

@@ -1,0 +1,275 @@
+-- The stateui prelude: runs once in every fresh runtime, before the script.
+-- It installs the State API over the Python bridge, captures print and io.write,
+-- adds sleep, and keeps the cancellation hook in force in every coroutine and
+-- after every pcall. Returns the function that runs a script's main chunk.
+local api, HOOK_COUNT = ...
+
+local type, error, select, tostring = type, error, select, tostring
+local concat, utf8_len, format, byte = table.concat, utf8.len, string.format, string.byte
+local raw_pcall, raw_xpcall = pcall, xpcall
+local raw_sethook, traceback = debug.sethook, debug.traceback
+local co_create, co_resume, co_close = coroutine.create, coroutine.resume, coroutine.close
+local raw_load, raw_loadfile = load, loadfile
+local getinfo = debug.getinfo
+
+local ERR = api.ERR
+local py_check, py_write, py_sleep, py_exit = api.check, api.write, api.sleep, api.exit
+local py_set, py_get, py_delete, py_list = api.set, api.get, api.delete, api.list
+local py_exists, py_incr, py_clear = api.exists, api.incr, api.clear
+local py_versioned, py_cas = api.versioned, api.cas
+
+-- No way into Python internals from Lua.
+python = nil
+package.loaded.python = nil
+package.cpath = ""
+
+---------------------------------------------------------------------------
+-- Cancellation: a count hook asks Python whether to stop. A stop raised inside
+-- pcall, xpcall or a coroutine is caught there, so each of them asks again on
+-- the way out, and new coroutines get the hook too.
+---------------------------------------------------------------------------
+local function hook()
+  py_check()
+end
+raw_sethook(hook, "", HOOK_COUNT)
+
+local function checked(...)
+  py_check()
+  return ...
+end
+
+function pcall(...)
+  return checked(raw_pcall(...))
+end
+
+function xpcall(...)
+  return checked(raw_xpcall(...))
+end
+
+function coroutine.create(fn)
+  local co = co_create(fn)
+  raw_sethook(co, hook, "", HOOK_COUNT)
+  return co
+end
+
+function coroutine.resume(co, ...)
+  return checked(co_resume(co, ...))
+end
+
+local function wrap_results(co, ok, ...)
+  py_check()
+  if ok then
+    return ...
+  end
+  co_close(co)
+  error((...), 0)
+end
+
+function coroutine.wrap(fn)
+  local co = coroutine.create(fn)
+  return function(...)
+    return wrap_results(co, co_resume(co, ...))
+  end
+end
+
+function debug.sethook()
+  error("debug.sethook is reserved: stateui uses the hook to stop scripts", 2)
+end
+
+-- Only text chunks: precompiled bytecode can crash the process.
+function load(chunk, name, _, env)
+  return raw_load(chunk, name, "t", env)
+end
+
+function loadfile(name, _, env)
+  return raw_loadfile(name, "t", env)
+end
+
+function dofile(name)
+  local fn, err = loadfile(name)
+  if not fn then
+    error(err, 2)
+  end
+  return fn()
+end
+
+---------------------------------------------------------------------------
+-- Output: print formats like Lua's own; io.write writes without a newline.
+---------------------------------------------------------------------------
+local function valid_text(s)
+  if utf8_len(s) then
+    return s
+  end
+  -- Show each byte that is not valid UTF-8 as \xNN instead of failing.
+  local out, pos = {}, 1
+  while pos <= #s do
+    local ok, bad = utf8_len(s, pos)
+    if ok then
+      out[#out + 1] = s:sub(pos)
+      break
+    end
+    out[#out + 1] = s:sub(pos, bad - 1)
+    out[#out + 1] = format("\\x%02X", byte(s, bad))
+    pos = bad + 1
+  end
+  return concat(out)
+end
+
+function print(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do
+    parts[i] = tostring((select(i, ...)))
+  end
+  py_write(valid_text(concat(parts, "\t")) .. "\n")
+end
+
+local stdout_proxy = {}
+function io.write(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do
+    local v = select(i, ...)
+    local t = type(v)
+    if t ~= "string" and t ~= "number" then
+      error(format("bad argument #%d to 'write' (string expected, got %s)", i, t), 2)
+    end
+    parts[i] = tostring(v)
+  end
+  py_write(valid_text(concat(parts)))
+  return stdout_proxy
+end
+function stdout_proxy.write(_, ...)
+  return io.write(...)
+end
+
+---------------------------------------------------------------------------
+-- sleep and os.exit go through Python, so that a cancel wakes them.
+---------------------------------------------------------------------------
+function sleep(seconds)
+  local err = py_sleep(seconds)
+  if err then
+    error(err, 2)
+  end
+end
+
+function os.exit(code)
+  py_exit(code)
+end
+
+---------------------------------------------------------------------------
+-- State: each function calls one Python function, which returns ERR and a message
+-- instead of raising, so that the error points at the caller's line.
+---------------------------------------------------------------------------
+-- Raise `message` at the first frame outside this prelude: the script's line.
+local function fail(message)
+  local level = 2
+  local info = getinfo(level, "S")
+  while info and info.source == "=stateui" do
+    level = level + 1
+    info = getinfo(level, "S")
+  end
+  error(message, level)
+end
+
+local function check_text(name, what, s)
+  if type(s) == "string" and not utf8_len(s) then
+    fail(name .. ": " .. what .. " is not valid UTF-8")
+  end
+end
+
+local function result(value, message)
+  if value == ERR then
+    fail(message)
+  end
+  return value
+end
+
+State = {}
+
+function State.set(key, value)
+  check_text("State.set", "key", key)
+  check_text("State.set", "value", value)
+  local err = py_set(key, value)
+  if err then
+    fail(err)
+  end
+end
+
+function State.get(key)
+  check_text("State.get", "key", key)
+  return result(py_get(key))
+end
+
+function State.delete(key)
+  check_text("State.delete", "key", key)
+  return result(py_delete(key))
+end
+
+function State.list(prefix)
+  check_text("State.list", "prefix", prefix)
+  return result(py_list(prefix))
+end
+
+function State.exists(key)
+  check_text("State.exists", "key", key)
+  return result(py_exists(key))
+end
+
+function State.incr(key, by)
+  check_text("State.incr", "key", key)
+  return result(py_incr(key, by))
+end
+
+function State.clear(prefix)
+  check_text("State.clear", "prefix", prefix)
+  return result(py_clear(prefix))
+end
+
+-- Optimistic read-modify-write: fn runs outside any lock; when another writer
+-- changed the key meanwhile, fn runs again on the newer value.
+function State.update(key, fn)
+  check_text("State.update", "key", key)
+  if type(fn) ~= "function" then
+    fail("State.update: second argument must be a function, got " .. type(fn))
+  end
+  while true do
+    local old, version = py_versioned(key)
+    if old == ERR then
+      fail(version)
+    end
+    local new = fn(old)
+    check_text("State.update", "the new value", new)
+    if result(py_cas(key, new, version)) then
+      return new
+    end
+  end
+end
+
+---------------------------------------------------------------------------
+-- Running a main chunk: errors come back as text with a traceback. A stop (cancel,
+-- os.exit) raised from Python comes back as it is, for Python to recognise.
+---------------------------------------------------------------------------
+local function on_error(err)
+  local kind = type(err)
+  if kind == "userdata" then
+    return err
+  end
+  if kind ~= "string" then
+    local meta = getmetatable(err)
+    if meta and meta.__tostring then
+      err = tostring(err)
+    else
+      err = "(error object is a " .. kind .. " value)"
+    end
+  end
+  return traceback(err, 2)
+end
+
+return function(fn, ...)
+  local ok, err = raw_xpcall(fn, on_error, ...)
+  if ok then
+    return nil
+  end
+  return err
+end

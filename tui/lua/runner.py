@@ -1,0 +1,153 @@
+"""Runs one script file in its own thread, with its own runtime, against the shared store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from tui.lua.cancel import CancelToken, ScriptCancelled
+from tui.lua.errors import ScriptError
+from tui.lua.runtime import LuaStateRuntime
+from tui.state.store import Store
+
+
+class RunStatus(StrEnum):
+    """Where a run is."""
+
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended."""
+
+    script: Path
+    number: int
+    status: RunStatus
+    duration: float
+    """Seconds from start to end."""
+    error: ScriptError | None = None
+    reason: str = ""
+    """Why a cancelled run was cancelled (`cancelled`, `timed out after 5s`)."""
+
+
+class LineSplitter:
+    """Turns written text into whole lines; `flush` gives out the unfinished last one."""
+
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        self._on_line = on_line
+        self._partial: list[str] = []
+
+    def write(self, text: str) -> None:
+        """Take text as the script writes it; emit each line it completes."""
+        if "\n" not in text:
+            if text:
+                self._partial.append(text)
+            return
+        first, *rest = text.split("\n")
+        last = rest.pop()
+        if self._partial:
+            self._partial.append(first)
+            first = "".join(self._partial)
+            self._partial.clear()
+        self._on_line(first)
+        for line in rest:
+            self._on_line(line)
+        if last:
+            self._partial.append(last)
+
+    def flush(self) -> None:
+        """Emit what is left of an unfinished line."""
+        if self._partial:
+            line = "".join(self._partial)
+            self._partial.clear()
+            self._on_line(line)
+
+
+class ScriptRun:
+    """One run of one script: a thread, a fresh runtime, a cancel token.
+
+    `on_line` gets each printed line as it happens and `on_done` the result; both are
+    called from the run's thread. Writes carry the source `NAME#NUMBER`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        script: Path,
+        *,
+        number: int = 1,
+        on_line: Callable[[str], None],
+        on_done: Callable[[RunResult], None] | None = None,
+        max_memory: int | None = None,
+    ) -> None:
+        self.store = store
+        self.script = script
+        self.number = number
+        self.token = CancelToken()
+        self.result: RunResult | None = None
+        self._lines = LineSplitter(on_line)
+        self._on_done = on_done
+        self._max_memory = max_memory
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"stateui {self.source}", daemon=True
+        )
+
+    @property
+    def source(self) -> str:
+        """How this run's writes are labelled in the store."""
+        return f"{self.script.name}#{self.number}"
+
+    def start(self) -> ScriptRun:
+        """Start the run in its thread."""
+        self._thread.start()
+        return self
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Stop the run wherever it is (it ends within milliseconds)."""
+        self.token.cancel(reason)
+
+    def wait(self, timeout: float | None = None) -> RunResult | None:
+        """Wait for the run to end; its result, or None if `timeout` passed first."""
+        self._done.wait(timeout)
+        return self.result
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        status, error = RunStatus.OK, None
+        try:
+            runtime = LuaStateRuntime(
+                self.store,
+                source=self.source,
+                on_output=self._lines.write,
+                token=self.token,
+                max_memory=self._max_memory,
+                module_dir=self.script.parent,
+            )
+            runtime.run_file(self.script)
+        except ScriptCancelled:
+            status = RunStatus.CANCELLED
+        except ScriptError as failure:
+            status, error = RunStatus.ERROR, failure
+        except Exception as failure:  # a bug of ours must still end the run cleanly
+            status, error = RunStatus.ERROR, ScriptError(f"internal error: {failure!r}")
+        self._lines.flush()
+        self.result = RunResult(
+            self.script,
+            self.number,
+            status,
+            time.perf_counter() - started,
+            error,
+            self.token.reason if status is RunStatus.CANCELLED else "",
+        )
+        self._done.set()
+        if self._on_done is not None:
+            self._on_done(self.result)

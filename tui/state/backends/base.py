@@ -1,0 +1,57 @@
+"""The interface every storage backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import NamedTuple
+
+
+class Entry(NamedTuple):
+    """A stored value with what the store knows about its last change."""
+
+    value: bytes
+    """The value as JSON."""
+    version: int
+    """The store revision at which the key last changed."""
+    time: float
+    """When it last changed (seconds since the epoch)."""
+    source: str
+    """What changed it last (a script run, `console`, `editor`, `cli`)."""
+
+
+class Backend(ABC):
+    """Where the store keeps its entries.
+
+    A backend is a plain mapping of key to Entry: the Store validates input, owns the
+    lock, numbers the versions and publishes changes, so a backend needs none of that.
+    """
+
+    @abstractmethod
+    def get(self, key: str) -> Entry | None:
+        """The entry of `key`, or None."""
+
+    @abstractmethod
+    def value(self, key: str) -> bytes | None:
+        """Only the JSON of `key` (the read hot path), or None."""
+
+    @abstractmethod
+    def put(self, key: str, value: bytes, version: int, time: float, source: str) -> None:
+        """Insert or replace the entry of `key`."""
+
+    @abstractmethod
+    def delete(self, key: str) -> bool:
+        """Remove `key`; True when it was there."""
+
+    @abstractmethod
+    def __contains__(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @abstractmethod
+    def keys(self) -> Iterator[str]:
+        """Every key, in no particular order (the store consumes it under its lock)."""
+
+    def close(self) -> None:
+        """Release what the backend holds (files, connections)."""

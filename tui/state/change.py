@@ -1,0 +1,94 @@
+"""The change feed: one record per mutation, delivered to subscribers without blocking writers."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class Op(StrEnum):
+    """What a change did to its key."""
+
+    SET = "set"
+    DELETE = "delete"
+
+
+class Change(NamedTuple):
+    """One mutation of one key, as the store made it."""
+
+    op: Op
+    key: str
+    version: int
+    """The store revision of this change; for a set, the key's new version."""
+    source: str
+    """Who wrote: a script run (`name.lua#3`), `console`, `editor`, `cli`."""
+    time: float
+    """Wall-clock time of the change (seconds since the epoch)."""
+    value: bytes | None
+    """The new value as JSON for a set; None for a delete."""
+
+
+DEFAULT_BUFFER = 65_536
+
+
+class Subscription:
+    """A subscriber's bounded buffer of changes.
+
+    Writers append and never wait: when the buffer is full the oldest change is
+    dropped and counted in `dropped`, which tells the subscriber to re-read the store.
+    `on_ready` is called (from the writer's thread, so it must not block) each time
+    the buffer goes from empty to non-empty; `wait` serves threads instead.
+    """
+
+    def __init__(
+        self,
+        unsubscribe: Callable[[Subscription], None],
+        maxlen: int = DEFAULT_BUFFER,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
+        self._unsubscribe = unsubscribe
+        self._buffer: deque[Change] = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._on_ready = on_ready
+        self.dropped = 0
+        """Changes lost to a full buffer since the last `drain`."""
+
+    def push(self, change: Change) -> None:
+        """Add a change (called by the store, under its write lock)."""
+        with self._lock:
+            buffer = self._buffer
+            was_empty = not buffer
+            if len(buffer) == buffer.maxlen:
+                self.dropped += 1
+            buffer.append(change)
+        if was_empty:
+            self._ready.set()
+            if self._on_ready is not None:
+                self._on_ready()
+
+    def drain(self) -> tuple[list[Change], int]:
+        """Take every buffered change, oldest first, and how many were dropped before them."""
+        with self._lock:
+            changes = list(self._buffer)
+            self._buffer.clear()
+            dropped, self.dropped = self.dropped, 0
+            self._ready.clear()
+        return changes, dropped
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until a change is buffered or `timeout` passes; True when one is."""
+        return self._ready.wait(timeout)
+
+    def close(self) -> None:
+        """Stop receiving changes."""
+        self._unsubscribe(self)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,234 @@
+"""The shared store: thread-safe, JSON-valued, versioned, with a change feed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from tui.state import codec
+from tui.state.backends import Backend, Entry, MemoryBackend
+from tui.state.change import DEFAULT_BUFFER, Change, Op, Subscription
+from tui.state.errors import StateError
+from tui.state.keys import check_key, check_prefix, type_name
+
+MISSING = 0
+"""The version of a key that does not exist (real versions start at 1)."""
+
+
+class Store:
+    """One store shared by every script run, the console, the editor and the UI.
+
+    Values are held as JSON, so every read returns a fresh copy. Every mutation gets
+    the next store revision as the key's version and is published to subscribers as
+    a Change. All methods are safe to call from any thread.
+    """
+
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        max_value_bytes: int = codec.DEFAULT_MAX_VALUE_BYTES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._backend = backend if backend is not None else MemoryBackend()
+        self.max_value_bytes = max_value_bytes
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._revision = 0
+        self._subscribers: tuple[Subscription, ...] = ()
+
+    # -- reads -----------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        """The version of the latest change (0 for a store never written)."""
+        return self._revision
+
+    def __len__(self) -> int:
+        return len(self._backend)
+
+    def get(self, key: str) -> Any:
+        """A fresh copy of the value of `key`, or None when it is missing."""
+        data = self.get_encoded(key)
+        return None if data is None else codec.decode(data)
+
+    def get_encoded(self, key: str) -> bytes | None:
+        """The value of `key` as JSON, or None when it is missing."""
+        check_key(key)
+        with self._lock:
+            return self._backend.value(key)
+
+    def entry(self, key: str) -> Entry | None:
+        """The value of `key` as JSON with its version, time and source, or None."""
+        check_key(key)
+        with self._lock:
+            return self._backend.get(key)
+
+    def exists(self, key: str) -> bool:
+        """Whether `key` holds a value."""
+        check_key(key)
+        with self._lock:
+            return key in self._backend
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """The keys that start with `prefix`, sorted."""
+        check_prefix(prefix)
+        with self._lock:
+            if prefix:
+                found = [key for key in self._backend.keys() if key.startswith(prefix)]
+            else:
+                found = list(self._backend.keys())
+        found.sort()
+        return found
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every key and a copy of its value, sorted by key."""
+        with self._lock:
+            encoded = {key: self._backend.value(key) for key in self._backend.keys()}
+        return {key: codec.decode(encoded[key]) for key in sorted(encoded)}  # type: ignore[arg-type]
+
+    def dump_json(self) -> bytes:
+        """The whole store as one JSON object with sorted keys (the `--dump` format)."""
+        return orjson.dumps(self.snapshot(), option=orjson.OPT_INDENT_2)
+
+    # -- writes ----------------------------------------------------------------
+
+    def set(self, key: str, value: Any, *, source: str) -> int:
+        """Store a Python value (as JSON gives it); None deletes. Returns the new version."""
+        check_key(key)
+        if value is None:
+            self.delete(key, source=source)
+            return self._revision
+        return self.set_encoded(key, codec.encode(value, self.max_value_bytes), source=source)
+
+    def set_encoded(self, key: str, data: bytes, *, source: str) -> int:
+        """Store JSON that already follows the storage rules. Returns the new version."""
+        check_key(key)
+        codec.check_size(data, self.max_value_bytes)
+        with self._lock:
+            return self._put(key, data, source)
+
+    def compare_and_set(
+        self, key: str, data: bytes | None, expected_version: int, *, source: str
+    ) -> bool:
+        """Write JSON (None deletes) only if `key` is still at `expected_version`.
+
+        `expected_version` is MISSING for a key that should not exist yet. Returns
+        False, changing nothing, when another writer got there first.
+        """
+        check_key(key)
+        if data is not None:
+            codec.check_size(data, self.max_value_bytes)
+        with self._lock:
+            current = self._backend.get(key)
+            if (current.version if current is not None else MISSING) != expected_version:
+                return False
+            if data is not None:
+                self._put(key, data, source)
+            elif current is not None:
+                self._remove(key, source)
+            return True
+
+    def versioned(self, key: str) -> tuple[bytes | None, int]:
+        """The JSON of `key` (None when missing) and its version (MISSING when missing)."""
+        entry = self.entry(key)
+        return (None, MISSING) if entry is None else (entry.value, entry.version)
+
+    def delete(self, key: str, *, source: str) -> bool:
+        """Remove `key`; True when it existed."""
+        check_key(key)
+        with self._lock:
+            if key not in self._backend:
+                return False
+            self._remove(key, source)
+            return True
+
+    def incr(self, key: str, by: int | float = 1, *, source: str) -> int | float:
+        """Add `by` to the number at `key` atomically (missing counts as 0); return the sum."""
+        check_key(key)
+        if type(by) not in (int, float):
+            raise StateError(f"increment must be a number, got {type_name(by)}")
+        with self._lock:
+            data = self._backend.value(key)
+            current = 0 if data is None else codec.decode(data)
+            if type(current) not in (int, float):
+                raise StateError(f"{key!r} holds {_json_type(current)}, not a number")
+            total = current + by
+            codec.check_number(total, ())
+            self._put(key, orjson.dumps(total), source)
+            return total  # type: ignore[no-any-return]
+
+    def clear(self, prefix: str, *, source: str) -> int:
+        """Delete every key that starts with `prefix` (all of them for ""); return how many."""
+        check_prefix(prefix)
+        with self._lock:
+            doomed = [key for key in self._backend.keys() if key.startswith(prefix)]
+            for key in doomed:
+                self._remove(key, source)
+        return len(doomed)
+
+    def load(self, values: Mapping[str, Any], *, source: str) -> int:
+        """Set many keys from a mapping, all checked before any is written; return how many."""
+        encoded: list[tuple[str, bytes]] = []
+        for key, value in values.items():
+            check_key(key)
+            try:
+                encoded.append((key, codec.encode(value, self.max_value_bytes)))
+            except StateError as error:
+                raise StateError(f"{key!r}: {error}") from None
+        with self._lock:
+            for key, data in encoded:
+                self._put(key, data, source)
+        return len(encoded)
+
+    # -- change feed -------------------------------------------------------------
+
+    def subscribe(
+        self, *, maxlen: int = DEFAULT_BUFFER, on_ready: Callable[[], None] | None = None
+    ) -> Subscription:
+        """Start receiving a Change for every mutation from now on."""
+        subscription = Subscription(self._unsubscribe, maxlen, on_ready)
+        with self._lock:
+            self._subscribers = (*self._subscribers, subscription)
+        return subscription
+
+    def _unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
+
+    # -- internals (called with the lock held) -------------------------------------
+
+    def _put(self, key: str, data: bytes, source: str) -> int:
+        self._revision = version = self._revision + 1
+        now = self._clock()
+        self._backend.put(key, data, version, now, source)
+        if self._subscribers:
+            self._publish(Change(Op.SET, key, version, source, now, data))
+        return version
+
+    def _remove(self, key: str, source: str) -> None:
+        self._revision = version = self._revision + 1
+        self._backend.delete(key)
+        if self._subscribers:
+            self._publish(Change(Op.DELETE, key, version, source, self._clock(), None))
+
+    def _publish(self, change: Change) -> None:
+        for subscription in self._subscribers:
+            subscription.push(change)
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "null" if value is None else "a number"
+
