@@ -30,6 +30,8 @@ class LuaConverter:
     def __init__(self, runtime: LuaRuntime) -> None:
         self._runtime = runtime
         self._rawequal = runtime.eval("rawequal")
+        self._table_from = runtime.table_from
+        self._nested_bound = self._nested
         self._stack: list[tuple[Any, int]] = []
 
     def encode(self, value: Any) -> bytes:
@@ -53,6 +55,22 @@ class LuaConverter:
             raise _unstorable(value, [])
         return orjson.dumps(value)
 
+    def encode_pairs(self, pairs: tuple[Any, ...]) -> bytes | None:
+        """The JSON for a small table given as key, value, key, value... (see prelude.lua).
+
+        None when the table needs the careful path (`encode` of the table itself):
+        number or boolean keys, NaN, anything unstorable.
+        """
+        flat = iter(pairs)
+        record = dict(zip(flat, flat))
+        if len(record) * 2 != len(pairs):
+            return None
+        try:
+            data = orjson.dumps(record, default=self._nested_bound)
+        except (TypeError, ValueError):
+            return None
+        return None if b"null" in data else data
+
     def to_python(self, value: Any) -> Any:
         """A Lua value as plain Python data (dict, list, str, int, float, bool)."""
         self._stack.clear()
@@ -64,14 +82,29 @@ class LuaConverter:
     def decode(self, data: bytes) -> Any:
         """Stored JSON as a fresh Lua value."""
         value = orjson.loads(data)
-        if type(value) is dict or type(value) is list:
-            return self._runtime.table_from(value, recursive=True)
+        kind = type(value)
+        if kind is dict or kind is list:
+            # No bracket after the first byte: nothing nested, one flat table_from.
+            if b"{" not in data[1:] and b"[" not in data[1:]:
+                return self._table_from(value)
+            return self.to_lua(value)
         return value
 
     def to_lua(self, value: Any) -> Any:
-        """Plain Python data as a fresh Lua value."""
-        if type(value) is dict or type(value) is list:
-            return self._runtime.table_from(value, recursive=True)
+        """Plain Python data (fresh: it is changed in place) as a fresh Lua value."""
+        # Nested containers first, then one flat table_from: much faster than
+        # table_from(recursive=True), which tracks every object it has seen.
+        kind = type(value)
+        if kind is dict:
+            for name, item in value.items():
+                if type(item) is dict or type(item) is list:
+                    value[name] = self.to_lua(item)
+            return self._table_from(value)
+        if kind is list:
+            for index, item in enumerate(value):
+                if type(item) is dict or type(item) is list:
+                    value[index] = self.to_lua(item)
+            return self._table_from(value)
         return value
 
     def _nested(self, value: Any) -> Any:
@@ -98,6 +131,11 @@ class LuaConverter:
             items = list(table.items())
         except UnicodeDecodeError:
             raise StateError(f"{place(parts)} holds a string that is not valid UTF-8") from None
+        result = self._items(items, parts, depth)
+        self._stack.pop()
+        return result
+
+    def _items(self, items: list[tuple[Any, Any]], parts: list[str | int], depth: int) -> Any:
         count = len(items)
         if count and all(type(key) is int for key, _ in items):
             keys = [key for key, _ in items]
@@ -108,7 +146,6 @@ class LuaConverter:
                     parts.append(index)
                     result.append(self._value(by_index[index], parts, depth))
                     parts.pop()
-                self._stack.pop()
                 return result
         result = {}
         for key, item in items:
@@ -121,7 +158,6 @@ class LuaConverter:
             parts.append(name)
             result[name] = self._value(item, parts, depth)
             parts.pop()
-        self._stack.pop()
         return result
 
     def _cycle_error(self, parts: list[str | int]) -> StateError | None:

@@ -4,7 +4,7 @@
 -- after every pcall. Returns the function that runs a script's main chunk.
 local api, HOOK_COUNT = ...
 
-local type, error, select, tostring = type, error, select, tostring
+local type, error, select, tostring, next = type, error, select, tostring, next
 local concat, utf8_len, format, byte = table.concat, utf8.len, string.format, string.byte
 local raw_pcall, raw_xpcall = pcall, xpcall
 local raw_sethook, traceback = debug.sethook, debug.traceback
@@ -12,7 +12,8 @@ local co_create, co_resume, co_close = coroutine.create, coroutine.resume, corou
 local raw_load, raw_loadfile = load, loadfile
 local getinfo = debug.getinfo
 
-local ERR = api.ERR
+local ERR, RETRY = api.ERR, api.RETRY
+local py_set_pairs = api.set_pairs
 local py_check, py_write, py_sleep, py_exit = api.check, api.write, api.sleep, api.exit
 local py_set, py_get, py_delete, py_list = api.set, api.get, api.delete, api.list
 local py_exists, py_incr, py_clear = api.exists, api.incr, api.clear
@@ -185,20 +186,73 @@ local function result(value, message)
   return value
 end
 
+-- Handing a small table to Python as key, value, key, value... is several times
+-- faster than Python iterating the table. Unrolled up to 8 pairs.
+local function set_pairs(key, t)
+  local k1, v1 = next(t)
+  if k1 == nil then return py_set_pairs(key) end
+  local k2, v2 = next(t, k1)
+  if k2 == nil then return py_set_pairs(key, k1, v1) end
+  local k3, v3 = next(t, k2)
+  if k3 == nil then return py_set_pairs(key, k1, v1, k2, v2) end
+  local k4, v4 = next(t, k3)
+  if k4 == nil then return py_set_pairs(key, k1, v1, k2, v2, k3, v3) end
+  local k5, v5 = next(t, k4)
+  if k5 == nil then return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4) end
+  local k6, v6 = next(t, k5)
+  if k6 == nil then return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5) end
+  local k7, v7 = next(t, k6)
+  if k7 == nil then
+    return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, k6, v6)
+  end
+  local k8, v8 = next(t, k7)
+  if k8 == nil then
+    return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, k6, v6, k7, v7)
+  end
+  if next(t, k8) == nil then
+    return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, k6, v6, k7, v7, k8, v8)
+  end
+  return RETRY
+end
+
 State = {}
 
 function State.set(key, value)
-  check_text("State.set", "key", key)
-  check_text("State.set", "value", value)
-  local err = py_set(key, value)
+  if type(key) == "string" and not utf8_len(key) then
+    fail("State.set: key is not valid UTF-8")
+  end
+  local kind, err = type(value), nil
+  if kind == "table" then
+    local ok
+    ok, err = raw_pcall(set_pairs, key, value)
+    if not ok then
+      -- A string that is not UTF-8 cannot reach Python: the careful path names it.
+      py_check()
+      err = RETRY
+    end
+    if err == RETRY then
+      err = py_set(key, value)
+    end
+  else
+    if kind == "string" and not utf8_len(value) then
+      fail("State.set: value is not valid UTF-8")
+    end
+    err = py_set(key, value)
+  end
   if err then
     fail(err)
   end
 end
 
 function State.get(key)
-  check_text("State.get", "key", key)
-  return result(py_get(key))
+  if type(key) == "string" and not utf8_len(key) then
+    fail("State.get: key is not valid UTF-8")
+  end
+  local value, message = py_get(key)
+  if value == ERR then
+    fail(message)
+  end
+  return value
 end
 
 function State.delete(key)

@@ -58,10 +58,18 @@ class LuaStateRuntime:
             max_memory=max_memory,
         )
         self._convert = LuaConverter(self._lua)
+        # Bound once: these run on every State call.
+        self._encode_pairs = self._convert.encode_pairs
+        self._decode = self._convert.decode
+        self._get_encoded = store.get_encoded
+        self._set_encoded = store.set_encoded
         self._error_marker = self._lua.table()
+        self._retry_marker = self._lua.table()
         api = self._lua.table_from(
             {
                 "ERR": self._error_marker,
+                "RETRY": self._retry_marker,
+                "set_pairs": self._set_pairs,
                 "check": self.token.check,
                 "write": on_output,
                 "sleep": self._sleep,
@@ -154,12 +162,22 @@ class LuaStateRuntime:
             return f"State.set: {error}"
         return None
 
+    def _set_pairs(self, key: Any, *pairs: Any) -> Any:
+        data = self._encode_pairs(pairs)
+        if data is None:
+            return self._retry_marker
+        try:
+            self._set_encoded(key, data, source=self.source)
+        except StateError as error:
+            return f"State.set: {error}"
+        return None
+
     def _get(self, key: Any) -> Any:
         try:
-            data = self.store.get_encoded(key)
+            data = self._get_encoded(key)
         except StateError as error:
             return self._fail("get", error)
-        return None if data is None else self._convert.decode(data)
+        return None if data is None else self._decode(data)
 
     def _delete(self, key: Any) -> Any:
         try:

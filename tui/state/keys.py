@@ -35,6 +35,11 @@ def key_problem(key: object) -> str | None:
     return None
 
 
+def is_plain_key(key: object) -> bool:
+    """A quick yes for the common key: short, printable ASCII (a no means: check fully)."""
+    return type(key) is str and 0 < len(key) <= _SHORT and key.isascii() and key.isprintable()
+
+
 def check_key(key: object) -> str:
     """Return `key` when it is a valid key; raise StateError otherwise."""
     problem = key_problem(key)

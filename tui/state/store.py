@@ -13,7 +13,7 @@ from tui.state import codec
 from tui.state.backends import Backend, Entry, MemoryBackend
 from tui.state.change import DEFAULT_BUFFER, Change, Op, Subscription
 from tui.state.errors import StateError
-from tui.state.keys import check_key, check_prefix, type_name
+from tui.state.keys import check_key, check_prefix, is_plain_key, type_name
 
 MISSING = 0
 """The version of a key that does not exist (real versions start at 1)."""
@@ -58,7 +58,8 @@ class Store:
 
     def get_encoded(self, key: str) -> bytes | None:
         """The value of `key` as JSON, or None when it is missing."""
-        check_key(key)
+        if not is_plain_key(key):
+            check_key(key)
         with self._lock:
             return self._backend.value(key)
 
@@ -107,10 +108,18 @@ class Store:
 
     def set_encoded(self, key: str, data: bytes, *, source: str) -> int:
         """Store JSON that already follows the storage rules. Returns the new version."""
-        check_key(key)
-        codec.check_size(data, self.max_value_bytes)
+        if not is_plain_key(key):
+            check_key(key)
+        if len(data) > self.max_value_bytes:
+            codec.check_size(data, self.max_value_bytes)
         with self._lock:
-            return self._put(key, data, source)
+            # _put, inlined: this is the write hot path.
+            self._revision = version = self._revision + 1
+            now = self._clock()
+            self._backend.put(key, data, version, now, source)
+            if self._subscribers:
+                self._publish(Change(Op.SET, key, version, source, now, data))
+            return version
 
     def compare_and_set(
         self, key: str, data: bytes | None, expected_version: int, *, source: str

@@ -12,6 +12,7 @@ from tui.state.backends.base import Backend, Entry
 # small keys near 200 MB, and the copy drops orjson's over-allocated buffer.
 _HEADER = struct.Struct("<QdI")
 _SIZE = _HEADER.size
+_pack = _HEADER.pack
 
 
 class MemoryBackend(Backend):
@@ -38,7 +39,8 @@ class MemoryBackend(Backend):
         if number is None:
             number = self._source_ids[source] = len(self._sources)
             self._sources.append(source)
-        self._entries[key] = _HEADER.pack(version, time, number) + value
+
+        self._entries[key] = _pack(version, time, number) + value
 
     def delete(self, key: str) -> bool:
         return self._entries.pop(key, None) is not None

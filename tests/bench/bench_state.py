@@ -1,0 +1,211 @@
+"""Benchmarks of the state engine: `python tests/bench/bench_state.py`.
+
+Measures, side by side in one run, the guide's progress record through:
+State.set / State.get from Lua, a plain Lua table assignment (the floor), a Python
+dict + lock + orjson (the floor without the bridge), and redis-py against a local
+redis-server when one is installed. Then the time and peak RSS to load 1,000,000
+small keys from one Lua script (in a child process, so its RSS is its own).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+from tui.lua import LuaStateRuntime
+from tui.state import Store
+
+N = 100_000
+REPEATS = 7
+RECORD_LUA = "{current = i, total = n, percent = i / n * 100, timestamp = os.time()}"
+
+
+def lua_timer(store: Store, body: str) -> Callable[[], float]:
+    """A function that runs `body` N times in Lua and returns seconds per operation."""
+    runtime = LuaStateRuntime(store, source="bench", on_output=lambda _: None)
+    runtime._lua.globals().wall_clock = time.perf_counter  # noqa: SLF001 - same clock as Python's
+    runtime.run_source(
+        f"""
+        local n = {N}
+        local clock, State, os = wall_clock, State, os
+        function bench()
+          local t = {{}}
+          local start = clock()
+          for i = 1, n do {body} end
+          return (clock() - start) / n
+        end
+        """,
+        "bench.lua",
+    )
+    bench = runtime._lua.globals().bench  # noqa: SLF001 - the benchmark reaches in on purpose
+    return lambda: float(bench())
+
+
+def python_floor_set() -> float:
+    data: dict[str, bytes] = {}
+    lock = threading.Lock()
+    start = time.perf_counter()
+    for i in range(1, N + 1):
+        record = {"current": i, "total": N, "percent": i / N * 100, "timestamp": int(time.time())}
+        encoded = orjson.dumps(record)
+        with lock:
+            data["progress:import_job"] = encoded
+    return (time.perf_counter() - start) / N
+
+
+def python_floor_get() -> float:
+    lock = threading.Lock()
+    data = {"progress:import_job": orjson.dumps({"current": 1, "total": N, "percent": 1.0, "timestamp": 1})}
+    start = time.perf_counter()
+    for _ in range(N):
+        with lock:
+            encoded = data["progress:import_job"]
+        orjson.loads(encoded)
+    return (time.perf_counter() - start) / N
+
+
+def medians(timers: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """Median seconds per operation of each timer, the timers taking turns each round."""
+    samples: dict[str, list[float]] = {name: [] for name in timers}
+    for _ in range(REPEATS):
+        for name, timer in timers.items():
+            samples[name].append(timer())
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def start_redis() -> tuple[subprocess.Popen[bytes], int] | None:
+    server = shutil.which("redis-server")
+    if server is None:
+        return None
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        return None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.02)
+    proc.kill()
+    return None
+
+
+def redis_timers(port: int) -> tuple[Callable[[], float], Callable[[], float]]:
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    n = N // 10  # a network round trip each: fewer operations, same per-op figure
+
+    def set_op() -> float:
+        start = time.perf_counter()
+        for i in range(1, n + 1):
+            record = {"current": i, "total": n, "percent": i / n * 100, "timestamp": int(time.time())}
+            client.set("progress:import_job", orjson.dumps(record))
+        return (time.perf_counter() - start) / n
+
+    def get_op() -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            orjson.loads(client.get("progress:import_job"))  # type: ignore[arg-type]
+        return (time.perf_counter() - start) / n
+
+    return set_op, get_op
+
+
+LOAD_SCRIPT = """
+for i = 1, 1000000 do
+  State.set("cache:api_response:user_" .. i, {id = i, ok = true})
+end
+"""
+
+
+def load_million() -> tuple[float, float]:
+    """Seconds and peak RSS (MB) for `stateui run` of a script setting 1M keys."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder, "million.lua")
+        script.write_text(LOAD_SCRIPT)
+        code = (
+            "import resource, sys, time\n"
+            "from pathlib import Path\n"
+            "from tui.lua import ScriptRun\n"
+            "from tui.state import Store\n"
+            "store = Store()\n"
+            "start = time.perf_counter()\n"
+            f"result = ScriptRun(store, Path({str(script)!r}), on_line=print).start().wait()\n"
+            "elapsed = time.perf_counter() - start\n"
+            "assert result.status == 'ok' and len(store) == 1_000_000, result\n"
+            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+            "print(elapsed, peak)\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    elapsed, peak = out.stdout.split()
+    return float(elapsed), float(peak)
+
+
+def main() -> None:
+    store = Store()
+    store.set("progress:import_job", {"current": 1, "total": N, "percent": 1.0, "timestamp": 1}, source="bench")
+    timers = {
+        "set": lua_timer(store, f'State.set("progress:import_job", {RECORD_LUA})'),
+        "get": lua_timer(store, 'local v = State.get("progress:import_job")'),
+        "table": lua_timer(store, f't["progress:import_job"] = {RECORD_LUA}'),
+        "floor_set": python_floor_set,
+        "floor_get": python_floor_get,
+    }
+    redis = start_redis()
+    if redis is not None:
+        timers["redis_set"], timers["redis_get"] = redis_timers(redis[1])
+    try:
+        m = medians(timers)
+    finally:
+        if redis is not None:
+            redis[0].terminate()
+            redis[0].wait()
+    rows: list[tuple[str, float, float | None]] = [
+        ("State.set (Lua → store)", m["set"], m["floor_set"]),
+        ("State.get (store → Lua)", m["get"], m["floor_get"]),
+        ("plain Lua table assignment (floor)", m["table"], None),
+        ("Python dict + lock + orjson, set (floor without the bridge)", m["floor_set"], None),
+        ("Python dict + lock + orjson, get (floor without the bridge)", m["floor_get"], None),
+    ]
+    if redis is not None:
+        rows += [
+            ("redis-py SET, local redis-server", m["redis_set"], m["floor_set"]),
+            ("redis-py GET, local redis-server", m["redis_get"], m["floor_get"]),
+        ]
+    else:
+        rows.append(("redis-py (no redis-server installed: skipped)", float("nan"), None))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"{'operation':<62} {'µs/op':>8} {'ops/s':>11} {'× floor':>8}")
+    for name, seconds, floor in rows:
+        ratio = f"{seconds / floor:.2f}" if floor else ""
+        ops = f"{1 / seconds:,.0f}" if seconds == seconds else ""
+        print(f"{name:<62} {seconds * 1e6:>8.2f} {ops:>11} {ratio:>8}")
+    elapsed, peak = load_million()
+    print(f"{'1,000,000 keys from one Lua script: seconds':<62} {elapsed:>8.2f}")
+    print(f"{'1,000,000 keys from one Lua script: peak RSS (MB)':<62} {peak:>8.0f}")
+
+
+if __name__ == "__main__":
+    main()

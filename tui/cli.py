@@ -1,0 +1,223 @@
+"""The `stateui` command line."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import click
+import orjson
+
+from tui import __version__
+from tui.lua import RunResult, RunStatus, ScriptRun
+from tui.state import StateError, Store
+
+USAGE_ERROR = 2
+INTERRUPTED = 130
+
+
+class Output:
+    """Writes script output and errors line by line, safely from many run threads."""
+
+    def __init__(self, out: IO[str], err: IO[str], prefixed: bool) -> None:
+        self._out, self._err = out, err
+        self._prefixed = prefixed
+        self._lock = threading.Lock()
+
+    def line(self, name: str, text: str) -> None:
+        """One printed line of the script `name`, on standard output."""
+        self._write(self._out, self._prefix(name) + text + "\n")
+
+    def error(self, name: str, text: str) -> None:
+        """An error of the script `name`, on standard error."""
+        prefix = self._prefix(name)
+        self._write(self._err, "".join(f"{prefix}{line}\n" for line in text.splitlines()))
+
+    def _prefix(self, name: str) -> str:
+        return f"[{name}] " if self._prefixed else ""
+
+    def _write(self, stream: IO[str], text: str) -> None:
+        with self._lock:
+            try:
+                stream.write(text)
+                stream.flush()
+            except (BrokenPipeError, ValueError):
+                pass  # the reader went away; the run goes on
+
+
+def fail(message: str) -> NoReturn:
+    """Stop with a one-line message for a usage error."""
+    click.echo(f"stateui: {message}", err=True)
+    sys.exit(USAGE_ERROR)
+
+
+def load_json_file(store: Store, path: Path) -> None:
+    """Fill the store from a JSON object file, or stop with a one-line message."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        fail(f"--load {path}: {error.strerror or error}")
+    try:
+        values: Any = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        fail(f"--load {path}: invalid JSON: {error.msg} at line {error.lineno}, column {error.colno}")
+    if not isinstance(values, dict):
+        fail(f"--load {path}: expected a JSON object of keys and values")
+    try:
+        store.load(values, source="cli")
+    except StateError as error:
+        fail(f"--load {path}: {error}")
+
+
+def check_scripts(scripts: Sequence[Path]) -> None:
+    """Stop with a one-line message when a script cannot be run."""
+    for script in scripts:
+        if not script.exists():
+            fail(f"script not found: {script}")
+        if not script.is_file():
+            fail(f"not a script file: {script}")
+
+
+def run_scripts(
+    store: Store,
+    scripts: Sequence[Path],
+    output: Output,
+    *,
+    timeout: float | None,
+    max_memory: int | None,
+) -> list[RunResult]:
+    """Run scripts in parallel against one store; their results once all have ended."""
+    seen: dict[str, int] = {}
+    runs: list[ScriptRun] = []
+    for script in scripts:
+        seen[script.name] = number = seen.get(script.name, 0) + 1
+        runs.append(
+            ScriptRun(
+                store,
+                script,
+                number=number,
+                on_line=lambda text, name=script.name: output.line(name, text),
+                on_done=lambda result: report(output, result),
+                max_memory=max_memory,
+            )
+        )
+    for run in runs:
+        run.start()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        for run in runs:
+            while run.wait(0.1) is None:
+                if deadline is not None and time.monotonic() >= deadline:
+                    for late in runs:
+                        late.cancel(f"timed out after {timeout:g}s")
+                    deadline = None
+    except KeyboardInterrupt:
+        for run in runs:
+            run.cancel("interrupted")
+        for run in runs:
+            run.wait(2)
+        raise
+    return [run.result for run in runs if run.result is not None]
+
+
+def report(output: Output, result: RunResult) -> None:
+    """Say on standard error how a run failed, as soon as it ends."""
+    name = result.script.name
+    if result.status is RunStatus.ERROR and result.error is not None:
+        output.error(name, result.error.describe())
+    elif result.status is RunStatus.CANCELLED:
+        output.error(name, f"{name}: {result.reason}")
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stateui")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """stateui: see and steer the shared State of Lua scripts."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command()
+@click.argument("scripts", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--load",
+    "load_file",
+    type=click.Path(path_type=Path),
+    help="Fill the store from a JSON object {key: value, ...} before the scripts start.",
+)
+@click.option(
+    "--dump",
+    "dump_to",
+    metavar="FILE|-",
+    help="Write the final store as one JSON object with sorted keys ('-' for standard output).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Cancel runs still going after this many seconds.",
+)
+@click.option(
+    "--max-memory",
+    type=click.IntRange(min=1),
+    metavar="MB",
+    help="Cap each script's Lua memory; going over it is an error.",
+)
+def run(
+    scripts: tuple[Path, ...],
+    load_file: Path | None,
+    dump_to: str | None,
+    timeout: float | None,
+    max_memory: int | None,
+) -> None:
+    """Run Lua scripts in parallel against one shared store, without the UI."""
+    check_scripts(scripts)
+    if dump_to not in (None, "-") and not Path(dump_to).parent.is_dir():
+        fail(f"--dump {dump_to}: no such folder: {Path(dump_to).parent}")
+    store = Store()
+    if load_file is not None:
+        load_json_file(store, load_file)
+    output = Output(sys.stdout, sys.stderr, prefixed=len(scripts) > 1)
+    try:
+        results = run_scripts(
+            store,
+            scripts,
+            output,
+            timeout=timeout,
+            max_memory=None if max_memory is None else max_memory * 2**20,
+        )
+    except KeyboardInterrupt:
+        sys.exit(INTERRUPTED)
+    ok = all(result.status is RunStatus.OK for result in results)
+    if dump_to is not None:
+        data = store.dump_json() + b"\n"
+        if dump_to == "-":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            try:
+                Path(dump_to).write_bytes(data)
+            except OSError as error:
+                click.echo(f"stateui: --dump {dump_to}: {error.strerror or error}", err=True)
+                ok = False
+    sys.exit(0 if ok else 1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the CLI, turning usage errors into one-line messages."""
+    try:
+        cli.main(args=argv, prog_name="stateui", standalone_mode=False)
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx is not None else "stateui"
+        click.echo(f"{command}: {error.format_message()}", err=True)
+        sys.exit(USAGE_ERROR)
+    except click.ClickException as error:
+        click.echo(f"stateui: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        sys.exit(INTERRUPTED)
