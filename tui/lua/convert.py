@@ -22,6 +22,16 @@ from tui.state.errors import StateError
 _TABLE = type(LuaRuntime().table())
 
 _LUA_NAMES = {"function": "function", "thread": "coroutine", "userdata": "userdata"}
+# lupa hands over a coroutine that has not started yet as a callable whose lua_type
+# is "function"; its class tells it apart.
+_COROUTINE_CLASSES = {"_LuaThread", "_LuaCoroutineFunction"}
+
+
+def _lua_kind(value: Any) -> str:
+    """What a Lua value is, in the words of the error messages."""
+    if type(value).__name__ in _COROUTINE_CLASSES:
+        return "coroutine"
+    return _LUA_NAMES.get(lua_type(value) or "", "userdata")
 
 
 class LuaConverter:
@@ -186,12 +196,11 @@ def _key_name(key: Any, parts: list[str | int]) -> str:
             f"{place(parts)} has a boolean key ({str(key).lower()}); "
             "keys of stored tables must be strings or numbers"
         )
-    what = "table" if kind is _TABLE else _LUA_NAMES.get(lua_type(key) or "", "userdata")
+    what = "table" if kind is _TABLE else _lua_kind(key)
     raise StateError(
         f"{place(parts)} has a {what} as a key; keys of stored tables must be strings or numbers"
     )
 
 
 def _unstorable(value: Any, parts: list[str | int]) -> StateError:
-    what = _LUA_NAMES.get(lua_type(value) or "", "userdata")
-    return StateError(f"{place(parts)} is a {what}; {STORABLE}")
+    return StateError(f"{place(parts)} is a {_lua_kind(value)}; {STORABLE}")

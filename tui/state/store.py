@@ -93,8 +93,8 @@ class Store:
         return {key: codec.decode(encoded[key]) for key in sorted(encoded)}  # type: ignore[arg-type]
 
     def dump_json(self) -> bytes:
-        """The whole store as one JSON object with sorted keys (the `--dump` format)."""
-        return orjson.dumps(self.snapshot(), option=orjson.OPT_INDENT_2)
+        """The whole store as one JSON object, keys sorted at every level (the `--dump` format)."""
+        return orjson.dumps(self.snapshot(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
     # -- writes ----------------------------------------------------------------
 
