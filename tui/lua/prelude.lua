@@ -14,7 +14,8 @@ local getinfo = debug.getinfo
 
 local ERR, RETRY = api.ERR, api.RETRY
 local py_set_pairs = api.set_pairs
-local py_check, py_write, py_sleep, py_exit = api.check, api.write, api.sleep, api.exit
+local py_check, py_stopping = api.check, api.stopping
+local py_write, py_sleep, py_exit = api.write, api.sleep, api.exit
 local py_set, py_get, py_delete, py_list = api.set, api.get, api.delete, api.list
 local py_exists, py_incr, py_clear = api.exists, api.incr, api.clear
 local py_versioned, py_cas = api.versioned, api.cas
@@ -43,8 +44,19 @@ function pcall(...)
   return checked(raw_pcall(...))
 end
 
-function xpcall(...)
-  return checked(raw_xpcall(...))
+-- A stop raised from the hook runs the message handler with hooks off, so a
+-- handler that loops could never be stopped: once stopping, it is skipped.
+function xpcall(fn, handler, ...)
+  if type(handler) == "function" then
+    local user_handler = handler
+    handler = function(err)
+      if py_stopping() then
+        return err
+      end
+      return user_handler(err)
+    end
+  end
+  return checked(raw_xpcall(fn, handler, ...))
 end
 
 function coroutine.create(fn)

@@ -71,6 +71,7 @@ class LuaStateRuntime:
                 "RETRY": self._retry_marker,
                 "set_pairs": self._set_pairs,
                 "check": self.token.check,
+                "stopping": lambda: self.token.cancelled,
                 "write": on_output,
                 "sleep": self._sleep,
                 "exit": self._exit,

@@ -1,0 +1,176 @@
+"""The Lua runtime around a script: output, sleep, modules, sandbox, errors, cancellation."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Lua
+from tui.lua import RunResult, RunStatus, ScriptError, ScriptRun
+from tui.state import Store
+
+
+def test_print_formats_like_lua(lua: Lua) -> None:
+    lines = lua.run('print(1, 2.5, 3.0, nil, true, "s", math.maxinteger) print() print("a\\nb")')
+    assert lines == ["1\t2.5\t3.0\tnil\ttrue\ts\t9223372036854775807", "", "a", "b"]
+
+
+def test_print_uses_tostring_metamethods(lua: Lua) -> None:
+    lines = lua.run('print(setmetatable({}, {__tostring = function() return "custom" end}))')
+    assert lines == ["custom"]
+
+
+def test_print_shows_bytes_that_are_not_utf8(lua: Lua) -> None:
+    assert lua.run('print("ok\\xffok")') == ["ok\\xFFok"]
+
+
+def test_io_write_is_captured_without_newlines(lua: Lua) -> None:
+    assert lua.run('io.write("a", 1) io.write("b\\n") print("c")') == ["a1b", "c"]
+
+
+def test_sleep_pauses(lua: Lua) -> None:
+    start = time.monotonic()
+    lua.run("sleep(0.05)")
+    assert time.monotonic() - start >= 0.05
+
+
+def test_sleep_refuses_bad_durations(lua: Lua) -> None:
+    assert lua.run('print(pcall(sleep, -1)) print(pcall(sleep, "x"))') == [
+        "false\tsleep: seconds must be a finite number of at least 0, got -1",
+        "false\tsleep: seconds must be a finite number of at least 0, got string",
+    ]
+
+
+def test_standard_libraries_are_there(lua: Lua) -> None:
+    lines = lua.run(
+        'print(string.format("%05.1f", 3.14159), math.floor(2.7), table.concat({1, 2}, "-"),'
+        ' utf8.char(955), type(os.time()), type(io.open), type(coroutine.wrap))'
+    )
+    assert lines == ["003.1\t2\t1-2\tλ\tnumber\tfunction\tfunction"]
+
+
+def test_require_finds_modules_in_the_script_folder(tmp_path: Path, store: Store) -> None:
+    (tmp_path / "helpers.lua").write_text("return {double = function(x) return 2 * x end}")
+    (tmp_path / "main.lua").write_text('local h = require("helpers") print(h.double(21))')
+    lines: list[str] = []
+    result = ScriptRun(store, tmp_path / "main.lua", on_line=lines.append).start().wait(10)
+    assert result is not None and result.status is RunStatus.OK, result
+    assert lines == ["42"]
+
+
+def test_no_way_into_python(lua: Lua) -> None:
+    assert lua.run("print(python, package.loaded.python)") == ["nil\tnil"]
+    assert lua.run('print(pcall(require, "python"))')[0].startswith("false")
+    # The only Python objects Lua can reach are the bridge's functions: no attributes.
+    lines = lua.run(
+        "local f = getmetatable('').__index.len\n"
+        "for _, name in ipairs({'__globals__', 'func_globals', '__class__'}) do\n"
+        "  local ok = pcall(function() return State.set[name] end)\n"
+        "  print(name, ok)\n"
+        "end"
+    )
+    assert lines == ["__globals__\tfalse", "func_globals\tfalse", "__class__\tfalse"]
+
+
+def test_binary_chunks_are_refused(lua: Lua) -> None:
+    lines = lua.run("local ok, err = load(string.dump(function() end)) print(ok, err)")
+    assert lines[0].startswith("nil\t") and "binary" in lines[0]
+
+
+def test_the_cancellation_hook_cannot_be_removed(lua: Lua) -> None:
+    assert lua.run("print(pcall(debug.sethook))")[0].startswith("false\t")
+
+
+def test_runtime_errors_name_file_line_and_traceback(lua: Lua) -> None:
+    with pytest.raises(ScriptError) as raised:
+        lua.run("local function inner()\n  error('boom')\nend\ninner()\n")
+    error = raised.value
+    assert error.message == "test.lua:2: boom"
+    assert (error.file, error.line) == ("test.lua", 2)
+    assert "test.lua:2: in" in error.traceback and "test.lua:4: in main chunk" in error.traceback
+    assert "stateui" not in error.traceback
+
+
+def test_syntax_errors_name_file_and_line(lua: Lua) -> None:
+    with pytest.raises(ScriptError) as raised:
+        lua.run("local x = 1\nlocal y = = 2\n")
+    assert raised.value.message == "test.lua:2: unexpected symbol near '='"
+
+
+def test_error_values_that_are_not_strings_are_described(lua: Lua) -> None:
+    with pytest.raises(ScriptError) as raised:
+        lua.run("error({code = 1})")
+    assert raised.value.message == "(error object is a table value)"
+    assert "test.lua:1: in main chunk" in raised.value.traceback
+
+
+def test_os_exit_ends_the_script(lua: Lua) -> None:
+    assert lua.run('print("before") os.exit(0) print("after")') == ["before"]
+    other = Lua(lua.store)
+    with pytest.raises(ScriptError, match=r"the script called os.exit\(3\)"):
+        other.run("pcall(os.exit, 3) print('after')")
+    assert other.output == []
+
+
+def test_memory_cap_turns_a_runaway_into_an_error(make_lua) -> None:  # type: ignore[no-untyped-def]
+    lua = make_lua(max_memory=16 * 2**20)
+    with pytest.raises(ScriptError) as raised:
+        lua.run("local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 100) .. i end")
+    assert raised.value.message == (
+        "not enough memory: the script went over its limit of 16 MB"
+    )
+    assert lua.run("print('still usable')") == ["still usable"]
+
+
+# -- cancellation ------------------------------------------------------------------
+
+LOOPS = {
+    "tight loop": "while true do end",
+    "inside pcall": "while true do pcall(function() while true do end end) end",
+    "inside xpcall": "xpcall(function() while true do end end, function(e) while true do end end)",
+    "in a coroutine": "local co = coroutine.create(function() while true do end end)\n"
+    "while true do coroutine.resume(co) end",
+    "in coroutine.wrap": "coroutine.wrap(function() while true do end end)()",
+    "in sleep": "sleep(3600)",
+    "in a State loop": 'while true do State.incr("spin") end',
+    "pcall around sleep": "while true do pcall(sleep, 3600) end",
+    "in update's function": 'State.update("u", function() while true do end end)',
+}
+
+
+@pytest.mark.parametrize("body", LOOPS.values(), ids=LOOPS.keys())
+def test_cancel_stops_a_run_anywhere(tmp_path: Path, store: Store, body: str) -> None:
+    script = tmp_path / "spin.lua"
+    script.write_text(f'print("started")\n{body}\n')
+    started = threading.Event()
+    run = ScriptRun(store, script, on_line=lambda _: started.set()).start()
+    assert started.wait(10)
+    time.sleep(0.02)  # let it get into the loop
+    cancelled_at = time.monotonic()
+    run.cancel()
+    result = run.wait(5)
+    stopped_after = time.monotonic() - cancelled_at
+    assert result is not None and result.status is RunStatus.CANCELLED
+    assert result.reason == "cancelled"
+    assert stopped_after < 0.5  # the benchmark measures the real figure (< 100 ms)
+
+
+def test_a_finished_run_reports_ok_with_its_duration(tmp_path: Path, store: Store) -> None:
+    script = tmp_path / "ok.lua"
+    script.write_text('State.set("done", true)')
+    results: list[RunResult] = []
+    run = ScriptRun(store, script, number=3, on_line=print, on_done=results.append).start()
+    result = run.wait(10)
+    assert result is not None and result.status is RunStatus.OK and result.duration > 0
+    assert results == [result]
+    entry = store.entry("done")
+    assert entry is not None and entry.source == "ok.lua#3"
+
+
+def test_a_vanished_script_is_an_error_not_a_crash(tmp_path: Path, store: Store) -> None:
+    result = ScriptRun(store, tmp_path / "gone.lua", on_line=print).start().wait(10)
+    assert result is not None and result.status is RunStatus.ERROR
+    assert result.error is not None and "cannot read" in result.error.message
