@@ -1,0 +1,170 @@
+"""`stateui run` through the real entry point: output, exit codes, --load/--dump/--timeout."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import stateui_command
+
+
+def stateui(*args: str | Path, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*stateui_command(), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_run_prints_output_and_exits_zero(tmp_path: Path) -> None:
+    script = write(tmp_path, "hello.lua", 'print("hello", 1)\nState.set("k", {a = 1})\n')
+    result = stateui("run", script)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "hello\t1\n", "")
+
+
+def test_dump_to_stdout_comes_after_the_output(tmp_path: Path) -> None:
+    script = write(tmp_path, "s.lua", 'State.set("b", {y = 2, x = 1}) State.set("a", 1) print("done")')
+    result = stateui("run", script, "--dump", "-")
+    assert result.returncode == 0
+    output, dumped = result.stdout.split("\n", 1)
+    assert output == "done"
+    assert json.loads(dumped) == {"a": 1, "b": {"x": 1, "y": 2}}
+    assert dumped.index('"a"') < dumped.index('"b"') and dumped.index('"x"') < dumped.index('"y"')
+
+
+def test_load_then_dump_to_a_file(tmp_path: Path) -> None:
+    data = write(tmp_path, "in.json", '{"counter": 41, "cfg": {"on": true}}')
+    script = write(tmp_path, "s.lua", 'State.incr("counter") print(State.get("cfg").on)')
+    out = tmp_path / "out.json"
+    result = stateui("run", script, "--load", data, "--dump", out)
+    assert (result.returncode, result.stdout) == (0, "true\n")
+    assert json.loads(out.read_text()) == {"cfg": {"on": True}, "counter": 42}
+
+
+def test_several_scripts_run_in_parallel_with_prefixed_lines(tmp_path: Path) -> None:
+    first = write(
+        tmp_path, "first.lua", 'State.set("first_up", true)\nwhile not State.get("second_up") do sleep(0.001) end\nprint("one")'
+    )
+    second = write(
+        tmp_path, "second.lua", 'State.set("second_up", true)\nwhile not State.get("first_up") do sleep(0.001) end\nprint("two")'
+    )
+    result = stateui("run", first, second, timeout=30)
+    assert result.returncode == 0
+    assert sorted(result.stdout.splitlines()) == ["[first.lua] one", "[second.lua] two"]
+
+
+def test_output_streams_line_by_line(tmp_path: Path) -> None:
+    script = write(
+        tmp_path, "slow.lua", 'print("first")\nwhile not State.get("never") do sleep(0.01) end\n'
+    )
+    proc = subprocess.Popen(
+        [*stateui_command(), "run", str(script), "--timeout", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "first\n"  # arrives while the script still runs
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def test_a_lua_error_goes_to_stderr_with_exit_one(tmp_path: Path) -> None:
+    script = write(tmp_path, "bad.lua", 'print("before")\nlocal t = nil\nprint(t.x)\n')
+    result = stateui("run", script)
+    assert result.returncode == 1
+    assert result.stdout == "before\n"
+    lines = result.stderr.splitlines()
+    assert lines[0] == "bad.lua:3: attempt to index a nil value (local 't')"
+    assert lines[1] == "stack traceback:"
+    assert "Traceback" not in result.stderr
+
+
+def test_one_failing_script_fails_the_run_but_not_the_others(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.lua", 'State.set("good", true) print("ok")')
+    bad = write(tmp_path, "bad.lua", 'error("nope")')
+    result = stateui("run", good, bad, "--dump", "-")
+    assert result.returncode == 1
+    assert "[good.lua] ok" in result.stdout and '"good": true' in result.stdout
+    assert result.stderr.startswith("[bad.lua] bad.lua:1: nope\n")
+
+
+def test_syntax_error(tmp_path: Path) -> None:
+    script = write(tmp_path, "syntax.lua", "local = 1\n")
+    result = stateui("run", script)
+    assert (result.returncode, result.stderr) == (1, "syntax.lua:1: <name> expected near '='\n")
+
+
+def test_timeout_cancels_an_endless_loop(tmp_path: Path) -> None:
+    script = write(tmp_path, "loop.lua", 'State.set("started", true)\nwhile true do end\n')
+    result = stateui("run", script, "--timeout", "0.3", "--dump", "-", timeout=20)
+    assert result.returncode == 1
+    assert result.stderr == "loop.lua: timed out after 0.3s\n"
+    assert json.loads(result.stdout) == {"started": True}
+
+
+def test_max_memory_stops_a_runaway_allocation(tmp_path: Path) -> None:
+    script = write(tmp_path, "hog.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(64) .. i end")
+    result = stateui("run", script, "--max-memory", "32", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == "not enough memory: the script went over its limit of 32 MB\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "missing.lua"], "stateui: script not found: missing.lua"),
+        (["run", "."], "stateui: not a script file: ."),
+        (["run"], "stateui run: Missing argument 'SCRIPTS...'."),
+        (["run", "ok.lua", "--timeout", "-1"], "stateui run: Invalid value for '--timeout'"),
+        (["run", "ok.lua", "--load", "nope.json"], "stateui: --load nope.json: No such file or directory"),
+        (["run", "ok.lua", "--load", "bad.json"], "stateui: --load bad.json: invalid JSON: "),
+        (["run", "ok.lua", "--load", "list.json"], "stateui: --load list.json: expected a JSON object"),
+        (["run", "ok.lua", "--load", "badkey.json"], "stateui: --load badkey.json: key must not be empty"),
+        (["run", "ok.lua", "--load", "nan.json"], "stateui: --load nan.json: invalid JSON"),
+        (["run", "ok.lua", "--dump", "no/such/dir/out.json"], "stateui: --dump no/such/dir/out.json: no such folder"),
+        (["frobnicate"], "stateui: No such command 'frobnicate'."),
+    ],
+)
+def test_usage_errors_exit_two_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    write(tmp_path, "ok.lua", "")
+    write(tmp_path, "bad.json", '{"a": 1,,}')
+    write(tmp_path, "list.json", "[1, 2]")
+    write(tmp_path, "badkey.json", '{"": 1}')
+    write(tmp_path, "nan.json", '{"a": NaN}')
+    result = stateui(*args, cwd=tmp_path)
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(message), result.stderr
+
+
+def test_python_dash_m_works_too(tmp_path: Path) -> None:
+    script = write(tmp_path, "s.lua", 'print("via -m")')
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "run", str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stdout) == (0, "via -m\n")
+
+
+def test_version_and_help() -> None:
+    assert stateui("--version").stdout.startswith("stateui, version ")
+    help_text = stateui("run", "--help").stdout
+    for option in ("--load", "--dump", "--timeout", "--max-memory"):
+        assert option in help_text
