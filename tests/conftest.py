@@ -35,7 +35,7 @@ class Lua:
     def eval(self, expression: str) -> object:
         """The Python value of one Lua expression, through `State`-free evaluation."""
         self.run(f"__result = {expression}")
-        return self.runtime._lua.globals().__result  # noqa: SLF001
+        return self.runtime._lua.globals().__result
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ import pytest
 from tests.conftest import stateui_command
 
 
-def stateui(*args: str | Path, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def stateui(
+    *args: str | Path, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*stateui_command(), *map(str, args)],
         capture_output=True,
@@ -36,7 +38,9 @@ def test_run_prints_output_and_exits_zero(tmp_path: Path) -> None:
 
 
 def test_dump_to_stdout_comes_after_the_output(tmp_path: Path) -> None:
-    script = write(tmp_path, "s.lua", 'State.set("b", {y = 2, x = 1}) State.set("a", 1) print("done")')
+    script = write(
+        tmp_path, "s.lua", 'State.set("b", {y = 2, x = 1}) State.set("a", 1) print("done")'
+    )
     result = stateui("run", script, "--dump", "-")
     assert result.returncode == 0
     output, dumped = result.stdout.split("\n", 1)
@@ -55,12 +59,13 @@ def test_load_then_dump_to_a_file(tmp_path: Path) -> None:
 
 
 def test_several_scripts_run_in_parallel_with_prefixed_lines(tmp_path: Path) -> None:
-    first = write(
-        tmp_path, "first.lua", 'State.set("first_up", true)\nwhile not State.get("second_up") do sleep(0.001) end\nprint("one")'
+    body = (
+        'State.set("{me}", true)\n'
+        'while not State.get("{other}") do sleep(0.001) end\n'
+        'print("{says}")'
     )
-    second = write(
-        tmp_path, "second.lua", 'State.set("second_up", true)\nwhile not State.get("first_up") do sleep(0.001) end\nprint("two")'
-    )
+    first = write(tmp_path, "first.lua", body.format(me="up1", other="up2", says="one"))
+    second = write(tmp_path, "second.lua", body.format(me="up2", other="up1", says="two"))
     result = stateui("run", first, second, timeout=30)
     assert result.returncode == 0
     assert sorted(result.stdout.splitlines()) == ["[first.lua] one", "[second.lua] two"]
@@ -120,7 +125,9 @@ def test_timeout_cancels_an_endless_loop(tmp_path: Path) -> None:
 
 
 def test_max_memory_stops_a_runaway_allocation(tmp_path: Path) -> None:
-    script = write(tmp_path, "hog.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(64) .. i end")
+    script = write(
+        tmp_path, "hog.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(64) .. i end"
+    )
     result = stateui("run", script, "--max-memory", "32", timeout=60)
     assert result.returncode == 1
     assert result.stderr == "not enough memory: the script went over its limit of 32 MB\n"
@@ -133,12 +140,24 @@ def test_max_memory_stops_a_runaway_allocation(tmp_path: Path) -> None:
         (["run", "."], "stateui: not a script file: ."),
         (["run"], "stateui run: Missing argument 'SCRIPTS...'."),
         (["run", "ok.lua", "--timeout", "-1"], "stateui run: Invalid value for '--timeout'"),
-        (["run", "ok.lua", "--load", "nope.json"], "stateui: --load nope.json: No such file or directory"),
+        (
+            ["run", "ok.lua", "--load", "nope.json"],
+            "stateui: --load nope.json: No such file or directory",
+        ),
         (["run", "ok.lua", "--load", "bad.json"], "stateui: --load bad.json: invalid JSON: "),
-        (["run", "ok.lua", "--load", "list.json"], "stateui: --load list.json: expected a JSON object"),
-        (["run", "ok.lua", "--load", "badkey.json"], "stateui: --load badkey.json: key must not be empty"),
+        (
+            ["run", "ok.lua", "--load", "list.json"],
+            "stateui: --load list.json: expected a JSON object",
+        ),
+        (
+            ["run", "ok.lua", "--load", "badkey.json"],
+            "stateui: --load badkey.json: key must not be empty",
+        ),
         (["run", "ok.lua", "--load", "nan.json"], "stateui: --load nan.json: invalid JSON"),
-        (["run", "ok.lua", "--dump", "no/such/dir/out.json"], "stateui: --dump no/such/dir/out.json: no such folder"),
+        (
+            ["run", "ok.lua", "--dump", "no/such/dir/out.json"],
+            "stateui: --dump no/such/dir/out.json: no such folder",
+        ),
         (["frobnicate"], "stateui: No such command 'frobnicate'."),
     ],
 )
@@ -158,7 +177,10 @@ def test_usage_errors_exit_two_with_one_line(tmp_path: Path, args: list[str], me
 def test_python_dash_m_works_too(tmp_path: Path) -> None:
     script = write(tmp_path, "s.lua", 'print("via -m")')
     result = subprocess.run(
-        [sys.executable, "-m", "tui", "run", str(script)], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "tui", "run", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert (result.returncode, result.stdout) == (0, "via -m\n")
 

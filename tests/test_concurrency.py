@@ -48,9 +48,7 @@ def test_the_guides_counter_pattern_is_what_incr_fixes(tmp_path: Path, store: St
     # Not an assertion that it loses updates (it may not, on a given run), only that
     # the racy pattern still runs to completion and stays a valid number.
     script = tmp_path / "racy.lua"
-    script.write_text(
-        "for _ = 1, 5000 do local c = State.get('c') or 0 State.set('c', c + 1) end"
-    )
+    script.write_text("for _ = 1, 5000 do local c = State.get('c') or 0 State.set('c', c + 1) end")
     assert run_all(store, [script] * 2) == [RunStatus.OK] * 2
     assert 5000 <= store.get("c") <= 10_000
 
@@ -70,10 +68,7 @@ def test_parallel_scripts_see_each_others_writes(tmp_path: Path, store: Store) -
 def test_scripts_run_in_parallel_not_one_after_another(tmp_path: Path, store: Store) -> None:
     script = tmp_path / "wait.lua"
     # Each waits until all four have arrived: only possible if they run at once.
-    script.write_text(
-        'State.incr("arrived")\n'
-        'while State.get("arrived") < 4 do sleep(0.001) end\n'
-    )
+    script.write_text('State.incr("arrived")\nwhile State.get("arrived") < 4 do sleep(0.001) end\n')
     assert run_all(store, [script] * 4, timeout=20) == [RunStatus.OK] * 4
 
 
@@ -82,16 +77,14 @@ def test_cancelling_under_load_stops_every_run_and_keeps_the_store(
 ) -> None:
     script = tmp_path / "busy.lua"
     script.write_text(
-        'local i = 0\n'
+        "local i = 0\n"
         "while true do\n"
         "  i = i + 1\n"
         '  State.set("busy:" .. (i % 100), {i = i, tag = "x"})\n'
         '  pcall(State.incr, "ops")\n'
         "end\n"
     )
-    runs = [
-        ScriptRun(store, script, number=n, on_line=lambda _: None).start() for n in range(4)
-    ]
+    runs = [ScriptRun(store, script, number=n, on_line=lambda _: None).start() for n in range(4)]
     deadline = time.monotonic() + 10
     while (store.get("ops") or 0) < 1000 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -107,9 +100,7 @@ def test_cancelling_under_load_stops_every_run_and_keeps_the_store(
 
 def test_readers_never_see_a_torn_value(tmp_path: Path, store: Store) -> None:
     writer = tmp_path / "writer.lua"
-    writer.write_text(
-        'for i = 1, 20000 do State.set("pair", {a = i, b = i, list = {i, i, i}}) end'
-    )
+    writer.write_text('for i = 1, 20000 do State.set("pair", {a = i, b = i, list = {i, i, i}}) end')
     reader = tmp_path / "reader.lua"
     reader.write_text(
         "for _ = 1, 20000 do\n"
@@ -126,9 +117,7 @@ def test_readers_never_see_a_torn_value(tmp_path: Path, store: Store) -> None:
 def test_subscriber_sees_changes_from_running_scripts(tmp_path: Path, store: Store) -> None:
     script = tmp_path / "progress.lua"
     script.write_text(
-        "for i = 1, 50 do\n"
-        '  State.set("progress:job", {current = i, total = 50})\n'
-        "end\n"
+        'for i = 1, 50 do\n  State.set("progress:job", {current = i, total = 50})\nend\n'
     )
     feed = store.subscribe()
     done = threading.Event()

@@ -178,7 +178,9 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, min_size=1, max_size=5) | st.dictionaries(json_keys, inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, min_size=1, max_size=5) | st.dictionaries(json_keys, inner, max_size=5)
+    ),
     max_leaves=20,
 )
 
@@ -208,8 +210,8 @@ def test_json_values_round_trip_through_lua(value: Any) -> None:
 def test_lua_tables_read_back_equal_what_was_stored(value: Any) -> None:
     store = Store()
     lua = Lua(store)
-    table = lua.runtime._convert.to_lua(orjson.loads(orjson.dumps(value)))  # noqa: SLF001
-    lua.runtime._lua.globals().given = table  # noqa: SLF001
+    table = lua.runtime._convert.to_lua(orjson.loads(orjson.dumps(value)))
+    lua.runtime._lua.globals().given = table
     lua.run('State.set("k", given) State.set("k2", State.get("k"))')
     assert same(store.get("k"), store.get("k2"))
     assert same(store.get("k"), value)

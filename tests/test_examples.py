@@ -50,7 +50,13 @@ CASES: list[tuple[tuple[str, ...], list[str] | None, dict[str, Any]]] = [
     (
         ("complex_data.lua",),
         ["Retries: 3", "Timeout: 30", "Stored retries still: 3"],
-        {"user_config": {"name": "John", "retries": 3, "settings": {"timeout": 30, "verbose": True}}},
+        {
+            "user_config": {
+                "name": "John",
+                "retries": 3,
+                "settings": {"timeout": 30, "verbose": True},
+            }
+        },
     ),
     (("counter.lua",), ["api_attempts = 3"], {"api_attempts": 3}),
     (
@@ -80,7 +86,9 @@ CASES: list[tuple[tuple[str, ...], list[str] | None, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("names", "lines", "state"), CASES, ids=lambda v: v[0] if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    ("names", "lines", "state"), CASES, ids=lambda v: v[0] if isinstance(v, tuple) else ""
+)
 def test_example_output_and_state(
     names: tuple[str, ...], lines: list[str] | None, state: dict[str, Any]
 ) -> None:

@@ -40,14 +40,14 @@ def test_sleep_pauses(lua: Lua) -> None:
 def test_sleep_refuses_bad_durations(lua: Lua) -> None:
     assert lua.run('print(pcall(sleep, -1)) print(pcall(sleep, "x"))') == [
         "false\tsleep: seconds must be a finite number of at least 0, got -1",
-        "false\tsleep: seconds must be a finite number of at least 0, got string",
+        "false\tsleep: seconds must be a number, got string",
     ]
 
 
 def test_standard_libraries_are_there(lua: Lua) -> None:
     lines = lua.run(
         'print(string.format("%05.1f", 3.14159), math.floor(2.7), table.concat({1, 2}, "-"),'
-        ' utf8.char(955), type(os.time()), type(io.open), type(coroutine.wrap))'
+        " utf8.char(955), type(os.time()), type(io.open), type(coroutine.wrap))"
     )
     assert lines == ["003.1\t2\t1-2\tλ\tnumber\tfunction\tfunction"]
 
@@ -119,9 +119,7 @@ def test_memory_cap_turns_a_runaway_into_an_error(make_lua) -> None:  # type: ig
     lua = make_lua(max_memory=16 * 2**20)
     with pytest.raises(ScriptError) as raised:
         lua.run("local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 100) .. i end")
-    assert raised.value.message == (
-        "not enough memory: the script went over its limit of 16 MB"
-    )
+    assert raised.value.message == ("not enough memory: the script went over its limit of 16 MB")
     assert lua.run("print('still usable')") == ["still usable"]
 
 

@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -64,7 +65,9 @@ def load_json_file(store: Store, path: Path) -> None:
     try:
         values: Any = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        fail(f"--load {path}: invalid JSON: {error.msg} at line {error.lineno}, column {error.colno}")
+        fail(
+            f"--load {path}: invalid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        )
     if not isinstance(values, dict):
         fail(f"--load {path}: expected a JSON object of keys and values")
     try:
@@ -100,8 +103,8 @@ def run_scripts(
                 store,
                 script,
                 number=number,
-                on_line=lambda text, name=script.name: output.line(name, text),
-                on_done=lambda result: report(output, result),
+                on_line=partial(output.line, script.name),
+                on_done=partial(report, output),
                 max_memory=max_memory,
             )
         )

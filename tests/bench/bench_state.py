@@ -35,7 +35,7 @@ RECORD_LUA = "{current = i, total = n, percent = i / n * 100, timestamp = os.tim
 def lua_timer(store: Store, body: str) -> Callable[[], float]:
     """A function that runs `body` N times in Lua and returns seconds per operation."""
     runtime = LuaStateRuntime(store, source="bench", on_output=lambda _: None)
-    runtime._lua.globals().wall_clock = time.perf_counter  # noqa: SLF001 - same clock as Python's
+    runtime._lua.globals().wall_clock = time.perf_counter
     runtime.run_source(
         f"""
         local n = {N}
@@ -49,7 +49,7 @@ def lua_timer(store: Store, body: str) -> Callable[[], float]:
         """,
         "bench.lua",
     )
-    bench = runtime._lua.globals().bench  # noqa: SLF001 - the benchmark reaches in on purpose
+    bench = runtime._lua.globals().bench
     return lambda: float(bench())
 
 
@@ -67,7 +67,11 @@ def python_floor_set() -> float:
 
 def python_floor_get() -> float:
     lock = threading.Lock()
-    data = {"progress:import_job": orjson.dumps({"current": 1, "total": N, "percent": 1.0, "timestamp": 1})}
+    data = {
+        "progress:import_job": orjson.dumps(
+            {"current": 1, "total": N, "percent": 1.0, "timestamp": 1}
+        )
+    }
     start = time.perf_counter()
     for _ in range(N):
         with lock:
@@ -120,7 +124,12 @@ def redis_timers(port: int) -> tuple[Callable[[], float], Callable[[], float]]:
     def set_op() -> float:
         start = time.perf_counter()
         for i in range(1, n + 1):
-            record = {"current": i, "total": n, "percent": i / n * 100, "timestamp": int(time.time())}
+            record = {
+                "current": i,
+                "total": n,
+                "percent": i / n * 100,
+                "timestamp": int(time.time()),
+            }
             client.set("progress:import_job", orjson.dumps(record))
         return (time.perf_counter() - start) / n
 
@@ -158,14 +167,20 @@ def load_million() -> tuple[float, float]:
             "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
             "print(elapsed, peak)\n"
         )
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        )
     elapsed, peak = out.stdout.split()
     return float(elapsed), float(peak)
 
 
 def main() -> None:
     store = Store()
-    store.set("progress:import_job", {"current": 1, "total": N, "percent": 1.0, "timestamp": 1}, source="bench")
+    store.set(
+        "progress:import_job",
+        {"current": 1, "total": N, "percent": 1.0, "timestamp": 1},
+        source="bench",
+    )
     timers = {
         "set": lua_timer(store, f'State.set("progress:import_job", {RECORD_LUA})'),
         "get": lua_timer(store, 'local v = State.get("progress:import_job")'),
@@ -196,8 +211,10 @@ def main() -> None:
         ]
     else:
         rows.append(("redis-py (no redis-server installed: skipped)", float("nan"), None))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'operation':<62} {'µs/op':>8} {'ops/s':>11} {'× floor':>8}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"{'operation':<62} {'µs/op':>8} {'ops/s':>11} {'vs floor':>8}")
     for name, seconds, floor in rows:
         ratio = f"{seconds / floor:.2f}" if floor else ""
         ops = f"{1 / seconds:,.0f}" if seconds == seconds else ""

@@ -72,7 +72,7 @@ class LuaConverter:
         number or boolean keys, NaN, anything unstorable.
         """
         flat = iter(pairs)
-        record = dict(zip(flat, flat))
+        record = dict(zip(flat, flat, strict=False))
         if len(record) * 2 != len(pairs):
             return None
         try:

@@ -20,6 +20,17 @@ local py_set, py_get, py_delete, py_list = api.set, api.get, api.delete, api.lis
 local py_exists, py_incr, py_clear = api.exists, api.incr, api.clear
 local py_versioned, py_cas = api.versioned, api.cas
 
+-- Raise `message` at the first frame outside this prelude: the script's line.
+local function fail(message)
+  local level = 2
+  local info = getinfo(level, "S")
+  while info and info.source == "=stateui" do
+    level = level + 1
+    info = getinfo(level, "S")
+  end
+  error(message, level)
+end
+
 -- No way into Python internals from Lua.
 python = nil
 package.loaded.python = nil
@@ -160,9 +171,12 @@ end
 -- sleep and os.exit go through Python, so that a cancel wakes them.
 ---------------------------------------------------------------------------
 function sleep(seconds)
+  if type(seconds) ~= "number" then
+    fail("sleep: seconds must be a number, got " .. type(seconds))
+  end
   local err = py_sleep(seconds)
   if err then
-    error(err, 2)
+    fail(err)
   end
 end
 
@@ -174,15 +188,14 @@ end
 -- State: each function calls one Python function, which returns ERR and a message
 -- instead of raising, so that the error points at the caller's line.
 ---------------------------------------------------------------------------
--- Raise `message` at the first frame outside this prelude: the script's line.
-local function fail(message)
-  local level = 2
-  local info = getinfo(level, "S")
-  while info and info.source == "=stateui" do
-    level = level + 1
-    info = getinfo(level, "S")
+local function check_key(name, what, key)
+  local kind = type(key)
+  if kind ~= "string" then
+    fail(name .. ": " .. what .. " must be a string, got " .. kind)
   end
-  error(message, level)
+  if not utf8_len(key) then
+    fail(name .. ": " .. what .. " is not valid UTF-8")
+  end
 end
 
 local function check_text(name, what, s)
@@ -230,8 +243,8 @@ end
 State = {}
 
 function State.set(key, value)
-  if type(key) == "string" and not utf8_len(key) then
-    fail("State.set: key is not valid UTF-8")
+  if type(key) ~= "string" or not utf8_len(key) then
+    check_key("State.set", "key", key)
   end
   local kind, err = type(value), nil
   if kind == "table" then
@@ -257,8 +270,8 @@ function State.set(key, value)
 end
 
 function State.get(key)
-  if type(key) == "string" and not utf8_len(key) then
-    fail("State.get: key is not valid UTF-8")
+  if type(key) ~= "string" or not utf8_len(key) then
+    check_key("State.get", "key", key)
   end
   local value, message = py_get(key)
   if value == ERR then
@@ -268,34 +281,39 @@ function State.get(key)
 end
 
 function State.delete(key)
-  check_text("State.delete", "key", key)
+  check_key("State.delete", "key", key)
   return result(py_delete(key))
 end
 
 function State.list(prefix)
-  check_text("State.list", "prefix", prefix)
+  if prefix ~= nil then
+    check_key("State.list", "prefix", prefix)
+  end
   return result(py_list(prefix))
 end
 
 function State.exists(key)
-  check_text("State.exists", "key", key)
+  check_key("State.exists", "key", key)
   return result(py_exists(key))
 end
 
 function State.incr(key, by)
-  check_text("State.incr", "key", key)
+  check_key("State.incr", "key", key)
+  if by ~= nil and type(by) ~= "number" then
+    fail("State.incr: increment must be a number, got " .. type(by))
+  end
   return result(py_incr(key, by))
 end
 
 function State.clear(prefix)
-  check_text("State.clear", "prefix", prefix)
+  check_key("State.clear", "prefix", prefix)
   return result(py_clear(prefix))
 end
 
 -- Optimistic read-modify-write: fn runs outside any lock; when another writer
 -- changed the key meanwhile, fn runs again on the newer value.
 function State.update(key, fn)
-  check_text("State.update", "key", key)
+  check_key("State.update", "key", key)
   if type(fn) ~= "function" then
     fail("State.update: second argument must be a function, got " .. type(fn))
   end

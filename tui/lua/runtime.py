@@ -14,7 +14,6 @@ from tui.lua.cancel import CancelToken, ScriptCancelled, ScriptExit
 from tui.lua.convert import LuaConverter
 from tui.lua.errors import ScriptError
 from tui.state.errors import StateError
-from tui.state.keys import type_name
 from tui.state.store import Store
 
 _PRELUDE = files("tui.lua").joinpath("prelude.lua").read_text(encoding="utf-8")
@@ -224,9 +223,9 @@ class LuaStateRuntime:
         except StateError as error:
             return self._fail("update", error)
 
-    def _sleep(self, seconds: Any) -> str | None:
-        if type(seconds) not in (int, float) or not math.isfinite(seconds) or seconds < 0:
-            return f"sleep: seconds must be a finite number of at least 0, got {_show(seconds)}"
+    def _sleep(self, seconds: float) -> str | None:
+        if not math.isfinite(seconds) or seconds < 0:
+            return f"sleep: seconds must be a finite number of at least 0, got {seconds!r}"
         self.token.sleep(seconds)
         return None
 
@@ -241,7 +240,3 @@ class LuaStateRuntime:
             status = 1
         self.token.request_exit(status)
         self.token.check()
-
-
-def _show(value: Any) -> str:
-    return repr(value) if type(value) in (int, float) else type_name(value)

@@ -65,8 +65,7 @@ def check_size(data: bytes, max_bytes: int) -> bytes:
     """Return `data` when it is within the size limit; raise StateError otherwise."""
     if len(data) > max_bytes:
         raise StateError(
-            f"value is {format_size(len(data))} as JSON, over the limit of "
-            f"{format_size(max_bytes)}"
+            f"value is {format_size(len(data))} as JSON, over the limit of {format_size(max_bytes)}"
         )
     return data
 

@@ -67,15 +67,4 @@ def type_name(value: object) -> str:
         return "string"
     if isinstance(value, (dict, list)):
         return "table"
-    lua_type = _lua_type_of(value)
-    return lua_type if lua_type is not None else "userdata"
-
-
-def _lua_type_of(value: object) -> str | None:
-    # Lua objects (tables, functions, coroutines) reach the store through the bridge;
-    # asking lupa keeps this module free of a hard dependency on it.
-    try:
-        from lupa.lua54 import lua_type
-    except ImportError:  # pragma: no cover - lupa is a runtime dependency
-        return None
-    return lua_type(value)
+    return "userdata"

@@ -80,16 +80,16 @@ class Store:
         check_prefix(prefix)
         with self._lock:
             if prefix:
-                found = [key for key in self._backend.keys() if key.startswith(prefix)]
+                found = [key for key in self._backend if key.startswith(prefix)]
             else:
-                found = list(self._backend.keys())
+                found = list(self._backend)
         found.sort()
         return found
 
     def snapshot(self) -> dict[str, Any]:
         """Every key and a copy of its value, sorted by key."""
         with self._lock:
-            encoded = {key: self._backend.value(key) for key in self._backend.keys()}
+            encoded = {key: self._backend.value(key) for key in self._backend}
         return {key: codec.decode(encoded[key]) for key in sorted(encoded)}  # type: ignore[arg-type]
 
     def dump_json(self) -> bytes:
@@ -169,13 +169,13 @@ class Store:
             total = current + by
             codec.check_number(total, ())
             self._put(key, orjson.dumps(total), source)
-            return total  # type: ignore[no-any-return]
+            return total
 
     def clear(self, prefix: str, *, source: str) -> int:
         """Delete every key that starts with `prefix` (all of them for ""); return how many."""
         check_prefix(prefix)
         with self._lock:
-            doomed = [key for key in self._backend.keys() if key.startswith(prefix)]
+            doomed = [key for key in self._backend if key.startswith(prefix)]
             for key in doomed:
                 self._remove(key, source)
         return len(doomed)
@@ -240,4 +240,3 @@ def _json_type(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return "null" if value is None else "a number"
-

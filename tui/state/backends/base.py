@@ -50,8 +50,8 @@ class Backend(ABC):
     def __len__(self) -> int: ...
 
     @abstractmethod
-    def keys(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[str]:
         """Every key, in no particular order (the store consumes it under its lock)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: the memory backend holds nothing
         """Release what the backend holds (files, connections)."""

@@ -51,5 +51,5 @@ class MemoryBackend(Backend):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def keys(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
