@@ -174,6 +174,33 @@ def load_million() -> tuple[float, float]:
     return float(elapsed), float(peak)
 
 
+CANCEL_BODIES = {
+    "tight loop": "while true do end",
+    "pcall in a loop": "while true do pcall(function() while true do end end) end",
+    "State.set in a loop": 'local i = 0 while true do i = i + 1 State.set("spin", {i = i}) end',
+}
+
+
+def cancel_latency(body: str, runs: int = 15) -> float:
+    """Median seconds from cancel() to the run's end, for a script looping forever."""
+    from tui.lua import ScriptRun
+
+    samples = []
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder, "spin.lua")
+        script.write_text(f'print("go")\n{body}\n')
+        for _ in range(runs):
+            started = threading.Event()
+            run = ScriptRun(Store(), script, on_line=lambda _: started.set()).start()
+            started.wait(10)
+            time.sleep(0.05)
+            begin = time.perf_counter()
+            run.cancel()
+            run.wait(10)
+            samples.append(time.perf_counter() - begin)
+    return statistics.median(samples)
+
+
 def main() -> None:
     store = Store()
     store.set(
@@ -219,6 +246,9 @@ def main() -> None:
         ratio = f"{seconds / floor:.2f}" if floor else ""
         ops = f"{1 / seconds:,.0f}" if seconds == seconds else ""
         print(f"{name:<62} {seconds * 1e6:>8.2f} {ops:>11} {ratio:>8}")
+    for name, body in CANCEL_BODIES.items():
+        label = f"cancel latency, {name} (ms)"
+        print(f"{label:<62} {cancel_latency(body) * 1e3:>8.2f}")
     elapsed, peak = load_million()
     print(f"{'1,000,000 keys from one Lua script: seconds':<62} {elapsed:>8.2f}")
     print(f"{'1,000,000 keys from one Lua script: peak RSS (MB)':<62} {peak:>8.0f}")

@@ -56,7 +56,7 @@ class LuaConverter:
             except (TypeError, ValueError):
                 pass
             else:
-                if b"null" not in data:
+                if data.find(b"null") < 0:
                     return data
             return orjson.dumps(self.to_python(value))
         if kind is float:
@@ -79,7 +79,8 @@ class LuaConverter:
             data = orjson.dumps(record, default=self._nested_bound)
         except (TypeError, ValueError):
             return None
-        return None if b"null" in data else data
+        # orjson writes NaN and infinities as null, which no Lua value becomes.
+        return data if data.find(b"null") < 0 else None
 
     def to_python(self, value: Any) -> Any:
         """A Lua value as plain Python data (dict, list, str, int, float, bool)."""
@@ -95,7 +96,7 @@ class LuaConverter:
         kind = type(value)
         if kind is dict or kind is list:
             # No bracket after the first byte: nothing nested, one flat table_from.
-            if b"{" not in data[1:] and b"[" not in data[1:]:
+            if data.find(b"{", 1) < 0 and data.find(b"[", 1) < 0:
                 return self._table_from(value)
             return self.to_lua(value)
         return value

@@ -24,7 +24,9 @@ class Backend(ABC):
     """Where the store keeps its entries.
 
     A backend is a plain mapping of key to Entry: the Store validates input, owns the
-    lock, numbers the versions and publishes changes, so a backend needs none of that.
+    write lock, numbers the versions and publishes changes, so a backend needs none of
+    that. Writes and iteration happen under the store's lock; reads of one key
+    (`get`, `value`, `in`) do not, so each must be atomic on its own.
     """
 
     @abstractmethod

@@ -16,7 +16,10 @@ _pack = _HEADER.pack
 
 
 class MemoryBackend(Backend):
-    """Entries in a dict, each packed into a single bytes object."""
+    """Entries in a dict, each packed into a single bytes object.
+
+    A read is one dict lookup of an immutable bytes object: atomic without a lock.
+    """
 
     def __init__(self) -> None:
         self._entries: dict[str, bytes] = {}
