@@ -190,3 +190,18 @@ def test_version_and_help() -> None:
     help_text = stateui("run", "--help").stdout
     for option in ("--load", "--dump", "--timeout", "--max-memory"):
         assert option in help_text
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
+    script = write(tmp_path, "chatty.lua", 'for i = 1, 100000 do print("line " .. i) end')
+    proc = subprocess.Popen(
+        [*stateui_command(), "run", str(script), "--dump", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == "line 1\n"
+    proc.stdout.close()  # like `stateui run ... | head -1`
+    assert proc.wait(30) in (0, 1)
+    assert "Traceback" not in proc.stderr.read()
