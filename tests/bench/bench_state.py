@@ -191,7 +191,7 @@ def cancel_latency(body: str, runs: int = 15) -> float:
         script.write_text(f'print("go")\n{body}\n')
         for _ in range(runs):
             started = threading.Event()
-            run = ScriptRun(Store(), script, on_line=lambda _: started.set()).start()
+            run = ScriptRun(Store(), script, on_line=lambda _, ev=started: ev.set()).start()
             started.wait(10)
             time.sleep(0.05)
             begin = time.perf_counter()
