@@ -152,6 +152,7 @@ def cli(ctx: click.Context) -> None:
     "--load",
     "load_file",
     type=click.Path(path_type=Path),
+    metavar="FILE",
     help="Fill the store from a JSON object {key: value, ...} before the scripts start.",
 )
 @click.option(
@@ -163,6 +164,7 @@ def cli(ctx: click.Context) -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
     help="Cancel runs still going after this many seconds.",
 )
 @click.option(
@@ -178,7 +180,12 @@ def run(
     timeout: float | None,
     max_memory: int | None,
 ) -> None:
-    """Run Lua scripts in parallel against one shared store, without the UI."""
+    """Run Lua scripts in parallel against one shared store, without the UI.
+
+    \b
+    Exit status: 0 when every script succeeded; 1 when any failed, was
+    cancelled or timed out; 2 for a usage error.
+    """
     check_scripts(scripts)
     if dump_to not in (None, "-") and not Path(dump_to).parent.is_dir():
         fail(f"--dump {dump_to}: no such folder: {Path(dump_to).parent}")
