@@ -172,3 +172,15 @@ def test_a_vanished_script_is_an_error_not_a_crash(tmp_path: Path, store: Store)
     result = ScriptRun(store, tmp_path / "gone.lua", on_line=print).start().wait(10)
     assert result is not None and result.status is RunStatus.ERROR
     assert result.error is not None and "cannot read" in result.error.message
+
+
+def test_scripts_may_start_with_a_shebang_or_a_byte_order_mark(
+    tmp_path: Path, store: Store
+) -> None:
+    script = tmp_path / "tool.lua"
+    script.write_bytes(b'\xef\xbb\xbf#!/usr/bin/env lua\nprint("ok")\nerror("line three")\n')
+    lines: list[str] = []
+    result = ScriptRun(store, script, on_line=lines.append).start().wait(10)
+    assert lines == ["ok"]
+    assert result is not None and result.error is not None
+    assert result.error.message == "tool.lua:3: line three"

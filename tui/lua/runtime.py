@@ -93,6 +93,11 @@ class LuaStateRuntime:
             text = path.read_bytes()
         except OSError as error:
             raise ScriptError(f"cannot read {path}: {error.strerror}") from None
+        # Like the `lua` command: skip a UTF-8 byte order mark and a `#!` first line
+        # (kept as an empty comment, so that line numbers stay true).
+        text = text.removeprefix(b"\xef\xbb\xbf")
+        if text.startswith(b"#"):
+            text = b"--" + text
         self.run_source(text, path.name)
 
     def run_source(self, text: str | bytes, name: str) -> Any:
