@@ -112,13 +112,7 @@ class Store:
         if len(data) > self.max_value_bytes:
             codec.check_size(data, self.max_value_bytes)
         with self._lock:
-            # _put, inlined: this is the write hot path.
-            self._revision = version = self._revision + 1
-            now = self._clock()
-            self._backend.put(key, data, version, now, source)
-            if self._subscribers:
-                self._publish(Change(Op.SET, key, version, source, now, data))
-            return version
+            return self._put(key, data, source)
 
     def compare_and_set(
         self, key: str, data: bytes | None, expected_version: int, *, source: str
