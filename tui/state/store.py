@@ -35,6 +35,7 @@ class Store:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._backend = backend if backend is not None else MemoryBackend()
+        self._read = self._backend.value  # bound once: the read hot path
         self.max_value_bytes = max_value_bytes
         self._clock = clock
         self._lock = threading.Lock()
@@ -60,9 +61,12 @@ class Store:
 
     def get_encoded(self, key: str) -> bytes | None:
         """The value of `key` as JSON, or None when it is missing."""
-        if not is_plain_key(key):
+        if type(key) is not str:
             check_key(key)
-        return self._backend.value(key)
+        data = self._read(key)
+        if data is None:
+            check_key(key)  # a key the store holds is valid: only a miss needs the check
+        return data
 
     def entry(self, key: str) -> Entry | None:
         """The value of `key` as JSON with its version, time and source, or None."""
