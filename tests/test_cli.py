@@ -205,3 +205,36 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
     proc.stdout.close()  # like `stateui run ... | head -1`
     assert proc.wait(30) in (0, 1)
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_a_timed_out_run_stays_a_failure_whatever_its_cleanup_does(tmp_path: Path) -> None:
+    script = write(
+        tmp_path,
+        "sneaky.lua",
+        "local g <close> = setmetatable({}, {__close = function() os.exit(0) end})\n"
+        "while true do end\n",
+    )
+    result = stateui("run", script, "--timeout", "0.3")
+    assert (result.returncode, result.stderr) == (1, "sneaky.lua: timed out after 0.3s\n")
+
+
+def test_a_run_stuck_in_a_c_call_is_left_behind_after_a_timeout(tmp_path: Path) -> None:
+    script = write(tmp_path, "stuck.lua", 'print(("a"):rep(100000):find(".-.-.-.-b"))')
+    result = stateui("run", script, "--timeout", "0.3", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("stuck.lua: did not stop: it is inside one long call")
+
+
+@pytest.mark.parametrize("number", ["18446744073709551616", "-9223372036854775809"])
+def test_load_refuses_integers_beyond_64_bits(tmp_path: Path, number: str) -> None:
+    data = write(tmp_path, "big.json", f'{{"n": {number}}}')
+    script = write(tmp_path, "s.lua", "")
+    result = stateui("run", script, "--load", data)
+    assert result.returncode == 2
+    assert result.stderr == f"stateui: --load {data}: 'n': value does not fit in a 64-bit integer\n"
+
+
+def test_max_memory_has_a_sane_bound(tmp_path: Path) -> None:
+    script = write(tmp_path, "s.lua", "")
+    result = stateui("run", script, "--max-memory", "99999999999999999")
+    assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -215,3 +215,33 @@ def test_lua_tables_read_back_equal_what_was_stored(value: Any) -> None:
     lua.run('State.set("k", given) State.set("k2", State.get("k"))')
     assert same(store.get("k"), store.get("k2"))
     assert same(store.get("k"), value)
+
+
+def test_depth_limit_holds_below_string_keys(lua: Lua) -> None:
+    lines = lua.run(
+        """
+        local function nest(n) local t = {} local cur = t
+          for _ = 1, n do cur.a = {} cur = cur.a end return t end
+        State.set("ok", nest(99))
+        print(select(2, pcall(State.set, "deep", nest(100))))
+        """
+    )
+    assert "is nested deeper than 100 levels" in lines[0]
+    assert not lua.store.exists("deep")
+
+
+def test_shared_subtables_cannot_blow_up(lua: Lua) -> None:
+    lines = lua.run(
+        """
+        local t = {}
+        for _ = 1, 40 do t = {t, t} end
+        print(select(2, pcall(State.set, "k", t)))
+        """
+    )
+    assert lines == ["State.set: value is larger than the limit of 16 MiB as JSON"]
+    assert not lua.store.exists("k")
+
+
+def test_number_keys_are_named_as_lua_writes_them(lua: Lua) -> None:
+    lines = lua.run('print(select(2, pcall(State.set, "k", {a = 1, [2] = print})))')
+    assert lines[0].startswith("State.set: value at [2] is a function")

@@ -184,3 +184,117 @@ def test_scripts_may_start_with_a_shebang_or_a_byte_order_mark(
     assert lines == ["ok"]
     assert result is not None and result.error is not None
     assert result.error.message == "tool.lua:3: line three"
+
+
+# -- the sandbox holds against hostile scripts -----------------------------------------
+
+
+def test_no_native_code_can_be_loaded(lua: Lua) -> None:
+    assert lua.run("print(package.loadlib, package.cpath, #package.searchers)") == ["nil\t\t2"]
+
+
+def test_require_refuses_precompiled_modules(tmp_path: Path, store: Store) -> None:
+    (tmp_path / "compiled.lua").write_bytes(b"\x1bLua\x54\x00garbage")
+    (tmp_path / "main.lua").write_text('print(pcall(require, "compiled"))')
+    lines: list[str] = []
+    result = ScriptRun(store, tmp_path / "main.lua", on_line=lines.append).start().wait(10)
+    assert result is not None and result.status is RunStatus.OK
+    assert lines[0].startswith("false\terror loading module 'compiled'")
+    assert "attempt to load a binary chunk" in "\n".join(lines)
+
+
+def test_the_debug_library_cannot_reach_stateui_internals(lua: Lua) -> None:
+    assert lua.run("print(debug.getupvalue, debug.getlocal, debug.getregistry)") == [
+        "nil\tnil\tnil"
+    ]
+    assert lua.run("print(type(debug.traceback), type(debug.getinfo))") == ["function\tfunction"]
+
+
+def test_finalizers_are_refused_because_they_cannot_be_stopped(lua: Lua) -> None:
+    lines = lua.run("print(pcall(setmetatable, {}, {__gc = function() end}))")
+    assert lines == [
+        "false\tsetmetatable: __gc finalizers are not supported (they cannot be stopped)"
+    ]
+    assert lua.run("print(getmetatable(setmetatable({}, {__index = {a = 1}})).__index.a)") == ["1"]
+
+
+def test_error_messages_with_bytes_that_are_not_utf8(lua: Lua) -> None:
+    with pytest.raises(ScriptError) as raised:
+        lua.run('error("bad \\xff byte")')
+    assert raised.value.message == "test.lua:1: bad \\xFF byte"
+    with pytest.raises(ScriptError) as raised:
+        lua.run("local x = '\\xff' +")
+    assert raised.value.message.startswith("test.lua:1: unexpected symbol")
+
+
+def test_error_with_a_userdata_value(lua: Lua) -> None:
+    with pytest.raises(ScriptError) as raised:
+        lua.run("error(io.stdout)")
+    assert raised.value.message.startswith("file (0x")  # its __tostring
+    assert "test.lua:1: in main chunk" in raised.value.traceback
+
+
+def test_huge_sleeps_are_fine_and_still_cancellable(tmp_path: Path, store: Store) -> None:
+    script = tmp_path / "nap.lua"
+    script.write_text('print("go") sleep(1e300)')
+    started = threading.Event()
+    run = ScriptRun(store, script, on_line=lambda _: started.set()).start()
+    assert started.wait(10)
+    run.cancel()
+    result = run.wait(5)
+    assert result is not None and result.status is RunStatus.CANCELLED
+
+
+def test_memory_cap_with_big_reads_is_an_error_not_a_hang(tmp_path: Path, store: Store) -> None:
+    script = tmp_path / "reads.lua"
+    script.write_text(
+        "local big = {} for i = 1, 200000 do big[i] = i end\n"
+        'State.set("big", big) big = nil\n'
+        'local keep = {} for i = 1, 100 do keep[i] = State.get("big") end\n'
+    )
+    run = ScriptRun(store, script, on_line=print, max_memory=16 * 2**20).start()
+    result = run.wait(30)
+    assert result is not None and result.status is RunStatus.ERROR
+    assert result.error is not None
+    assert result.error.message == "not enough memory: the script went over its limit of 16 MB"
+    assert len(store.get("big")) == 200_000
+
+
+def test_memory_cap_with_many_keys_listed(tmp_path: Path, store: Store) -> None:
+    store.load({f"k{i:06}": i for i in range(100_000)}, source="cli")
+    script = tmp_path / "lists.lua"
+    script.write_text("local keep = {} for i = 1, 100 do keep[i] = State.list() end\n")
+    result = ScriptRun(store, script, on_line=print, max_memory=8 * 2**20).start().wait(30)
+    assert result is not None and result.status is RunStatus.ERROR
+    assert result.error is not None and result.error.message.startswith("not enough memory")
+
+
+CANCEL_ESCAPES = {
+    "a reader function given to load": "while true do load(function() while true do end end) end",
+    "a __close that closes a cancelled coroutine": (
+        "local co = coroutine.create(function()\n"
+        "  local x <close> = setmetatable({}, {__close = function() while true do end end})\n"
+        "  while true do end\n"
+        "end)\n"
+        "local guard <close> = setmetatable({}, {__close = function() coroutine.close(co) end})\n"
+        "coroutine.resume(co)\n"
+        "while true do end"
+    ),
+    "a __close that calls os.exit(0)": (
+        "local g <close> = setmetatable({}, {__close = function() os.exit(0) end})\n"
+        "while true do end"
+    ),
+}
+
+
+@pytest.mark.parametrize("body", CANCEL_ESCAPES.values(), ids=CANCEL_ESCAPES.keys())
+def test_cancel_is_not_escaped(tmp_path: Path, store: Store, body: str) -> None:
+    script = tmp_path / "escape.lua"
+    script.write_text(f'print("started")\n{body}\n')
+    started = threading.Event()
+    run = ScriptRun(store, script, on_line=lambda _: started.set()).start()
+    assert started.wait(10)
+    time.sleep(0.02)
+    run.cancel()
+    result = run.wait(5)
+    assert result is not None and result.status is RunStatus.CANCELLED

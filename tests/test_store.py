@@ -245,3 +245,29 @@ def test_store_is_safe_under_threads(store: Store) -> None:
         thread.join()
     assert store.get("total") == 8000
     assert len(store) == 8001
+
+
+def test_a_failing_subscriber_callback_never_reaches_the_writer(store: Store) -> None:
+    def broken() -> None:
+        raise RuntimeError("subscriber bug")
+
+    first = store.subscribe(on_ready=broken)
+    second = store.subscribe()
+    store.set("k", 1, source="cli")
+    assert store.get("k") == 1
+    assert [c.key for c in first.drain()[0]] == ["k"]
+    assert [c.key for c in second.drain()[0]] == ["k"]
+
+
+def test_a_subscriber_callback_may_read_the_store(store: Store) -> None:
+    seen: list[list[str]] = []
+    store.subscribe(on_ready=lambda: seen.append(store.keys()))
+    done = threading.Event()
+
+    def write() -> None:
+        store.set("k", 1, source="cli")
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    assert done.wait(5), "the writer deadlocked on its own subscriber"
+    assert seen == [["k"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -12,7 +13,6 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import click
-import orjson
 
 from tui import __version__
 from tui.lua import RunResult, RunStatus, ScriptRun
@@ -20,6 +20,17 @@ from tui.state import StateError, Store
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
+STUCK_GRACE = 2.0
+"""Seconds a cancelled run gets to stop before stateui leaves it behind."""
+STUCK_MESSAGE = (
+    "{name}: did not stop: it is inside one long call into Lua's C library "
+    "(a string pattern, a sort, io.read), which cannot be interrupted"
+)
+
+
+def stuck_result(run: ScriptRun) -> RunResult:
+    """The result of a run that was cancelled but never came back."""
+    return RunResult(run.script, run.number, RunStatus.CANCELLED, 0.0, reason="did not stop")
 
 
 class Output:
@@ -64,17 +75,24 @@ def load_json_file(store: Store, path: Path) -> None:
     except OSError as error:
         fail(f"--load {path}: {error.strerror or error}")
     try:
-        values: Any = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        fail(
-            f"--load {path}: invalid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        )
+        # The standard parser, strict: it keeps integers of any size exact (so that the
+        # store can refuse those beyond 64 bits) and refuses NaN and Infinity.
+        values: Any = json.loads(data, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        fail(f"--load {path}: invalid JSON: {error.msg} at {where}")
+    except UnicodeDecodeError:
+        fail(f"--load {path}: invalid JSON: the file is not UTF-8")
     if not isinstance(values, dict):
         fail(f"--load {path}: expected a JSON object of keys and values")
     try:
         store.load(values, source="cli")
     except StateError as error:
         fail(f"--load {path}: {error}")
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
 def check_scripts(scripts: Sequence[Path]) -> None:
@@ -111,21 +129,34 @@ def run_scripts(
         )
     for run in runs:
         run.start()
-    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        for run in runs:
-            while run.wait(0.1) is None:
-                if deadline is not None and time.monotonic() >= deadline:
-                    for late in runs:
-                        late.cancel(f"timed out after {timeout:g}s")
-                    deadline = None
+        if not wait_all(runs, timeout):
+            for run in runs:
+                run.cancel(f"timed out after {timeout:g}s")
+            wait_all(runs, STUCK_GRACE)
     except KeyboardInterrupt:
         for run in runs:
             run.cancel("interrupted")
-        for run in runs:
-            run.wait(2)
+        wait_all(runs, STUCK_GRACE)
         raise
-    return [run.result for run in runs if run.result is not None]
+    results = []
+    for run in runs:
+        if run.result is None:
+            output.error(run.script.name, STUCK_MESSAGE.format(name=run.script.name))
+            results.append(stuck_result(run))
+        else:
+            results.append(run.result)
+    return results
+
+
+def wait_all(runs: Sequence[ScriptRun], timeout: float | None) -> bool:
+    """Wait for every run to end, at most `timeout` seconds; True when all have ended."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for run in runs:
+        while run.wait(0.1) is None:  # short waits keep Ctrl-C responsive
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+    return True
 
 
 def report(output: Output, result: RunResult) -> None:
@@ -169,7 +200,7 @@ def cli(ctx: click.Context) -> None:
 )
 @click.option(
     "--max-memory",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=1_048_576),
     metavar="MB",
     help="Cap each script's Lua memory; going over it is an error.",
 )

@@ -35,9 +35,10 @@ class CancelToken:
             self._event.set()
 
     def request_exit(self, code: int) -> None:
-        """Record an `os.exit(code)` and stop the run."""
-        self.exit_code = code
-        self.cancel("exited")
+        """Record an `os.exit(code)` and stop the run (a run already cancelled stays so)."""
+        if not self._event.is_set():
+            self.exit_code = code
+            self.cancel("exited")
 
     def check(self) -> None:
         """Raise the matching exception when the run must stop."""

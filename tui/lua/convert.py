@@ -16,7 +16,14 @@ from typing import Any
 import orjson
 from lupa.lua54 import LuaRuntime, lua_type
 
-from tui.state.codec import MAX_DEPTH, STORABLE, check_number, depth_error, place
+from tui.state.codec import (
+    MAX_DEPTH,
+    STORABLE,
+    check_number,
+    depth_error,
+    format_size,
+    place,
+)
 from tui.state.errors import StateError
 
 _TABLE = type(LuaRuntime().table())
@@ -37,8 +44,14 @@ def _lua_kind(value: Any) -> str:
 class LuaConverter:
     """Converts values of one LuaRuntime to JSON and back."""
 
-    def __init__(self, runtime: LuaRuntime) -> None:
+    def __init__(self, runtime: LuaRuntime, max_bytes: int) -> None:
         self._runtime = runtime
+        self._max_bytes = max_bytes
+        # Every array item or object member costs at least 2 bytes of JSON, so a value
+        # with more than max_bytes // 2 of them is over the limit: stop counting there
+        # (tables that share sub-tables could otherwise take exponential time).
+        self._max_items = max_bytes // 2
+        self._budget = self._max_items
         self._rawequal = runtime.eval("rawequal")
         self._table_from = runtime.table_from
         self._nested_bound = self._nested
@@ -51,6 +64,7 @@ class LuaConverter:
             # Fast path for the common flat record: string keys, plain values.
             # Anything unusual (number keys, nested oddities, NaN written as null)
             # goes the careful way, which also produces the precise error.
+            self._budget = self._max_items
             try:
                 data = orjson.dumps(dict(value.items()), default=self._nested)
             except (TypeError, ValueError):
@@ -75,6 +89,7 @@ class LuaConverter:
         record = dict(zip(flat, flat, strict=False))
         if len(record) * 2 != len(pairs):
             return None
+        self._budget = self._max_items
         try:
             data = orjson.dumps(record, default=self._nested_bound)
         except (TypeError, ValueError):
@@ -85,10 +100,8 @@ class LuaConverter:
     def to_python(self, value: Any) -> Any:
         """A Lua value as plain Python data (dict, list, str, int, float, bool)."""
         self._stack.clear()
-        try:
-            return self._value(value, [], 0)
-        finally:
-            self._stack.clear()
+        self._budget = self._max_items
+        return self._value(value, [], 0)
 
     def decode(self, data: bytes) -> Any:
         """Stored JSON as a fresh Lua value."""
@@ -119,8 +132,10 @@ class LuaConverter:
         return value
 
     def _nested(self, value: Any) -> Any:
+        # A table one level down in a fast-path record: it starts at depth 2.
         if type(value) is _TABLE:
-            return self.to_python(value)
+            self._stack.clear()
+            return self._value(value, [], 1)
         raise TypeError
 
     def _value(self, value: Any, parts: list[str | int], depth: int) -> Any:
@@ -142,6 +157,11 @@ class LuaConverter:
             items = list(table.items())
         except UnicodeDecodeError:
             raise StateError(f"{place(parts)} holds a string that is not valid UTF-8") from None
+        self._budget -= len(items) + 1
+        if self._budget < 0:
+            raise StateError(
+                f"value is larger than the limit of {format_size(self._max_bytes)} as JSON"
+            )
         result = self._items(items, parts, depth)
         self._stack.pop()
         return result
@@ -166,7 +186,7 @@ class LuaConverter:
                     f"{place(parts)} has both the key {name} and the key {name!r}; "
                     "they would be the same JSON key"
                 )
-            parts.append(name)
+            parts.append(key if type(key) is int else name)
             result[name] = self._value(item, parts, depth)
             parts.pop()
         return result

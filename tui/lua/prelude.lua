@@ -20,6 +20,25 @@ local py_set, py_get, py_delete, py_list = api.set, api.get, api.delete, api.lis
 local py_exists, py_incr, py_clear = api.exists, api.incr, api.clear
 local py_versioned, py_cas = api.versioned, api.cas
 
+-- With a memory cap, Python lifts it while it builds the Lua values a call returns
+-- (running out of memory inside a Python callback would wedge the runtime), and
+-- the cap is back in force the moment the call returns.
+local py_relimit = api.relimit
+if py_relimit then
+  local function relimited(...)
+    py_relimit()
+    return ...
+  end
+  local function wrap(fn)
+    return function(...)
+      return relimited(fn(...))
+    end
+  end
+  py_set_pairs, py_set, py_get, py_delete = wrap(py_set_pairs), wrap(py_set), wrap(py_get), wrap(py_delete)
+  py_list, py_exists, py_incr, py_clear = wrap(py_list), wrap(py_exists), wrap(py_incr), wrap(py_clear)
+  py_versioned, py_cas, py_sleep = wrap(py_versioned), wrap(py_cas), wrap(py_sleep)
+end
+
 -- Raise `message` at the first frame outside this prelude: the script's line.
 local function fail(message)
   local level = 2
@@ -31,10 +50,12 @@ local function fail(message)
   error(message, level)
 end
 
--- No way into Python internals from Lua.
+-- No way into Python internals from Lua, and no native code: C modules and
+-- package.loadlib could crash or take over the process.
 python = nil
 package.loaded.python = nil
 package.cpath = ""
+package.loadlib = nil
 
 ---------------------------------------------------------------------------
 -- Cancellation: a count hook asks Python whether to stop. A stop raised inside
@@ -100,9 +121,10 @@ function debug.sethook()
   error("debug.sethook is reserved: stateui uses the hook to stop scripts", 2)
 end
 
--- Only text chunks: precompiled bytecode can crash the process.
+-- Only text chunks: precompiled bytecode can crash the process. A stop raised in
+-- a reader function is caught by load, so it asks again on the way out.
 function load(chunk, name, _, env)
-  return raw_load(chunk, name, "t", env)
+  return checked(raw_load(chunk, name, "t", env))
 end
 
 function loadfile(name, _, env)
@@ -116,6 +138,43 @@ function dofile(name)
   end
   return fn()
 end
+
+-- require: preloaded modules, then Lua files on package.path, as text only.
+local search_path = package.searchpath
+package.searchers = {
+  package.searchers[1],
+  function(name)
+    local path, err = search_path(name, package.path)
+    if not path then
+      return "\n\t" .. err
+    end
+    local fn, load_err = raw_loadfile(path, "t")
+    if not fn then
+      error(format("error loading module '%s' from file '%s':\n\t%s", name, path, load_err), 0)
+    end
+    return fn, path
+  end,
+}
+
+function coroutine.close(co)
+  py_check()
+  return co_close(co)
+end
+
+-- Lua runs __gc finalizers with hooks off, so a looping finalizer could never be
+-- stopped (not even at exit): objects with __gc are refused.
+local raw_setmetatable = setmetatable
+function setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    fail("setmetatable: __gc finalizers are not supported (they cannot be stopped)")
+  end
+  return raw_setmetatable(t, mt)
+end
+
+-- The debug library could reach this prelude's private functions (getupvalue,
+-- getlocal, getregistry): only the read-only parts that scripts use are kept.
+debug = { traceback = traceback, getinfo = getinfo, sethook = debug.sethook }
+package.loaded.debug = debug
 
 ---------------------------------------------------------------------------
 -- Output: print formats like Lua's own; io.write writes without a newline.
@@ -336,24 +395,35 @@ end
 ---------------------------------------------------------------------------
 local function on_error(err)
   local kind = type(err)
-  if kind == "userdata" then
+  if kind == "userdata" and py_stopping() then
     return err
   end
   if kind ~= "string" then
     local meta = getmetatable(err)
-    if meta and meta.__tostring then
+    if meta and type(meta) == "table" and meta.__tostring then
       err = tostring(err)
     else
       err = "(error object is a " .. kind .. " value)"
     end
   end
-  return traceback(err, 2)
+  return valid_text(traceback(err, 2))
 end
 
-return function(fn, ...)
+local function run(fn, ...)
   local ok, err = raw_xpcall(fn, on_error, ...)
   if ok then
     return nil
   end
   return err
 end
+
+-- Compiles a chunk as text; returns the function, or nil and a printable message.
+local function compile(text, chunkname)
+  local fn, err = raw_load(text, chunkname, "t")
+  if fn then
+    return fn, ""
+  end
+  return nil, valid_text(err)
+end
+
+return { run = run, compile = compile }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -139,7 +140,8 @@ class ScriptRun:
             status, error = RunStatus.ERROR, failure
         except Exception as failure:  # a bug of ours must still end the run cleanly
             status, error = RunStatus.ERROR, ScriptError(f"internal error: {failure!r}")
-        self._lines.flush()
+        with contextlib.suppress(Exception):  # a failing reader must not lose the result
+            self._lines.flush()
         self.result = RunResult(
             self.script,
             self.number,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lupa.lua54 import LuaError, LuaMemoryError, LuaRuntime, LuaSyntaxError
+from lupa.lua54 import LuaError, LuaMemoryError, LuaRuntime
 
 from tui.lua.cancel import CancelToken, ScriptCancelled, ScriptExit
 from tui.lua.convert import LuaConverter
@@ -56,34 +57,54 @@ class LuaStateRuntime:
             attribute_filter=_deny_attributes,
             max_memory=max_memory,
         )
-        self._convert = LuaConverter(self._lua)
+        self._convert = LuaConverter(self._lua, store.max_value_bytes)
         self._error_marker = self._lua.table()
         self._retry_marker = self._lua.table()
-        api = self._lua.table_from(
-            {
-                "ERR": self._error_marker,
-                "RETRY": self._retry_marker,
-                "set_pairs": self._fast_set_pairs(),
-                "check": self.token.check,
-                "stopping": lambda: self.token.cancelled,
-                "write": on_output,
-                "sleep": self._sleep,
-                "exit": self._exit,
-                "set": self._set,
-                "get": self._fast_get(),
-                "delete": self._delete,
-                "list": self._list,
-                "exists": self._exists,
-                "incr": self._incr,
-                "clear": self._clear,
-                "versioned": self._versioned,
-                "cas": self._cas,
-            }
-        )
-        self._run_main = self._lua.execute(_PRELUDE, api, HOOK_COUNT, name="=stateui")
+        functions: dict[str, Any] = {
+            "ERR": self._error_marker,
+            "RETRY": self._retry_marker,
+            "set_pairs": self._fast_set_pairs(),
+            "check": self.token.check,
+            "stopping": lambda: self.token.cancelled,
+            "write": on_output,
+            "sleep": self._sleep,
+            "exit": self._exit,
+            "set": self._set,
+            "get": self._fast_get(),
+            "delete": self._delete,
+            "list": self._list,
+            "exists": self._exists,
+            "incr": self._incr,
+            "clear": self._clear,
+            "versioned": self._versioned,
+            "cas": self._cas,
+        }
+        if max_memory:
+            functions = self._lift_memory_cap_during(functions)
+        api = self._lua.table_from(functions)
+        entry = self._lua.execute(_PRELUDE, api, HOOK_COUNT, name="=stateui")
+        self._run_main, self._compile = entry.run, entry.compile
         if module_dir is not None:
             package = self._lua.globals().package
             package.path = f"{module_dir}/?.lua;{module_dir}/?/init.lua;" + package.path
+
+    def _lift_memory_cap_during(self, functions: dict[str, Any]) -> dict[str, Any]:
+        """Wrap the State functions so that the cap is off while they run (see prelude)."""
+        lua, limit = self._lua, self.max_memory
+
+        def lifting(function: Callable[..., Any]) -> Callable[..., Any]:
+            def call(*args: Any) -> Any:
+                lua.set_max_memory(0)
+                return function(*args)
+
+            return call
+
+        lifted = {"check", "stopping", "write", "exit", "ERR", "RETRY"}
+        wrapped = {
+            name: value if name in lifted else lifting(value) for name, value in functions.items()
+        }
+        wrapped["relimit"] = lambda: lua.set_max_memory(limit)
+        return wrapped
 
     # -- running code ----------------------------------------------------------------
 
@@ -103,11 +124,13 @@ class LuaStateRuntime:
     def run_source(self, text: str | bytes, name: str) -> Any:
         """Compile and run a chunk named `name` (used as `name:LINE` in errors)."""
         try:
-            chunk = self._lua.compile(text, name=f"@{name}", mode="t")
-        except LuaSyntaxError as error:
-            raise ScriptError.from_lua(str(error)) from None
+            chunk, problem = self._compile(text, f"@{name}")
         except LuaMemoryError:
             raise self._memory_error() from None
+        if chunk is None:
+            if problem == "not enough memory":
+                raise self._memory_error()
+            raise ScriptError.from_lua(problem)
         return self.call(chunk)
 
     def call(self, function: Any, *args: Any) -> None:
@@ -127,6 +150,8 @@ class LuaStateRuntime:
             return
         if isinstance(failure, BaseException):
             raise ScriptError(f"internal error: {failure!r}") from failure
+        if not isinstance(failure, str):
+            raise ScriptError("(error object is a userdata value)")
         if failure == "not enough memory" or failure.startswith("not enough memory\n"):
             raise self._memory_error()
         raise ScriptError.from_lua(failure)
@@ -240,7 +265,7 @@ class LuaStateRuntime:
     def _sleep(self, seconds: float) -> str | None:
         if not math.isfinite(seconds) or seconds < 0:
             return f"sleep: seconds must be a finite number of at least 0, got {seconds!r}"
-        self.token.sleep(seconds)
+        self.token.sleep(min(seconds, threading.TIMEOUT_MAX))
         return None
 
     def _exit(self, code: Any = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -57,17 +58,26 @@ class Subscription:
         self.dropped = 0
         """Changes lost to a full buffer since the last `drain`."""
 
-    def push(self, change: Change) -> None:
-        """Add a change (called by the store, under its write lock)."""
+    def push(self, change: Change) -> bool:
+        """Add a change (the store calls this under its write lock).
+
+        True when the buffer was empty: the store then calls `notify` once it has
+        let go of its lock.
+        """
         with self._lock:
             buffer = self._buffer
             was_empty = not buffer
             if len(buffer) == buffer.maxlen:
                 self.dropped += 1
             buffer.append(change)
-        if was_empty:
-            self._ready.set()
-            if self._on_ready is not None:
+        return was_empty
+
+    def notify(self) -> None:
+        """Wake `wait` and call `on_ready`; a failing callback never reaches the writer."""
+        self._ready.set()
+        if self._on_ready is not None:
+            # A failing callback is the subscriber's bug; it must not reach the writer.
+            with contextlib.suppress(Exception):
                 self._on_ready()
 
     def drain(self) -> tuple[list[Change], int]:

@@ -41,6 +41,7 @@ class Store:
         self._lock = threading.Lock()
         self._revision = 0
         self._subscribers: tuple[Subscription, ...] = ()
+        self._to_notify: list[Subscription] = []
 
     # -- reads -----------------------------------------------------------------
 
@@ -116,7 +117,10 @@ class Store:
         if len(data) > self.max_value_bytes:
             codec.check_size(data, self.max_value_bytes)
         with self._lock:
-            return self._put(key, data, source)
+            version = self._put(key, data, source)
+        if self._to_notify:
+            self._notify()
+        return version
 
     def compare_and_set(
         self, key: str, data: bytes | None, expected_version: int, *, source: str
@@ -137,7 +141,8 @@ class Store:
                 self._put(key, data, source)
             elif current is not None:
                 self._remove(key, source)
-            return True
+        self._notify()
+        return True
 
     def versioned(self, key: str) -> tuple[bytes | None, int]:
         """The JSON of `key` (None when missing) and its version (MISSING when missing)."""
@@ -151,7 +156,8 @@ class Store:
             if key not in self._backend:
                 return False
             self._remove(key, source)
-            return True
+        self._notify()
+        return True
 
     def incr(self, key: str, by: int | float = 1, *, source: str) -> int | float:
         """Add `by` to the number at `key` atomically (missing counts as 0); return the sum."""
@@ -166,7 +172,8 @@ class Store:
             total = current + by
             codec.check_number(total, ())
             self._put(key, orjson.dumps(total), source)
-            return total
+        self._notify()
+        return total
 
     def clear(self, prefix: str, *, source: str) -> int:
         """Delete every key that starts with `prefix` (all of them for ""); return how many."""
@@ -175,6 +182,7 @@ class Store:
             doomed = [key for key in self._backend if key.startswith(prefix)]
             for key in doomed:
                 self._remove(key, source)
+        self._notify()
         return len(doomed)
 
     def load(self, values: Mapping[str, Any], *, source: str) -> int:
@@ -189,6 +197,7 @@ class Store:
         with self._lock:
             for key, data in encoded:
                 self._put(key, data, source)
+        self._notify()
         return len(encoded)
 
     # -- change feed -------------------------------------------------------------
@@ -224,7 +233,17 @@ class Store:
 
     def _publish(self, change: Change) -> None:
         for subscription in self._subscribers:
-            subscription.push(change)
+            if subscription.push(change):
+                self._to_notify.append(subscription)
+
+    def _notify(self) -> None:
+        # Called by writers after the lock is released, so that a subscriber's
+        # callback may read the store (or fail) without holding up writers.
+        if self._to_notify:
+            with self._lock:
+                waiting, self._to_notify = self._to_notify, []
+            for subscription in waiting:
+                subscription.notify()
 
 
 def _json_type(value: object) -> str:
