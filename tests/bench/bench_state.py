@@ -28,7 +28,7 @@ from tui.lua import LuaStateRuntime
 from tui.state import Store
 
 N = 100_000
-REPEATS = 7
+REPEATS = 11
 RECORD_LUA = "{current = i, total = n, percent = i / n * 100, timestamp = os.time()}"
 
 
@@ -80,13 +80,19 @@ def python_floor_get() -> float:
     return (time.perf_counter() - start) / N
 
 
-def medians(timers: dict[str, Callable[[], float]]) -> dict[str, float]:
-    """Median seconds per operation of each timer, the timers taking turns each round."""
+def sample(timers: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
+    """Seconds per operation of each timer, REPEATS rounds, the timers taking turns."""
     samples: dict[str, list[float]] = {name: [] for name in timers}
     for _ in range(REPEATS):
         for name, timer in timers.items():
             samples[name].append(timer())
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
+
+
+def median_ratio(samples: dict[str, list[float]], name: str, floor: str) -> float:
+    """The median over rounds of name / floor: each round's pair ran side by side, so a
+    machine that slows down for a while moves both and leaves the ratio alone."""
+    return statistics.median(a / b for a, b in zip(samples[name], samples[floor], strict=True))
 
 
 def start_redis() -> tuple[subprocess.Popen[bytes], int] | None:
@@ -219,22 +225,27 @@ def main() -> None:
     if redis is not None:
         timers["redis_set"], timers["redis_get"] = redis_timers(redis[1])
     try:
-        m = medians(timers)
+        samples = sample(timers)
     finally:
         if redis is not None:
             redis[0].terminate()
             redis[0].wait()
-    rows: list[tuple[str, float, float | None]] = [
-        ("State.set (Lua → store)", m["set"], m["floor_set"]),
-        ("State.get (store → Lua)", m["get"], m["floor_get"]),
-        ("plain Lua table assignment (floor)", m["table"], None),
-        ("Python dict + lock + orjson, set (floor without the bridge)", m["floor_set"], None),
-        ("Python dict + lock + orjson, get (floor without the bridge)", m["floor_get"], None),
+    m = {name: statistics.median(values) for name, values in samples.items()}
+
+    def row(label: str, name: str, floor: str | None = None) -> tuple[str, float, float | None]:
+        return label, m[name], median_ratio(samples, name, floor) if floor else None
+
+    rows = [
+        row("State.set (Lua → store)", "set", "floor_set"),
+        row("State.get (store → Lua)", "get", "floor_get"),
+        row("plain Lua table assignment (floor)", "table"),
+        row("Python dict + lock + orjson, set (floor without the bridge)", "floor_set"),
+        row("Python dict + lock + orjson, get (floor without the bridge)", "floor_get"),
     ]
     if redis is not None:
         rows += [
-            ("redis-py SET, local redis-server", m["redis_set"], m["floor_set"]),
-            ("redis-py GET, local redis-server", m["redis_get"], m["floor_get"]),
+            row("redis-py SET, local redis-server", "redis_set", "floor_set"),
+            row("redis-py GET, local redis-server", "redis_get", "floor_get"),
         ]
     else:
         rows.append(("redis-py (no redis-server installed: skipped)", float("nan"), None))
@@ -242,8 +253,8 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"{'operation':<62} {'µs/op':>8} {'ops/s':>11} {'vs floor':>8}")
-    for name, seconds, floor in rows:
-        ratio = f"{seconds / floor:.2f}" if floor else ""
+    for name, seconds, ratio_to_floor in rows:
+        ratio = f"{ratio_to_floor:.2f}" if ratio_to_floor else ""
         ops = f"{1 / seconds:,.0f}" if seconds == seconds else ""
         print(f"{name:<62} {seconds * 1e6:>8.2f} {ops:>11} {ratio:>8}")
     for name, body in CANCEL_BODIES.items():
