@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import Lua
 from tui.lua import ScriptError
+from tui.lua.convert import LuaConverter
 from tui.state import Store
 
 
@@ -210,8 +211,9 @@ def test_json_values_round_trip_through_lua(value: Any) -> None:
 def test_lua_tables_read_back_equal_what_was_stored(value: Any) -> None:
     store = Store()
     lua = Lua(store)
-    table = lua.runtime._convert.to_lua(orjson.loads(orjson.dumps(value)))
-    lua.runtime._lua.globals().given = table
+    runtime = lua.runtime._lua
+    fresh = orjson.loads(orjson.dumps(value))
+    runtime.globals().given = LuaConverter(runtime, 2**24).to_lua(fresh)
     lua.run('State.set("k", given) State.set("k2", State.get("k"))')
     assert same(store.get("k"), store.get("k2"))
     assert same(store.get("k"), value)

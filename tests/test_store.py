@@ -153,11 +153,15 @@ def test_incr_refuses_what_is_not_a_number(store: Store) -> None:
 
 
 def test_compare_and_set_refuses_a_stale_version(store: Store) -> None:
-    assert store.compare_and_set("k", b"1", MISSING, source="editor")
+    assert store.compare_and_set("k", 1, MISSING, source="editor")
     _, version = store.versioned("k")
     store.set("k", 2, source="script")
-    assert not store.compare_and_set("k", b"3", version, source="editor")
+    assert not store.compare_and_set("k", 3, version, source="editor")
     assert store.get("k") == 2
+    with pytest.raises(StateError, match="value is NaN"):
+        store.compare_and_set("k", float("nan"), store.versioned("k")[1], source="editor")
+    assert store.compare_and_set("k", None, store.versioned("k")[1], source="editor")
+    assert not store.exists("k")
 
 
 def test_load_checks_everything_before_writing(store: Store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -22,15 +23,6 @@ USAGE_ERROR = 2
 INTERRUPTED = 130
 STUCK_GRACE = 2.0
 """Seconds a cancelled run gets to stop before stateui leaves it behind."""
-STUCK_MESSAGE = (
-    "{name}: did not stop: it is inside one long call into Lua's C library "
-    "(a string pattern, a sort, io.read), which cannot be interrupted"
-)
-
-
-def stuck_result(run: ScriptRun) -> RunResult:
-    """The result of a run that was cancelled but never came back."""
-    return RunResult(run.script, run.number, RunStatus.CANCELLED, 0.0, reason="did not stop")
 
 
 class Output:
@@ -59,7 +51,7 @@ class Output:
                 stream.write(text)
                 stream.flush()
             except (BrokenPipeError, ValueError):
-                pass  # the reader went away; the run goes on
+                pass  # the reader went away (a closed pipe or stream); the run goes on
 
 
 def fail(message: str) -> NoReturn:
@@ -141,11 +133,11 @@ def run_scripts(
         raise
     results = []
     for run in runs:
-        if run.result is None:
-            output.error(run.script.name, STUCK_MESSAGE.format(name=run.script.name))
-            results.append(stuck_result(run))
-        else:
-            results.append(run.result)
+        result = run.result
+        if result is None:
+            result = run.abandon()
+            report(output, result)
+        results.append(result)
     return results
 
 
@@ -223,6 +215,10 @@ def run(
     store = Store()
     if load_file is not None:
         load_json_file(store, load_file)
+    for stream in (sys.stdout, sys.stderr):
+        # Whatever the terminal's encoding, a script's text gets through, escaped.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     output = Output(sys.stdout, sys.stderr, prefixed=len(scripts) > 1)
     try:
         results = run_scripts(

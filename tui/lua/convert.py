@@ -11,6 +11,7 @@ place. JSON to Lua: objects and arrays become fresh tables, null becomes nil.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -44,9 +45,12 @@ def _lua_kind(value: Any) -> str:
 class LuaConverter:
     """Converts values of one LuaRuntime to JSON and back."""
 
-    def __init__(self, runtime: LuaRuntime, max_bytes: int) -> None:
-        self._runtime = runtime
+    def __init__(
+        self, runtime: LuaRuntime, max_bytes: int, check: Callable[[], None] = lambda: None
+    ) -> None:
         self._max_bytes = max_bytes
+        self._check = check  # raises when the run is stopped: long conversions ask it
+        self._tables = 0
         # Every array item or object member costs at least 2 bytes of JSON, so a value
         # with more than max_bytes // 2 of them is over the limit: stop counting there
         # (tables that share sub-tables could otherwise take exponential time).
@@ -54,7 +58,6 @@ class LuaConverter:
         self._budget = self._max_items
         self._rawequal = runtime.eval("rawequal")
         self._table_from = runtime.table_from
-        self._nested_bound = self._nested
         self._stack: list[tuple[Any, int]] = []
 
     def encode(self, value: Any) -> bytes:
@@ -67,8 +70,8 @@ class LuaConverter:
             self._budget = self._max_items
             try:
                 data = orjson.dumps(dict(value.items()), default=self._nested)
-            except (TypeError, ValueError):
-                pass
+            except (TypeError, ValueError) as error:
+                _reraise_too_large(error)
             else:
                 if data.find(b"null") < 0:
                     return data
@@ -91,8 +94,9 @@ class LuaConverter:
             return None
         self._budget = self._max_items
         try:
-            data = orjson.dumps(record, default=self._nested_bound)
-        except (TypeError, ValueError):
+            data = orjson.dumps(record, default=self._nested)
+        except (TypeError, ValueError) as error:
+            _reraise_too_large(error)
             return None
         # orjson writes NaN and infinities as null, which no Lua value becomes.
         return data if data.find(b"null") < 0 else None
@@ -159,9 +163,12 @@ class LuaConverter:
             raise StateError(f"{place(parts)} holds a string that is not valid UTF-8") from None
         self._budget -= len(items) + 1
         if self._budget < 0:
-            raise StateError(
+            raise _TooLarge(
                 f"value is larger than the limit of {format_size(self._max_bytes)} as JSON"
             )
+        self._tables += 1
+        if not self._tables & 1023:
+            self._check()
         result = self._items(items, parts, depth)
         self._stack.pop()
         return result
@@ -200,6 +207,16 @@ class LuaConverter:
                     outer = parts[: stack[earlier][1]]
                     return StateError(f"{place(inner)} refers back to {place(outer)} (a cycle)")
         return None
+
+
+class _TooLarge(StateError):
+    """Over the size limit: final, so the fast path does not retry the careful way."""
+
+
+def _reraise_too_large(error: Exception) -> None:
+    # orjson wraps what its `default` raised; a size error is the answer already.
+    if isinstance(error.__cause__, _TooLarge):
+        raise error.__cause__ from None
 
 
 def _key_name(key: Any, parts: list[str | int]) -> str:

@@ -2,7 +2,7 @@
 -- It installs the State API over the Python bridge, captures print and io.write,
 -- adds sleep, and keeps the cancellation hook in force in every coroutine and
 -- after every pcall. Returns the function that runs a script's main chunk.
-local api, HOOK_COUNT = ...
+local api, HOOK_COUNT, MODULE_DIR = ...
 
 local type, error, select, tostring, next = type, error, select, tostring, next
 local concat, utf8_len, format, byte = table.concat, utf8.len, string.format, string.byte
@@ -12,6 +12,23 @@ local co_create, co_resume, co_close = coroutine.create, coroutine.resume, corou
 local raw_load, raw_loadfile = load, loadfile
 local getinfo = debug.getinfo
 
+-- With a memory cap, Python lifts it while it builds the Lua values a call returns
+-- (running out of memory inside a Python callback would wedge the runtime), and
+-- the cap is back in force the moment the call returns.
+if api.relimit then
+  local relimit = api.relimit
+  local function relimited(...)
+    relimit()
+    return ...
+  end
+  for _, name in ipairs(api.lifted) do
+    local fn = api[name]
+    api[name] = function(...)
+      return relimited(fn(...))
+    end
+  end
+end
+
 local ERR, RETRY = api.ERR, api.RETRY
 local py_set_pairs = api.set_pairs
 local py_check, py_stopping = api.check, api.stopping
@@ -19,25 +36,6 @@ local py_write, py_sleep, py_exit = api.write, api.sleep, api.exit
 local py_set, py_get, py_delete, py_list = api.set, api.get, api.delete, api.list
 local py_exists, py_incr, py_clear = api.exists, api.incr, api.clear
 local py_versioned, py_cas = api.versioned, api.cas
-
--- With a memory cap, Python lifts it while it builds the Lua values a call returns
--- (running out of memory inside a Python callback would wedge the runtime), and
--- the cap is back in force the moment the call returns.
-local py_relimit = api.relimit
-if py_relimit then
-  local function relimited(...)
-    py_relimit()
-    return ...
-  end
-  local function wrap(fn)
-    return function(...)
-      return relimited(fn(...))
-    end
-  end
-  py_set_pairs, py_set, py_get, py_delete = wrap(py_set_pairs), wrap(py_set), wrap(py_get), wrap(py_delete)
-  py_list, py_exists, py_incr, py_clear = wrap(py_list), wrap(py_exists), wrap(py_incr), wrap(py_clear)
-  py_versioned, py_cas, py_sleep = wrap(py_versioned), wrap(py_cas), wrap(py_sleep)
-end
 
 -- Raise `message` at the first frame outside this prelude: the script's line.
 local function fail(message)
@@ -141,10 +139,28 @@ end
 
 -- require: preloaded modules, then Lua files on package.path, as text only.
 local search_path = package.searchpath
+local function in_module_dir(name)
+  if not MODULE_DIR then
+    return nil
+  end
+  local base = MODULE_DIR .. "/" .. name:gsub("%.", "/")
+  for _, path in ipairs({ base .. ".lua", base .. "/init.lua" }) do
+    local file = io.open(path, "rb")
+    if file then
+      file:close()
+      return path
+    end
+  end
+  return nil
+end
+
 package.searchers = {
   package.searchers[1],
   function(name)
-    local path, err = search_path(name, package.path)
+    local path, err = in_module_dir(name), nil
+    if not path then
+      path, err = search_path(name, package.path)
+    end
     if not path then
       return "\n\t" .. err
     end
@@ -233,9 +249,9 @@ function sleep(seconds)
   if type(seconds) ~= "number" then
     fail("sleep: seconds must be a number, got " .. type(seconds))
   end
-  local err = py_sleep(seconds)
-  if err then
-    fail(err)
+  local failed, message = py_sleep(seconds)
+  if failed == ERR then
+    fail(message)
   end
 end
 
@@ -305,26 +321,24 @@ function State.set(key, value)
   if type(key) ~= "string" or not utf8_len(key) then
     check_key("State.set", "key", key)
   end
-  local kind, err = type(value), nil
+  local kind, ok, failed, message = type(value), true, nil, nil
   if kind == "table" then
-    local ok
-    ok, err = raw_pcall(set_pairs, key, value)
+    ok, failed, message = raw_pcall(set_pairs, key, value)
     if not ok then
       -- A string that is not UTF-8 cannot reach Python: the careful path names it.
       py_check()
-      err = RETRY
     end
-    if err == RETRY then
-      err = py_set(key, value)
+    if not ok or failed == RETRY then
+      failed, message = py_set(key, value)
     end
   else
     if kind == "string" and not utf8_len(value) then
       fail("State.set: value is not valid UTF-8")
     end
-    err = py_set(key, value)
+    failed, message = py_set(key, value)
   end
-  if err then
-    fail(err)
+  if failed == ERR then
+    fail(message)
   end
 end
 
@@ -332,11 +346,7 @@ function State.get(key)
   if type(key) ~= "string" or not utf8_len(key) then
     check_key("State.get", "key", key)
   end
-  local value, message = py_get(key)
-  if value == ERR then
-    fail(message)
-  end
-  return value
+  return result(py_get(key))
 end
 
 function State.delete(key)

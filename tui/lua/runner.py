@@ -17,9 +17,8 @@ from tui.state.store import Store
 
 
 class RunStatus(StrEnum):
-    """Where a run is."""
+    """How a run ended."""
 
-    RUNNING = "running"
     OK = "ok"
     ERROR = "error"
     CANCELLED = "cancelled"
@@ -98,6 +97,8 @@ class ScriptRun:
         self._on_done = on_done
         self._max_memory = max_memory
         self._done = threading.Event()
+        self._finishing = threading.Lock()
+        self._started = 0.0
         self._thread = threading.Thread(
             target=self._run, name=f"stateui {self.source}", daemon=True
         )
@@ -121,8 +122,27 @@ class ScriptRun:
         self._done.wait(timeout)
         return self.result
 
+    def abandon(self) -> RunResult:
+        """Give up on a cancelled run that has not stopped, and say so in its result.
+
+        Lua cannot be interrupted inside one long call into its C library; the thread
+        is a daemon, so it does not keep the process alive.
+        """
+        with self._finishing:
+            if self.result is None:
+                self.result = RunResult(
+                    self.script,
+                    self.number,
+                    RunStatus.CANCELLED,
+                    time.perf_counter() - self._started,
+                    reason="did not stop: it is inside one long call into Lua's C library "
+                    "(a string pattern, a sort, io.read), which cannot be interrupted",
+                )
+                self._done.set()
+            return self.result
+
     def _run(self) -> None:
-        started = time.perf_counter()
+        self._started = started = time.perf_counter()
         status, error = RunStatus.OK, None
         try:
             runtime = LuaStateRuntime(
@@ -142,14 +162,17 @@ class ScriptRun:
             status, error = RunStatus.ERROR, ScriptError(f"internal error: {failure!r}")
         with contextlib.suppress(Exception):  # a failing reader must not lose the result
             self._lines.flush()
-        self.result = RunResult(
-            self.script,
-            self.number,
-            status,
-            time.perf_counter() - started,
-            error,
-            self.token.reason if status is RunStatus.CANCELLED else "",
-        )
-        self._done.set()
+        with self._finishing:
+            if self.result is not None:  # abandoned meanwhile: that result stands
+                return
+            self.result = RunResult(
+                self.script,
+                self.number,
+                status,
+                time.perf_counter() - started,
+                error,
+                self.token.reason if status is RunStatus.CANCELLED else "",
+            )
+            self._done.set()
         if self._on_done is not None:
             self._on_done(self.result)

@@ -99,7 +99,10 @@ def depth_error(parts: Sequence[str | int]) -> StateError:
 
 def _check(value: Any, parts: list[str | int], depth: int) -> None:
     kind = type(value)
-    if kind is str or kind is bool or value is None:
+    if kind is str:
+        _check_text(value, parts)
+        return
+    if kind is bool or value is None:
         return
     if kind is int or kind is float:
         check_number(value, parts)
@@ -109,10 +112,21 @@ def _check(value: Any, parts: list[str | int], depth: int) -> None:
             raise depth_error(parts)
         items = value.items() if kind is dict else enumerate(value)
         for name, item in items:
-            if type(name) is not str and kind is dict:
-                raise StateError(f"{place(parts)} has a key that is not a string")
+            if kind is dict:
+                if type(name) is not str:
+                    raise StateError(f"{place(parts)} has a key that is not a string")
+                _check_text(name, parts)
             parts.append(name)
             _check(item, parts, depth + 1)
             parts.pop()
         return
     raise StateError(f"{place(parts)} is a {type_name(value)}; {STORABLE}")
+
+
+def _check_text(text: str, parts: Sequence[str | int]) -> None:
+    # Python strings can hold lone surrogates (JSON's "\ud800" gives one); UTF-8 cannot.
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise StateError(f"{place(parts)} holds a string that is not valid UTF-8") from None

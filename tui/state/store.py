@@ -45,11 +45,6 @@ class Store:
 
     # -- reads -----------------------------------------------------------------
 
-    @property
-    def revision(self) -> int:
-        """The version of the latest change (0 for a store never written)."""
-        return self._revision
-
     def __len__(self) -> int:
         return len(self._backend)
 
@@ -103,15 +98,21 @@ class Store:
     # -- writes ----------------------------------------------------------------
 
     def set(self, key: str, value: Any, *, source: str) -> int:
-        """Store a Python value (as JSON gives it); None deletes. Returns the new version."""
+        """Store a Python value (as JSON gives it); None deletes.
+
+        Returns the key's new version (MISSING after a delete).
+        """
         check_key(key)
         if value is None:
             self.delete(key, source=source)
-            return self._revision
+            return MISSING
         return self.set_encoded(key, codec.encode(value, self.max_value_bytes), source=source)
 
     def set_encoded(self, key: str, data: bytes, *, source: str) -> int:
-        """Store JSON that already follows the storage rules. Returns the new version."""
+        """Store JSON that already follows the storage rules. Returns the new version.
+
+        Only for JSON made by `codec.encode` or the Lua converter: it is not re-checked.
+        """
         if not is_plain_key(key):
             check_key(key)
         if len(data) > self.max_value_bytes:
@@ -122,14 +123,19 @@ class Store:
             self._notify()
         return version
 
-    def compare_and_set(
-        self, key: str, data: bytes | None, expected_version: int, *, source: str
-    ) -> bool:
-        """Write JSON (None deletes) only if `key` is still at `expected_version`.
+    def compare_and_set(self, key: str, value: Any, expected_version: int, *, source: str) -> bool:
+        """Store a Python value (None deletes) only if `key` is still at `expected_version`.
 
         `expected_version` is MISSING for a key that should not exist yet. Returns
         False, changing nothing, when another writer got there first.
         """
+        data = None if value is None else codec.encode(value, self.max_value_bytes)
+        return self.compare_and_set_encoded(key, data, expected_version, source=source)
+
+    def compare_and_set_encoded(
+        self, key: str, data: bytes | None, expected_version: int, *, source: str
+    ) -> bool:
+        """`compare_and_set` for JSON that already follows the storage rules."""
         check_key(key)
         if data is not None:
             codec.check_size(data, self.max_value_bytes)
