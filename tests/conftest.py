@@ -32,11 +32,6 @@ class Lua:
         self.runtime.run_source(source, "test.lua")
         return "".join(self.output).splitlines()
 
-    def eval(self, expression: str) -> object:
-        """The Python value of one Lua expression, through `State`-free evaluation."""
-        self.run(f"__result = {expression}")
-        return self.runtime._lua.globals().__result
-
 
 @pytest.fixture
 def store() -> Store:

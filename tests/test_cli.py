@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -155,6 +156,10 @@ def test_max_memory_stops_a_runaway_allocation(tmp_path: Path) -> None:
         ),
         (["run", "ok.lua", "--load", "nan.json"], "stateui: --load nan.json: invalid JSON"),
         (
+            ["run", "ok.lua", "--load", "surrogate.json"],
+            "stateui: --load surrogate.json: 'a': value holds a string that is not valid UTF-8",
+        ),
+        (
             ["run", "ok.lua", "--dump", "no/such/dir/out.json"],
             "stateui: --dump no/such/dir/out.json: no such folder",
         ),
@@ -167,6 +172,7 @@ def test_usage_errors_exit_two_with_one_line(tmp_path: Path, args: list[str], me
     write(tmp_path, "list.json", "[1, 2]")
     write(tmp_path, "badkey.json", '{"": 1}')
     write(tmp_path, "nan.json", '{"a": NaN}')
+    write(tmp_path, "surrogate.json", '{"a": "\\ud800"}')
     result = stateui(*args, cwd=tmp_path)
     assert result.returncode == 2, result
     assert result.stdout == ""
@@ -238,3 +244,14 @@ def test_max_memory_has_a_sane_bound(tmp_path: Path) -> None:
     script = write(tmp_path, "s.lua", "")
     result = stateui("run", script, "--max-memory", "99999999999999999")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_text_the_terminal_cannot_encode_is_escaped_not_lost(tmp_path: Path) -> None:
+    script = write(tmp_path, "cafe.lua", 'print("café")')
+    result = subprocess.run(
+        [*stateui_command(), "run", str(script)],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )
+    assert (result.returncode, result.stdout) == (0, b"caf\\xe9\n")

@@ -119,7 +119,7 @@ def test_null_in_json_becomes_nil(lua: Lua, store: Store) -> None:
         ('{[1] = "a", ["1"] = "b"}', "value has both the key 1 and the key '1'"),
         ('{list = {1, "\\xff"}}', "value at list holds a string that is not valid UTF-8"),
         ('"\\xff\\xfe"', "value is not valid UTF-8"),
-        ("io.stdout", "value is a userdata"),
+        ("io.stderr", "value is a userdata"),
     ],
 )
 def test_unstorable_values_raise_a_lua_error_naming_the_place(

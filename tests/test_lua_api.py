@@ -23,7 +23,8 @@ def test_the_guide_has_its_examples() -> None:
 
 @pytest.mark.parametrize("block", GUIDE_BLOCKS, ids=lambda b: b.strip().splitlines()[0][:40])
 def test_every_guide_example_runs_as_written(lua: Lua, block: str) -> None:
-    lua.run(GUIDE_PRELUDE + block)
+    # Verbatim, but for the one function the guide calls without defining.
+    lua.run(GUIDE_PRELUDE + block if "fetch_user_from_api" in block else block)
 
 
 def test_guide_examples_leave_the_state_they_describe(store: Store) -> None:

@@ -223,23 +223,59 @@ function print(...)
   py_write(valid_text(concat(parts, "\t")) .. "\n")
 end
 
-local stdout_proxy = {}
-function io.write(...)
+-- io.stdout is a stand-in whose writes are captured like print's; io.output() can
+-- still be pointed at a real file, and io.write then writes there.
+local raw_output = io.output
+local stdout = {}
+local current_output = stdout
+
+local function capture(...)
   local n = select("#", ...)
   local parts = {}
   for i = 1, n do
     local v = select(i, ...)
     local t = type(v)
     if t ~= "string" and t ~= "number" then
-      error(format("bad argument #%d to 'write' (string expected, got %s)", i, t), 2)
+      fail(format("bad argument #%d to 'write' (string expected, got %s)", i, t))
     end
     parts[i] = tostring(v)
   end
   py_write(valid_text(concat(parts)))
-  return stdout_proxy
 end
-function stdout_proxy.write(_, ...)
-  return io.write(...)
+
+function stdout.write(_, ...)
+  capture(...)
+  return stdout
+end
+function stdout.flush()
+  return stdout
+end
+function stdout.setvbuf()
+  return true
+end
+function stdout.close()
+  return nil, "cannot close standard output"
+end
+function stdout.lines()
+  fail("standard output cannot be read")
+end
+setmetatable(stdout, { __name = "FILE*", __tostring = function() return "file (stdout)" end })
+io.stdout = stdout
+
+function io.write(...)
+  if current_output == stdout then
+    capture(...)
+    return stdout
+  end
+  return current_output:write(...)
+end
+
+function io.output(file)
+  if file == nil then
+    return current_output
+  end
+  current_output = file == stdout and stdout or raw_output(file)
+  return current_output
 end
 
 ---------------------------------------------------------------------------

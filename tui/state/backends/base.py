@@ -54,6 +54,3 @@ class Backend(ABC):
     @abstractmethod
     def __iter__(self) -> Iterator[str]:
         """Every key, in no particular order (the store consumes it under its lock)."""
-
-    def close(self) -> None:  # noqa: B027 - optional: the memory backend holds nothing
-        """Release what the backend holds (files, connections)."""
