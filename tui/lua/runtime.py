@@ -46,7 +46,6 @@ class LuaStateRuntime:
         self.source = source
         self.token = token if token is not None else CancelToken()
         self.max_memory = max_memory
-        self._on_output = on_output
         self._lua = LuaRuntime(
             encoding="utf-8",
             register_eval=False,
@@ -76,7 +75,7 @@ class LuaStateRuntime:
             text = b"--" + text
         self.run_source(text, path.name)
 
-    def run_source(self, text: str | bytes, name: str) -> Any:
+    def run_source(self, text: str | bytes, name: str) -> None:
         """Compile and run a chunk named `name` (used as `name:LINE` in errors)."""
         try:
             chunk, problem = self._compile(text, os.fsencode(f"@{name}"))
@@ -86,7 +85,7 @@ class LuaStateRuntime:
             if problem == "not enough memory":
                 raise self._memory_error()
             raise ScriptError.from_lua(problem)
-        return self.call(chunk)
+        self.call(chunk)
 
     def call(self, function: Any, *args: Any) -> None:
         """Call a Lua function under the prelude's error handler and stop rules."""
