@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -312,3 +313,80 @@ def test_memory_cap_with_many_keys_listed(tmp_path: Path, store: Store) -> None:
     result = ScriptRun(store, script, on_line=print, max_memory=8 * 2**20).start().wait(30)
     assert result is not None and result.status is RunStatus.ERROR
     assert result.error is not None and result.error.message.startswith("not enough memory")
+
+
+def test_load_keeps_the_usual_globals_unless_given_an_env(lua: Lua, tmp_path: Path) -> None:
+    module = tmp_path / "mod.lua"
+    module.write_text("return type(print)")
+    lines = lua.run(
+        'print(load("return type(print)")())\n'
+        'print(pcall(load("return print", "x", "t", nil)))\n'
+        f'print(loadfile("{module}")(), dofile("{module}"))'
+    )
+    assert lines[0] == "function"
+    assert lines[1].startswith("false\t")  # an explicit nil env: no globals, as in Lua
+    assert lines[2] == "function\tfunction"
+
+
+def test_the_file_metatable_is_out_of_reach(lua: Lua) -> None:
+    assert lua.run("print(getmetatable(io.stderr))") == ["FILE*"]
+    with pytest.raises(ScriptError, match="attempt to index a string value"):
+        lua.run("getmetatable(io.stderr).__gc = function() while true do end end")
+
+
+@pytest.mark.parametrize(
+    ("call", "outcome"),
+    [
+        ("os.exit(0.0)", None),
+        ('os.exit("0")', None),
+        ("os.exit(true)", None),
+        ("os.exit(false)", "the script called os.exit(1)"),
+        ("os.exit(3)", "the script called os.exit(3)"),
+        ("os.exit(1.5)", "test.lua:1: bad argument #1 to 'exit' (number has no integer"),
+    ],
+)
+def test_os_exit_reads_its_argument_like_lua(
+    make_lua: Callable[..., Lua], call: str, outcome: str | None
+) -> None:
+    lua = make_lua()
+    if outcome is None:
+        assert lua.run(f"{call} print('not reached')") == []
+    else:
+        with pytest.raises(ScriptError) as raised:
+            lua.run(call)
+        assert raised.value.message.startswith(outcome)
+
+
+def test_io_errors_point_at_the_script(lua: Lua, tmp_path: Path) -> None:
+    with pytest.raises(ScriptError) as raised:
+        lua.run("io.output({})")
+    assert raised.value.message.startswith("test.lua:1: io.output: bad argument #1")
+    with pytest.raises(ScriptError) as raised:
+        lua.run(f'local f = io.output("{tmp_path / "x"}") f:close() io.write("z")')
+    assert raised.value.message == "test.lua:1: io.write: attempt to use a closed file"
+
+
+def test_io_stdout_behaves_like_a_file(lua: Lua) -> None:
+    assert lua.run("print(io.type(io.stdout))") == ["file"]
+    with pytest.raises(ScriptError, match=r"bad argument #1 to 'write' \(FILE\* expected"):
+        lua.run('io.stdout.write("x")')
+
+
+def test_a_missing_module_lists_the_script_folder(tmp_path: Path, store: Store) -> None:
+    (tmp_path / "main.lua").write_text('require("nosuch")')
+    result = ScriptRun(store, tmp_path / "main.lua", on_line=print).start().wait(10)
+    assert result is not None and result.error is not None
+    message = result.error.message
+    assert f"no file '{tmp_path}/nosuch.lua'" in message
+    assert "\n\t\n" not in message
+
+
+def test_memory_cap_counts_what_state_get_returned(tmp_path: Path, store: Store) -> None:
+    store.set("big", list(range(1_500_000)), source="cli")
+    script = tmp_path / "hold.lua"
+    script.write_text('local v = State.get("big")\nState.set("after", true)\n')
+    result = ScriptRun(store, script, on_line=print, max_memory=8 * 2**20).start().wait(30)
+    assert result is not None and result.status is RunStatus.ERROR
+    assert result.error is not None
+    assert result.error.message == "not enough memory: the script went over its limit of 8 MB"
+    assert not store.exists("after")

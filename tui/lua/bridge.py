@@ -93,7 +93,8 @@ class StateBridge:
 
         Running out of Lua memory inside a Python callback wedges the runtime, so the
         cap is off during the call and the prelude puts it back the moment the call
-        returns (`relimit`); a call that raises puts it back itself.
+        returns (`relimit`, which says whether the script is now over it); a call that
+        raises puts it back itself.
         """
         lua = self._lua
 
@@ -113,7 +114,12 @@ class StateBridge:
             name: function if name in _PLAIN else lifting(function)
             for name, function in functions.items()
         }
-        lifted["relimit"] = lambda: lua.set_max_memory(limit)
+
+        def relimit() -> bool:
+            lua.set_max_memory(limit)
+            return bool(lua.get_memory_used() > limit)
+
+        lifted["relimit"] = relimit
         lifted["lifted"] = self._lua.table_from([n for n in functions if n not in _PLAIN])
         return lifted
 
@@ -190,12 +196,6 @@ class StateBridge:
         self._token.sleep(min(seconds, threading.TIMEOUT_MAX))
         return None
 
-    def _exit(self, code: Any = None) -> None:
-        if code is None or code is True:
-            status = 0
-        elif type(code) is int:
-            status = code
-        else:
-            status = 1
+    def _exit(self, status: int) -> None:
         self._token.request_exit(status)
         self._token.check()

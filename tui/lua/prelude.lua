@@ -16,9 +16,16 @@ local getinfo = debug.getinfo
 -- (running out of memory inside a Python callback would wedge the runtime), and
 -- the cap is back in force the moment the call returns.
 if api.relimit then
-  local relimit = api.relimit
+  local relimit, collect = api.relimit, collectgarbage
   local function relimited(...)
-    relimit()
+    -- Over the cap with what the call returned (after collecting garbage): the same
+    -- error as any allocation over the cap.
+    if relimit() then
+      collect()
+      if relimit() then
+        error("not enough memory", 0)
+      end
+    end
     return ...
   end
   for _, name in ipairs(api.lifted) do
@@ -121,12 +128,19 @@ end
 
 -- Only text chunks: precompiled bytecode can crash the process. A stop raised in
 -- a reader function is caught by load, so it asks again on the way out.
-function load(chunk, name, _, env)
-  return checked(raw_load(chunk, name, "t", env))
+function load(chunk, name, _, ...)
+  -- An env given as nil means "no globals"; an env left out means the usual ones.
+  if select("#", ...) > 0 then
+    return checked(raw_load(chunk, name, "t", ...))
+  end
+  return checked(raw_load(chunk, name, "t"))
 end
 
-function loadfile(name, _, env)
-  return raw_loadfile(name, "t", env)
+function loadfile(name, _, ...)
+  if select("#", ...) > 0 then
+    return raw_loadfile(name, "t", ...)
+  end
+  return raw_loadfile(name, "t")
 end
 
 function dofile(name)
@@ -139,30 +153,34 @@ end
 
 -- require: preloaded modules, then Lua files on package.path, as text only.
 local search_path = package.searchpath
+-- The module's file in the script's folder, or nil and the places looked at.
 local function in_module_dir(name)
   if not MODULE_DIR then
-    return nil
+    return nil, nil
   end
   local base = MODULE_DIR .. "/" .. name:gsub("%.", "/")
+  local tried = {}
   for _, path in ipairs({ base .. ".lua", base .. "/init.lua" }) do
     local file = io.open(path, "rb")
     if file then
       file:close()
-      return path
+      return path, nil
     end
+    tried[#tried + 1] = "no file '" .. path .. "'"
   end
-  return nil
+  return nil, concat(tried, "\n\t")
 end
 
 package.searchers = {
   package.searchers[1],
   function(name)
-    local path, err = in_module_dir(name), nil
+    local path, tried = in_module_dir(name)
     if not path then
+      local err
       path, err = search_path(name, package.path)
-    end
-    if not path then
-      return "\n\t" .. err
+      if not path then
+        return tried and (tried .. "\n\t" .. err) or err
+      end
     end
     local fn, load_err = raw_loadfile(path, "t")
     if not fn then
@@ -243,7 +261,10 @@ local function capture(...)
   py_write(valid_text(concat(parts)))
 end
 
-function stdout.write(_, ...)
+function stdout.write(self, ...)
+  if self ~= stdout then
+    fail("bad argument #1 to 'write' (FILE* expected, got " .. type(self) .. ")")
+  end
   capture(...)
   return stdout
 end
@@ -262,19 +283,40 @@ end
 setmetatable(stdout, { __name = "FILE*", __tostring = function() return "file (stdout)" end })
 io.stdout = stdout
 
+local raw_io_type = io.type
+function io.type(obj)
+  if obj == stdout then
+    return "file"
+  end
+  return raw_io_type(obj)
+end
+
+-- Real files share one metatable whose __gc closes them: keep it out of reach, or a
+-- script could swap in a finalizer that loops (finalizers run with hooks off).
+getmetatable(io.stderr).__metatable = "FILE*"
+
+-- Call a method of a real file; its errors point at the script, not at stateui.
+local function file_call(what, file, method, ...)
+  local results = table.pack(raw_pcall(method, file, ...))
+  if not results[1] then
+    fail(what .. ": " .. tostring(results[2]))
+  end
+  return table.unpack(results, 2, results.n)
+end
+
 function io.write(...)
   if current_output == stdout then
     capture(...)
     return stdout
   end
-  return current_output:write(...)
+  return file_call("io.write", current_output, current_output.write, ...)
 end
 
 function io.output(file)
   if file == nil then
     return current_output
   end
-  current_output = file == stdout and stdout or raw_output(file)
+  current_output = file == stdout and stdout or file_call("io.output", file, raw_output)
   return current_output
 end
 
@@ -292,7 +334,16 @@ function sleep(seconds)
 end
 
 function os.exit(code)
-  py_exit(code)
+  local status = 0
+  if code == false then
+    status = 1
+  elseif code ~= nil and code ~= true then
+    status = math.tointeger(tonumber(code))
+    if not status then
+      fail("bad argument #1 to 'exit' (number has no integer representation)")
+    end
+  end
+  py_exit(status)
 end
 
 ---------------------------------------------------------------------------
@@ -446,8 +497,9 @@ local function on_error(err)
   end
   if kind ~= "string" then
     local meta = getmetatable(err)
-    if meta and type(meta) == "table" and meta.__tostring then
-      err = tostring(err)
+    if kind == "userdata" or (type(meta) == "table" and meta.__tostring) then
+      local ok, text = raw_pcall(tostring, err)
+      err = ok and type(text) == "string" and text or "(error object is a " .. kind .. " value)"
     else
       err = "(error object is a " .. kind .. " value)"
     end
