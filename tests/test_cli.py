@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -255,3 +256,18 @@ def test_text_the_terminal_cannot_encode_is_escaped_not_lost(tmp_path: Path) -> 
         env={**os.environ, "PYTHONIOENCODING": "ascii"},
     )
     assert (result.returncode, result.stdout) == (0, b"caf\\xe9\n")
+
+
+def test_ctrl_c_stops_every_run_and_exits_130(tmp_path: Path) -> None:
+    script = write(tmp_path, "spin.lua", 'print("spinning")\nwhile true do end\n')
+    proc = subprocess.Popen(
+        [*stateui_command(), "run", str(script), str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().endswith("spinning\n")
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(10) == 130
+    assert "Traceback" not in proc.stderr.read()
