@@ -390,3 +390,16 @@ def test_memory_cap_counts_what_state_get_returned(tmp_path: Path, store: Store)
     assert result.error is not None
     assert result.error.message == "not enough memory: the script went over its limit of 8 MB"
     assert not store.exists("after")
+
+
+def test_on_done_has_run_when_wait_returns(tmp_path: Path, store: Store) -> None:
+    script = tmp_path / "quick.lua"
+    script.write_text("")
+    seen: list[RunResult] = []
+
+    def slow_reporter(result: RunResult) -> None:
+        time.sleep(0.2)
+        seen.append(result)
+
+    result = ScriptRun(store, script, on_line=print, on_done=slow_reporter).start().wait(10)
+    assert result is not None and seen == [result]

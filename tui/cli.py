@@ -133,9 +133,10 @@ def run_scripts(
         raise
     results = []
     for run in runs:
+        abandoned = run.abandon()  # False for every run that ended by itself
         result = run.result
-        if result is None:
-            result = run.abandon()
+        assert result is not None
+        if abandoned:
             report(output, result)
         results.append(result)
     return results

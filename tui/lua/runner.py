@@ -74,8 +74,9 @@ class LineSplitter:
 class ScriptRun:
     """One run of one script: a thread, a fresh runtime, a cancel token.
 
-    `on_line` gets each printed line as it happens and `on_done` the result; both are
-    called from the run's thread. Writes carry the source `NAME#NUMBER`.
+    `on_line` gets each printed line as it happens and `on_done` the result, before
+    `wait` returns; both are called from the run's thread. Writes carry the source
+    `NAME#NUMBER`.
     """
 
     def __init__(
@@ -122,24 +123,26 @@ class ScriptRun:
         self._done.wait(timeout)
         return self.result
 
-    def abandon(self) -> RunResult:
+    def abandon(self) -> bool:
         """Give up on a cancelled run that has not stopped, and say so in its result.
 
         Lua cannot be interrupted inside one long call into its C library; the thread
-        is a daemon, so it does not keep the process alive.
+        is a daemon, so it does not keep the process alive. True when the run was
+        abandoned; False when it had ended after all (its own result stands).
         """
         with self._finishing:
-            if self.result is None:
-                self.result = RunResult(
-                    self.script,
-                    self.number,
-                    RunStatus.CANCELLED,
-                    time.perf_counter() - self._started,
-                    reason="did not stop: it is inside one long call into Lua's C library "
-                    "(a string pattern, a sort, io.read), which cannot be interrupted",
-                )
-                self._done.set()
-            return self.result
+            if self.result is not None:
+                return False
+            self.result = RunResult(
+                self.script,
+                self.number,
+                RunStatus.CANCELLED,
+                time.perf_counter() - self._started,
+                reason="did not stop: it is inside one long call into Lua's C library "
+                "(a string pattern, a sort, io.read), which cannot be interrupted",
+            )
+        self._done.set()
+        return True
 
     def _run(self) -> None:
         self._started = started = time.perf_counter()
@@ -173,6 +176,10 @@ class ScriptRun:
                 error,
                 self.token.reason if status is RunStatus.CANCELLED else "",
             )
+        # on_done runs before `wait` returns, so that whoever waits sees what it did
+        # (the CLI's error report must be out before the process exits).
+        try:
+            if self._on_done is not None:
+                self._on_done(self.result)
+        finally:
             self._done.set()
-        if self._on_done is not None:
-            self._on_done(self.result)
