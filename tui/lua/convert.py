@@ -57,6 +57,16 @@ class LuaConverter:
         self._max_items = max_bytes // 2
         self._budget = self._max_items
         self._rawequal = runtime.eval("rawequal")
+        # Finds what in a table is not UTF-8, from the Lua side: such a string cannot
+        # even be handed to Python.
+        self._find_bad_text = runtime.eval(
+            """function(t)
+              for k, v in next, t do
+                if type(k) == "string" and not utf8.len(k) then return "key" end
+                if type(v) == "string" and not utf8.len(v) then return "value", k end
+              end
+            end"""
+        )
         self._table_from = runtime.table_from
         self._stack: list[tuple[Any, int]] = []
 
@@ -160,7 +170,7 @@ class LuaConverter:
         try:
             items = list(table.items())
         except UnicodeDecodeError:
-            raise StateError(f"{place(parts)} holds a string that is not valid UTF-8") from None
+            raise self._text_error(table, parts) from None
         self._budget -= len(items) + 1
         if self._budget < 0:
             raise _TooLarge(
@@ -197,6 +207,15 @@ class LuaConverter:
             result[name] = self._value(item, parts, depth)
             parts.pop()
         return result
+
+    def _text_error(self, table: Any, parts: list[str | int]) -> StateError:
+        found = self._find_bad_text(table)
+        what, key = found if isinstance(found, tuple) else (found, None)
+        if what == "value" and type(key) in (str, int):
+            return StateError(f"{place([*parts, key])} is not valid UTF-8")
+        if what == "key":
+            return StateError(f"{place(parts)} has a key that is not valid UTF-8")
+        return StateError(f"{place(parts)} holds a string that is not valid UTF-8")
 
     def _cycle_error(self, parts: list[str | int]) -> StateError | None:
         stack = self._stack
