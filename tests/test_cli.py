@@ -165,6 +165,11 @@ def test_max_memory_stops_a_runaway_allocation(tmp_path: Path) -> None:
             "stateui: --dump no/such/dir/out.json: no such folder",
         ),
         (["frobnicate"], "stateui: No such command 'frobnicate'."),
+        (["run", "ok.lua", "--dump", "."], "stateui: --dump .: is a folder, not a file"),
+        (
+            ["run", "ok.lua", "--load", "null.json"],
+            "stateui: --load null.json: 'k': a key cannot hold null (leave the key out)",
+        ),
     ],
 )
 def test_usage_errors_exit_two_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
@@ -174,6 +179,7 @@ def test_usage_errors_exit_two_with_one_line(tmp_path: Path, args: list[str], me
     write(tmp_path, "badkey.json", '{"": 1}')
     write(tmp_path, "nan.json", '{"a": NaN}')
     write(tmp_path, "surrogate.json", '{"a": "\\ud800"}')
+    write(tmp_path, "null.json", '{"k": null}')
     result = stateui(*args, cwd=tmp_path)
     assert result.returncode == 2, result
     assert result.stdout == ""
@@ -271,3 +277,31 @@ def test_ctrl_c_stops_every_run_and_exits_130(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGINT)
     assert proc.wait(10) == 130
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_a_long_error_report_is_written_in_full_before_exit(tmp_path: Path) -> None:
+    script = write(tmp_path, "long.lua", 'error(string.rep("x", 300000) .. "END")')
+    result = stateui("run", script)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].endswith("END")
+
+
+def test_scripts_that_share_a_name_are_told_apart(tmp_path: Path) -> None:
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first = write(tmp_path / "one", "job.lua", 'print("hi")')
+    second = write(tmp_path / "two", "job.lua", 'print("hi") error("boom")')
+    result = stateui("run", first, second)
+    assert result.returncode == 1
+    assert sorted(result.stdout.splitlines()) == ["[job.lua#1] hi", "[job.lua#2] hi"]
+    assert result.stderr.startswith("[job.lua#2] job.lua:1: boom\n")
+
+
+def test_a_symlinked_script_finds_the_modules_beside_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    write(real, "helper.lua", "return 42")
+    write(real, "main.lua", 'print((require("helper")))')
+    (tmp_path / "link.lua").symlink_to(real / "main.lua")
+    result = stateui("run", "link.lua", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "42\n")

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tui.state import MISSING, Op, StateError, Store
+from tui.state import MISSING, Op, StateError, Store, Subscription
 from tui.state.codec import MAX_DEPTH
 
 
@@ -273,3 +273,14 @@ def test_a_subscriber_callback_may_read_the_store(store: Store) -> None:
     threading.Thread(target=write, daemon=True).start()
     assert done.wait(5), "the writer deadlocked on its own subscriber"
     assert seen == [["k"]]
+
+
+def test_no_callback_after_close(store: Store) -> None:
+    calls: list[str] = []
+    holder: list[Subscription] = []
+    store.subscribe(on_ready=lambda: (calls.append("first"), holder[0].close()))
+    holder.append(store.subscribe(on_ready=lambda: calls.append("second")))
+    store.set("k", 1, source="cli")  # the first callback closes the second subscription
+    assert calls == ["first"]
+    store.set("k", 2, source="cli")
+    assert calls == ["first"]

@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -105,17 +106,23 @@ def run_scripts(
     max_memory: int | None,
 ) -> list[RunResult]:
     """Run scripts in parallel against one store; their results once all have ended."""
-    seen: dict[str, int] = {}
+    names = Counter(script.name for script in scripts)
+    seen: Counter[str] = Counter()
     runs: list[ScriptRun] = []
+    labels: list[str] = []
     for script in scripts:
-        seen[script.name] = number = seen.get(script.name, 0) + 1
+        seen[script.name] += 1
+        number = seen[script.name]
+        # Scripts that share a file name are told apart by their run: [x.lua#2].
+        label = script.name if names[script.name] == 1 else f"{script.name}#{number}"
+        labels.append(label)
         runs.append(
             ScriptRun(
                 store,
                 script,
                 number=number,
-                on_line=partial(output.line, script.name),
-                on_done=partial(report, output),
+                on_line=partial(output.line, label),
+                on_done=partial(report, output, label),
                 max_memory=max_memory,
             )
         )
@@ -132,12 +139,12 @@ def run_scripts(
         wait_all(runs, STUCK_GRACE)
         raise
     results = []
-    for run in runs:
-        abandoned = run.abandon()  # False for every run that ended by itself
-        result = run.result
+    for run, label in zip(runs, labels, strict=True):
+        abandoned = run.abandon()  # False for a run that ended by itself
+        result = run.wait()  # returns once that run's own report is out
         assert result is not None
         if abandoned:
-            report(output, result)
+            report(output, label, result)
         results.append(result)
     return results
 
@@ -152,13 +159,12 @@ def wait_all(runs: Sequence[ScriptRun], timeout: float | None) -> bool:
     return True
 
 
-def report(output: Output, result: RunResult) -> None:
+def report(output: Output, label: str, result: RunResult) -> None:
     """Say on standard error how a run failed, as soon as it ends."""
-    name = result.script.name
     if result.status is RunStatus.ERROR and result.error is not None:
-        output.error(name, result.error.describe())
+        output.error(label, result.error.describe())
     elif result.status is RunStatus.CANCELLED:
-        output.error(name, f"{name}: {result.reason}")
+        output.error(label, f"{label}: {result.reason}")
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -211,8 +217,11 @@ def run(
     cancelled or timed out; 2 for a usage error.
     """
     check_scripts(scripts)
-    if dump_to not in (None, "-") and not Path(dump_to).parent.is_dir():
-        fail(f"--dump {dump_to}: no such folder: {Path(dump_to).parent}")
+    if dump_to not in (None, "-"):
+        if not Path(dump_to).parent.is_dir():
+            fail(f"--dump {dump_to}: no such folder: {Path(dump_to).parent}")
+        if Path(dump_to).is_dir():
+            fail(f"--dump {dump_to}: is a folder, not a file")
     store = Store()
     if load_file is not None:
         load_json_file(store, load_file)

@@ -2,7 +2,7 @@
 -- It installs the State API over the Python bridge, captures print and io.write,
 -- adds sleep, and keeps the cancellation hook in force in every coroutine and
 -- after every pcall. Returns the function that runs a script's main chunk.
-local api, HOOK_COUNT, MODULE_DIR = ...
+local api, HOOK_COUNT, MODULE_DIRS = ...
 
 local type, error, select, tostring, next = type, error, select, tostring, next
 local concat, utf8_len, format, byte = table.concat, utf8.len, string.format, string.byte
@@ -153,22 +153,21 @@ end
 
 -- require: preloaded modules, then Lua files on package.path, as text only.
 local search_path = package.searchpath
--- The module's file in the script's folder, or nil and the places looked at.
+-- The module's file in the script's folder(s), or nil and the places looked at.
 local function in_module_dir(name)
-  if not MODULE_DIR then
-    return nil, nil
-  end
-  local base = MODULE_DIR .. "/" .. name:gsub("%.", "/")
+  local relative = name:gsub("%.", "/")
   local tried = {}
-  for _, path in ipairs({ base .. ".lua", base .. "/init.lua" }) do
-    local file = io.open(path, "rb")
-    if file then
-      file:close()
-      return path, nil
+  for _, folder in ipairs(MODULE_DIRS) do
+    for _, path in ipairs({ folder .. "/" .. relative .. ".lua", folder .. "/" .. relative .. "/init.lua" }) do
+      local file = io.open(path, "rb")
+      if file then
+        file:close()
+        return path, nil
+      end
+      tried[#tried + 1] = "no file '" .. path .. "'"
     end
-    tried[#tried + 1] = "no file '" .. path .. "'"
   end
-  return nil, concat(tried, "\n\t")
+  return nil, #tried > 0 and concat(tried, "\n\t") or nil
 end
 
 package.searchers = {

@@ -38,6 +38,15 @@ class RunResult:
     """Why a cancelled run was cancelled (`cancelled`, `timed out after 5s`)."""
 
 
+def module_dirs(script: Path) -> list[Path]:
+    """Where `require` looks first: the script's folder, and its target's if a link."""
+    folders = [script.absolute().parent]
+    real = script.resolve().parent
+    if real != folders[0]:
+        folders.append(real)
+    return folders
+
+
 class LineSplitter:
     """Turns written text into whole lines; `flush` gives out the unfinished last one."""
 
@@ -119,9 +128,8 @@ class ScriptRun:
         self.token.cancel(reason)
 
     def wait(self, timeout: float | None = None) -> RunResult | None:
-        """Wait for the run to end; its result, or None if `timeout` passed first."""
-        self._done.wait(timeout)
-        return self.result
+        """Wait for the run to end (`on_done` included); its result, or None on timeout."""
+        return self.result if self._done.wait(timeout) else None
 
     def abandon(self) -> bool:
         """Give up on a cancelled run that has not stopped, and say so in its result.
@@ -154,7 +162,7 @@ class ScriptRun:
                 on_output=self._lines.write,
                 token=self.token,
                 max_memory=self._max_memory,
-                module_dir=self.script.parent,
+                module_dirs=module_dirs(self.script),
             )
             runtime.run_file(self.script)
         except ScriptCancelled:

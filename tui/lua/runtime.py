@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, NoReturn
@@ -40,7 +40,7 @@ class LuaStateRuntime:
         on_output: Callable[[str], None],
         token: CancelToken | None = None,
         max_memory: int | None = None,
-        module_dir: Path | None = None,
+        module_dirs: Sequence[Path] = (),
     ) -> None:
         self.store = store
         self.source = source
@@ -56,8 +56,8 @@ class LuaStateRuntime:
         )
         bridge = StateBridge(self._lua, store, source=source, token=self.token, on_output=on_output)
         api = self._lua.table_from(bridge.functions(max_memory))
-        folder = None if module_dir is None else os.fsencode(module_dir)
-        entry = self._lua.execute(_PRELUDE, api, HOOK_COUNT, folder, name="=stateui")
+        folders = self._lua.table_from([os.fsencode(folder) for folder in module_dirs])
+        entry = self._lua.execute(_PRELUDE, api, HOOK_COUNT, folders, name="=stateui")
         self._run_main, self._compile = entry.run, entry.compile
 
     # -- running code ----------------------------------------------------------------

@@ -57,6 +57,7 @@ class Subscription:
         self._on_ready = on_ready
         self.dropped = 0
         """Changes lost to a full buffer since the last `drain`."""
+        self.closed = False
 
     def push(self, change: Change) -> bool:
         """Add a change (the store calls this under its write lock).
@@ -74,6 +75,8 @@ class Subscription:
 
     def notify(self) -> None:
         """Wake `wait` and call `on_ready`; a failing callback never reaches the writer."""
+        if self.closed:
+            return
         self._ready.set()
         if self._on_ready is not None:
             # A failing callback is the subscriber's bug; it must not reach the writer.
@@ -94,7 +97,8 @@ class Subscription:
         return self._ready.wait(timeout)
 
     def close(self) -> None:
-        """Stop receiving changes."""
+        """Stop receiving changes; `on_ready` is not called after this returns."""
+        self.closed = True
         self._unsubscribe(self)
 
     def __enter__(self) -> Subscription:

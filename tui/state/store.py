@@ -196,6 +196,8 @@ class Store:
         encoded: list[tuple[str, bytes]] = []
         for key, value in values.items():
             check_key(key)
+            if value is None:
+                raise StateError(f"{key!r}: a key cannot hold null (leave the key out)")
             try:
                 encoded.append((key, codec.encode(value, self.max_value_bytes)))
             except StateError as error:
