@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tui.lua import LuaStateRuntime
+from tui.lua import LuaStateRuntime, RunResult, ScriptRun
 from tui.state import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +33,23 @@ class Lua:
         del self.output[:]
         self.runtime.run_source(source, "test.lua")
         return "".join(self.output).splitlines()
+
+
+def run_script(store: Store, script: Path, **options: Any) -> tuple[RunResult, list[str]]:
+    """Run a script file to its end in its own thread: its result and printed lines."""
+    lines: list[str] = []
+    result = ScriptRun(store, script, on_line=lines.append, **options).start().wait(60)
+    assert result is not None, "the run did not end"
+    return result, lines
+
+
+def start_script(store: Store, script: Path, body: str) -> ScriptRun:
+    """Start `body` as a script and return once it is under way (it has printed)."""
+    script.write_text(f'print("started")\n{body}\n')
+    started = threading.Event()
+    run = ScriptRun(store, script, on_line=lambda _: started.set()).start()
+    assert started.wait(10), "the script never started"
+    return run
 
 
 @pytest.fixture

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Lua
+from tests.conftest import Lua, run_script, start_script
 from tui.lua import RunResult, RunStatus, ScriptError, ScriptRun
 from tui.state import Store
 
@@ -67,9 +66,8 @@ def test_standard_libraries_are_there(lua: Lua) -> None:
 def test_require_finds_modules_in_the_script_folder(tmp_path: Path, store: Store) -> None:
     (tmp_path / "helpers.lua").write_text("return {double = function(x) return 2 * x end}")
     (tmp_path / "main.lua").write_text('local h = require("helpers") print(h.double(21))')
-    lines: list[str] = []
-    result = ScriptRun(store, tmp_path / "main.lua", on_line=lines.append).start().wait(10)
-    assert result is not None and result.status is RunStatus.OK, result
+    result, lines = run_script(store, tmp_path / "main.lua")
+    assert result.status is RunStatus.OK, result
     assert lines == ["42"]
 
 
@@ -78,9 +76,8 @@ def test_require_works_from_any_folder_name(tmp_path: Path, store: Store) -> Non
     folder.mkdir()
     (folder / "helper.lua").write_text("return 7")
     (folder / "main.lua").write_text('print((require("helper")))')
-    lines: list[str] = []
-    result = ScriptRun(store, folder / "main.lua", on_line=lines.append).start().wait(10)
-    assert result is not None and result.status is RunStatus.OK, result
+    result, lines = run_script(store, folder / "main.lua")
+    assert result.status is RunStatus.OK, result
     assert lines == ["7"]
 
 
@@ -187,11 +184,7 @@ LOOPS = {
 
 @pytest.mark.parametrize("body", LOOPS.values(), ids=LOOPS.keys())
 def test_cancel_stops_a_run_anywhere(tmp_path: Path, store: Store, body: str) -> None:
-    script = tmp_path / "spin.lua"
-    script.write_text(f'print("started")\n{body}\n')
-    started = threading.Event()
-    run = ScriptRun(store, script, on_line=lambda _: started.set()).start()
-    assert started.wait(10)
+    run = start_script(store, tmp_path / "spin.lua", body)
     time.sleep(0.05)  # let it get into the loop
     cancelled_at = time.monotonic()
     run.cancel()
@@ -215,8 +208,8 @@ def test_a_finished_run_reports_ok_with_its_duration(tmp_path: Path, store: Stor
 
 
 def test_a_vanished_script_is_an_error_not_a_crash(tmp_path: Path, store: Store) -> None:
-    result = ScriptRun(store, tmp_path / "gone.lua", on_line=print).start().wait(10)
-    assert result is not None and result.status is RunStatus.ERROR
+    result, _ = run_script(store, tmp_path / "gone.lua")
+    assert result.status is RunStatus.ERROR
     assert result.error is not None and "cannot read" in result.error.message
 
 
@@ -225,10 +218,9 @@ def test_scripts_may_start_with_a_shebang_or_a_byte_order_mark(
 ) -> None:
     script = tmp_path / "tool.lua"
     script.write_bytes(b'\xef\xbb\xbf#!/usr/bin/env lua\nprint("ok")\nerror("line three")\n')
-    lines: list[str] = []
-    result = ScriptRun(store, script, on_line=lines.append).start().wait(10)
+    result, lines = run_script(store, script)
     assert lines == ["ok"]
-    assert result is not None and result.error is not None
+    assert result.error is not None
     assert result.error.message == "tool.lua:3: line three"
 
 
@@ -242,9 +234,8 @@ def test_no_native_code_can_be_loaded(lua: Lua) -> None:
 def test_require_refuses_precompiled_modules(tmp_path: Path, store: Store) -> None:
     (tmp_path / "compiled.lua").write_bytes(b"\x1bLua\x54\x00garbage")
     (tmp_path / "main.lua").write_text('print(pcall(require, "compiled"))')
-    lines: list[str] = []
-    result = ScriptRun(store, tmp_path / "main.lua", on_line=lines.append).start().wait(10)
-    assert result is not None and result.status is RunStatus.OK
+    result, lines = run_script(store, tmp_path / "main.lua")
+    assert result.status is RunStatus.OK
     assert lines[0].startswith("false\terror loading module 'compiled'")
     assert "attempt to load a binary chunk" in "\n".join(lines)
 
@@ -281,11 +272,7 @@ def test_error_with_a_userdata_value(lua: Lua) -> None:
 
 
 def test_huge_sleeps_are_fine_and_still_cancellable(tmp_path: Path, store: Store) -> None:
-    script = tmp_path / "nap.lua"
-    script.write_text('print("go") sleep(1e300)')
-    started = threading.Event()
-    run = ScriptRun(store, script, on_line=lambda _: started.set()).start()
-    assert started.wait(10)
+    run = start_script(store, tmp_path / "nap.lua", "sleep(1e300)")
     run.cancel()
     result = run.wait(5)
     assert result is not None and result.status is RunStatus.CANCELLED
@@ -298,9 +285,8 @@ def test_memory_cap_with_big_reads_is_an_error_not_a_hang(tmp_path: Path, store:
         'State.set("big", big) big = nil\n'
         'local keep = {} for i = 1, 100 do keep[i] = State.get("big") end\n'
     )
-    run = ScriptRun(store, script, on_line=print, max_memory=16 * 2**20).start()
-    result = run.wait(30)
-    assert result is not None and result.status is RunStatus.ERROR
+    result, _ = run_script(store, script, max_memory=16 * 2**20)
+    assert result.status is RunStatus.ERROR
     assert result.error is not None
     assert result.error.message == "not enough memory: the script went over its limit of 16 MB"
     assert len(store.get("big")) == 200_000
@@ -310,8 +296,8 @@ def test_memory_cap_with_many_keys_listed(tmp_path: Path, store: Store) -> None:
     store.load({f"k{i:06}": i for i in range(100_000)}, source="cli")
     script = tmp_path / "lists.lua"
     script.write_text("local keep = {} for i = 1, 100 do keep[i] = State.list() end\n")
-    result = ScriptRun(store, script, on_line=print, max_memory=8 * 2**20).start().wait(30)
-    assert result is not None and result.status is RunStatus.ERROR
+    result, _ = run_script(store, script, max_memory=8 * 2**20)
+    assert result.status is RunStatus.ERROR
     assert result.error is not None and result.error.message.startswith("not enough memory")
 
 
@@ -374,8 +360,8 @@ def test_io_stdout_behaves_like_a_file(lua: Lua) -> None:
 
 def test_a_missing_module_lists_the_script_folder(tmp_path: Path, store: Store) -> None:
     (tmp_path / "main.lua").write_text('require("nosuch")')
-    result = ScriptRun(store, tmp_path / "main.lua", on_line=print).start().wait(10)
-    assert result is not None and result.error is not None
+    result, _ = run_script(store, tmp_path / "main.lua")
+    assert result.error is not None
     message = result.error.message
     assert f"no file '{tmp_path}/nosuch.lua'" in message
     assert "\n\t\n" not in message
@@ -385,8 +371,8 @@ def test_memory_cap_counts_what_state_get_returned(tmp_path: Path, store: Store)
     store.set("big", list(range(1_500_000)), source="cli")
     script = tmp_path / "hold.lua"
     script.write_text('local v = State.get("big")\nState.set("after", true)\n')
-    result = ScriptRun(store, script, on_line=print, max_memory=8 * 2**20).start().wait(30)
-    assert result is not None and result.status is RunStatus.ERROR
+    result, _ = run_script(store, script, max_memory=8 * 2**20)
+    assert result.status is RunStatus.ERROR
     assert result.error is not None
     assert result.error.message == "not enough memory: the script went over its limit of 8 MB"
     assert not store.exists("after")
@@ -401,5 +387,5 @@ def test_on_done_has_run_when_wait_returns(tmp_path: Path, store: Store) -> None
         time.sleep(0.2)
         seen.append(result)
 
-    result = ScriptRun(store, script, on_line=print, on_done=slow_reporter).start().wait(10)
-    assert result is not None and seen == [result]
+    result, _ = run_script(store, script, on_done=slow_reporter)
+    assert seen == [result]
