@@ -74,18 +74,12 @@ class LuaConverter:
         """The JSON for a Lua value (never nil); raises StateError when it cannot be stored."""
         kind = type(value)
         if kind is _TABLE:
-            # Fast path for the common flat record: string keys, plain values.
-            # Anything unusual (number keys, nested oddities, NaN written as null)
-            # goes the careful way, which also produces the precise error.
-            self._budget = self._max_items
             try:
-                data = orjson.dumps(dict(value.items()), default=self._nested)
-            except (TypeError, ValueError) as error:
-                _reraise_too_large(error)
-            else:
-                if data.find(b"null") < 0:
-                    return data
-            return orjson.dumps(self.to_python(value))
+                data = self._dump_record(dict(value.items()))
+            except UnicodeDecodeError:
+                data = None
+            # The careful way for anything unusual; it also gives the precise error.
+            return data if data is not None else orjson.dumps(self.to_python(value))
         if kind is float:
             check_number(value, ())
         elif kind is not str and kind is not int and kind is not bool:
@@ -95,25 +89,31 @@ class LuaConverter:
     def encode_pairs(self, pairs: tuple[Any, ...]) -> bytes | None:
         """The JSON for a small table given as key, value, key, value... (see prelude.lua).
 
-        None when the table needs the careful path (`encode` of the table itself):
-        number or boolean keys, NaN, anything unstorable.
+        None when the table needs the careful path (`encode` of the table itself).
         """
         flat = iter(pairs)
         # zip(flat, flat) pairs them up; `strict=` would cost a third of this line.
         record = dict(zip(flat, flat))  # noqa: B905
         if len(record) * 2 != len(pairs):
             return None
+        return self._dump_record(record)
+
+    def _dump_record(self, record: dict[Any, Any]) -> bytes | None:
+        """The fast path for a table's top level: orjson on the dict as Lua gave it.
+
+        None when it needs the careful path: number or boolean keys, NaN (which orjson
+        writes as null, a value no Lua value becomes), anything unstorable.
+        """
         try:
             data = orjson.dumps(record)
         except TypeError:
-            # A nested table, or a key or value that needs the careful path.
+            # A nested table (converted through `default`), or something unusual.
             self._budget = self._max_items
             try:
                 data = orjson.dumps(record, default=self._nested)
             except (TypeError, ValueError) as error:
                 _reraise_too_large(error)
                 return None
-        # orjson writes NaN and infinities as null, which no Lua value becomes.
         return data if data.find(b"null") < 0 else None
 
     def to_python(self, value: Any) -> Any:
