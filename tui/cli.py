@@ -171,9 +171,12 @@ def report(output: Output, label: str, result: RunResult) -> None:
 @click.version_option(__version__, prog_name="stateui")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """stateui: see and steer the shared State of Lua scripts."""
+    """stateui: see and steer the shared State of Lua scripts.
+
+    With no command, opens the inspector on an empty store (`stateui watch`).
+    """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        ctx.invoke(watch)
 
 
 @cli.command()
@@ -254,6 +257,65 @@ def run(
                 click.echo(f"stateui: --dump {dump_to}: {error.strerror or error}", err=True)
                 ok = False
     sys.exit(0 if ok else 1)
+
+
+@cli.command()
+@click.argument("scripts", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--load",
+    "load_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Fill the store from a JSON object {key: value, ...} first.",
+)
+@click.option(
+    "--delimiter",
+    default=":",
+    show_default=True,
+    metavar="TEXT",
+    help="What separates the folders of a key in the key tree.",
+)
+@click.option("--reset", is_flag=True, help="Empty the store before each run.")
+@click.option(
+    "--max-memory",
+    type=click.IntRange(min=1, max=1_048_576),
+    metavar="MB",
+    help="Cap each script's Lua memory; going over it is an error.",
+)
+def watch(
+    scripts: tuple[Path, ...] = (),
+    load_file: Path | None = None,
+    delimiter: str = ":",
+    reset: bool = False,
+    max_memory: int | None = None,
+) -> None:
+    """Open the live inspector; run the scripts, and run each again when it changes.
+
+    \b
+    Keys: r reruns the highlighted script (all of them when none is), s stops it,
+    q quits, ctrl+p opens the command palette.
+    """
+    from tui.app.app import StateApp  # Textual loads only for the app
+
+    if not delimiter:
+        fail("--delimiter must not be empty")
+    for script in scripts:
+        if script.exists() and not script.is_file():
+            fail(f"not a script file: {script}")
+        if not script.absolute().parent.is_dir():
+            fail(f"no such folder: {script.absolute().parent}")
+    store = Store()
+    if load_file is not None:
+        load_json_file(store, load_file)
+    app = StateApp(
+        store,
+        scripts,
+        delimiter=delimiter,
+        reset=reset,
+        max_memory=None if max_memory is None else max_memory * 2**20,
+    )
+    app.run()
+    sys.exit(app.return_code or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

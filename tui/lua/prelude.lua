@@ -170,6 +170,9 @@ local function in_module_dir(name)
   return nil, #tried > 0 and concat(tried, "\n\t") or nil
 end
 
+-- Module files loaded from disk, in load order: a watcher reruns the script when one changes.
+local module_files = {}
+
 package.searchers = {
   package.searchers[1],
   function(name)
@@ -185,6 +188,7 @@ package.searchers = {
     if not fn then
       error(format("error loading module '%s' from file '%s':\n\t%s", name, path, load_err), 0)
     end
+    module_files[#module_files + 1] = path
     return fn, path
   end,
 }
@@ -523,4 +527,8 @@ local function compile(text, chunkname)
   return nil, valid_text(err)
 end
 
-return { run = run, compile = compile }
+local function modules()
+  return module_files
+end
+
+return { run = run, compile = compile, modules = modules }

@@ -36,6 +36,8 @@ class RunResult:
     error: ScriptError | None = None
     reason: str = ""
     """Why a cancelled run was cancelled (`cancelled`, `timed out after 5s`)."""
+    modules: tuple[Path, ...] = ()
+    """The Lua module files the run loaded with `require`."""
 
 
 def module_dirs(script: Path) -> list[Path]:
@@ -155,6 +157,7 @@ class ScriptRun:
     def _run(self) -> None:
         self._started = started = time.perf_counter()
         status, error = RunStatus.OK, None
+        runtime = None
         try:
             runtime = LuaStateRuntime(
                 self.store,
@@ -173,6 +176,10 @@ class ScriptRun:
             status, error = RunStatus.ERROR, ScriptError(f"internal error: {failure!r}")
         with contextlib.suppress(Exception):  # a failing reader must not lose the result
             self._lines.flush()
+        modules: tuple[Path, ...] = ()
+        if runtime is not None:
+            with contextlib.suppress(Exception):
+                modules = tuple(runtime.module_files())
         with self._finishing:
             if self.result is not None:  # abandoned meanwhile: that result stands
                 return
@@ -183,6 +190,7 @@ class ScriptRun:
                 time.perf_counter() - started,
                 error,
                 self.token.reason if status is RunStatus.CANCELLED else "",
+                modules,
             )
         # on_done runs before `wait` returns, so that whoever waits sees what it did
         # (the CLI's error report must be out before the process exits).

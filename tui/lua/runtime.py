@@ -58,7 +58,7 @@ class LuaStateRuntime:
         api = self._lua.table_from(bridge.functions(max_memory))
         folders = self._lua.table_from([os.fsencode(folder) for folder in module_dirs])
         entry = self._lua.execute(_PRELUDE, api, HOOK_COUNT, folders, name="=stateui")
-        self._run_main, self._compile = entry.run, entry.compile
+        self._run_main, self._compile, self._modules = entry.run, entry.compile, entry.modules
 
     # -- running code ----------------------------------------------------------------
 
@@ -109,6 +109,10 @@ class LuaStateRuntime:
         if failure == "not enough memory" or failure.startswith("not enough memory\n"):
             raise self._memory_error()
         raise ScriptError.from_lua(failure)
+
+    def module_files(self) -> list[Path]:
+        """The Lua module files `require` has loaded from disk so far, in load order."""
+        return [Path(os.fsdecode(path)) for path in self._modules().values()]
 
     def _raise_stop(self) -> None:
         code = self.token.exit_code

@@ -1,0 +1,290 @@
+"""The stateui app: the live inspector of one store and the scripts that write to it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Tree
+
+from tui.app.key_index import KeyIndex
+from tui.app.key_tree import FolderItem, Item, KeyItem, KeyTree
+from tui.app.output_log import ERROR, MARK, OK, OutputLog
+from tui.app.script_list import ScriptList, format_duration
+from tui.app.value_view import ValueView
+from tui.lua.supervisor import (
+    Event,
+    Printed,
+    RunEnded,
+    RunStarted,
+    RunStatus,
+    ScriptMissing,
+    Supervisor,
+)
+from tui.lua.watcher import watch_scripts
+from tui.state import Change, Op, Store
+
+TICK_SECONDS = 1 / 20
+"""How often the screen catches up with the store and the runs: at most 20 times a second."""
+
+QUIT_GRACE = 0.5
+"""Seconds the runs get to stop when the app quits; stuck ones are left behind."""
+
+
+class StateApp(App[None]):
+    """Watches a store: the key tree, the selected value, the runs' output and the scripts."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "stateui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "rerun", "Rerun"),
+        Binding("s", "stop", "Stop"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        scripts: Sequence[Path] = (),
+        *,
+        delimiter: str = ":",
+        reset: bool = False,
+        max_memory: int | None = None,
+        watch: bool = True,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self._events: list[Event] = []
+        self._events_lock = threading.Lock()
+        self.supervisor = Supervisor(
+            store, scripts, on_event=self._take_event, reset=reset, max_memory=max_memory
+        )
+        self._watch = watch and bool(scripts)
+        self._stop_watching = asyncio.Event()
+        # Subscribe before reading the keys: a change made in between is applied twice,
+        # which the index takes in its stride, rather than lost.
+        self._feed = store.subscribe()
+        self.index = KeyIndex(delimiter, store.keys())
+        self._deleted_by = ""
+
+    # -- layout ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield KeyTree(self.index, id="keys")
+                yield ScriptList(id="scripts")
+            with Vertical(id="right"):
+                yield ValueView(id="value")
+                yield OutputLog(id="output")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#keys").border_title = "Keys"
+        self.query_one("#scripts").border_title = "Scripts"
+        self.query_one("#value").border_title = "Value"
+        self.query_one("#output").border_title = "Output"
+        output = self.query_one(OutputLog)
+        for script in self.supervisor.scripts:
+            output.tag(script.label)
+        self._show_scripts()
+        self._show_key_count()
+        self.query_one(KeyTree).focus()
+        self.set_interval(TICK_SECONDS, self._tick)
+        self.supervisor.start_all()
+        if self._watch:
+            self.run_worker(
+                watch_scripts(self.supervisor, self._stop_watching),
+                name="watch",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    def on_unmount(self) -> None:
+        self._stop_watching.set()
+        self.supervisor.close(QUIT_GRACE)
+        self._feed.close()
+
+    # -- actions --------------------------------------------------------------------
+
+    def action_rerun(self) -> None:
+        """Run the highlighted script again (every script when none is highlighted)."""
+        if self._no_scripts():
+            return
+        self.supervisor.rerun(self.query_one(ScriptList).selected_label)
+
+    def action_stop(self) -> None:
+        """Stop the highlighted script (every script when none is highlighted)."""
+        if self._no_scripts():
+            return
+        self.supervisor.stop(self.query_one(ScriptList).selected_label)
+
+    async def action_quit(self) -> None:
+        """Stop every run and leave."""
+        self._stop_watching.set()
+        self.supervisor.close(QUIT_GRACE)
+        self.exit()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not self.supervisor.scripts:
+            return
+        yield SystemCommand("Rerun all scripts", "Run every script again", self._rerun_all)
+        yield SystemCommand("Stop all scripts", "Cancel every running script", self._stop_all)
+        for script in self.supervisor.scripts:
+            label = script.label
+            yield SystemCommand(
+                f"Rerun {label}", f"Run {script.path} again", partial(self.supervisor.rerun, label)
+            )
+            yield SystemCommand(
+                f"Stop {label}",
+                f"Cancel the run of {script.path}",
+                partial(self.supervisor.stop, label),
+            )
+
+    def _rerun_all(self) -> None:
+        self.supervisor.rerun(None)
+
+    def _stop_all(self) -> None:
+        self.supervisor.stop(None)
+
+    def _no_scripts(self) -> bool:
+        if self.supervisor.scripts:
+            return False
+        self.notify(
+            "No scripts: start stateui with `stateui watch SCRIPT.lua`.", severity="warning"
+        )
+        return True
+
+    # -- selection ------------------------------------------------------------------
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
+        self._deleted_by = ""
+        self._show_item(event.node.data)
+
+    def _show_item(self, item: Item | None) -> None:
+        value = self.query_one(ValueView)
+        if isinstance(item, KeyItem):
+            value.show(item.key, self.store.entry(item.key), deleted_by=self._deleted_by)
+        elif isinstance(item, FolderItem):
+            folder = self.index.folder(item.prefix)
+            value.show_folder(item.prefix, 0 if folder is None else folder.count)
+
+    # -- the live part -----------------------------------------------------------------
+
+    def _take_event(self, event: Event) -> None:
+        # Called from run threads: only a quick append under a lock.
+        with self._events_lock:
+            self._events.append(event)
+
+    def _tick(self) -> None:
+        """Catch up with everything that happened since the last tick, in one screen update."""
+        changes, dropped = self._feed.drain()
+        with self._events_lock:
+            events, self._events = self._events, []
+        if changes or dropped:
+            self._apply_changes(changes, dropped)
+        if events:
+            self._show_events(events)
+
+    def _apply_changes(self, changes: Sequence[Change], dropped: int) -> None:
+        tree = self.query_one(KeyTree)
+        selected = self.query_one(ValueView).key
+        touched: set[str] = set()
+        if dropped:
+            # The feed overflowed: some changes are lost, so read the keys afresh.
+            self.index = KeyIndex(self.index.delimiter, self.store.keys())
+            tree.rebuild(self.index)
+            touched_selected = True
+        else:
+            add, remove = self.index.add, self.index.remove
+            touched_selected = False
+            for change in changes:
+                key = change.key
+                if change.op is Op.SET:
+                    add(key)
+                    touched.add(key)
+                else:
+                    remove(key)
+                if key == selected:
+                    touched_selected = True
+                    if change.op is Op.DELETE:
+                        self._deleted_by = change.source
+        tree.refresh_from(touched)
+        self._show_key_count()
+        if touched_selected and selected is not None:
+            self._show_item(KeyItem(selected))
+        elif isinstance(tree.cursor_item, FolderItem):
+            self._show_item(tree.cursor_item)
+
+    def _show_key_count(self) -> None:
+        count = len(self.index)
+        self.query_one(KeyTree).border_title = f"Keys · {count:,}"
+
+    def _show_events(self, events: list[Event]) -> None:
+        output = self.query_one(OutputLog)
+        printed = sum(isinstance(event, Printed) for event in events)
+        skip = max(0, printed - output.max_lines)
+        if skip:
+            output.write(
+                "", [f"… {skip:,} lines skipped: they came faster than they can be shown"], MARK
+            )
+        batch: list[str] = []
+        batch_label = ""
+        for event in events:
+            if isinstance(event, Printed):
+                if skip:
+                    skip -= 1
+                    continue
+                if event.label != batch_label and batch:
+                    output.write(batch_label, batch)
+                    batch = []
+                batch_label = event.label
+                batch.append(event.text)
+                continue
+            if batch:
+                output.write(batch_label, batch)
+                batch = []
+            self._show_event(output, event)
+        if batch:
+            output.write(batch_label, batch)
+        self._show_scripts()
+
+    def _show_event(self, output: OutputLog, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            output.write(event.label, [f"── run {event.number} started"], MARK)
+        elif isinstance(event, RunEnded):
+            result = event.result
+            took = format_duration(result.duration)
+            if result.status is RunStatus.OK:
+                output.write(event.label, [f"── run {result.number} ok in {took}"], OK)
+            elif result.status is RunStatus.ERROR:
+                assert result.error is not None
+                output.write(event.label, result.error.describe().splitlines(), ERROR)
+                output.write(event.label, [f"── run {result.number} failed after {took}"], ERROR)
+            else:
+                why = f" ({result.reason})" if result.reason else ""
+                output.write(
+                    event.label, [f"── run {result.number} cancelled{why} after {took}"], MARK
+                )
+        elif isinstance(event, ScriptMissing):
+            output.write(
+                event.label, [f"── {event.path} is not there: it runs when it appears"], ERROR
+            )
+
+    def _show_scripts(self) -> None:
+        scripts = self.query_one(ScriptList)
+        if not self.supervisor.scripts:
+            scripts.display = False
+            return
+        output = self.query_one(OutputLog)
+        tags = {script.label: output.tag(script.label) for script in self.supervisor.scripts}
+        scripts.show(self.supervisor.scripts, tags)

@@ -1,0 +1,74 @@
+"""Pretty JSON with syntax colours, for values of any size."""
+
+from __future__ import annotations
+
+import re
+
+from rich.segment import Segment
+from rich.style import Style
+
+from tui.app.line_view import LineView
+
+# Pretty JSON as orjson writes it keeps every string on one line, so each line can be
+# coloured on its own: only the lines on screen are ever looked at.
+_TOKEN = re.compile(
+    r'(?P<key>"(?:[^"\\]|\\.)*")(?=:)'
+    r'|(?P<string>"(?:[^"\\]|\\.)*")'
+    r"|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
+    r"|(?P<literal>true|false|null)"
+    r"|(?P<punct>[{}\[\],:])"
+)
+
+STYLES = {
+    "key": Style(color="#7fb4ff", bold=True),
+    "string": Style(color="#9ed69a"),
+    "number": Style(color="#f0b46a"),
+    "literal": Style(color="#d39ef0"),
+    "punct": Style(dim=True),
+}
+
+
+def json_segments(line: str) -> list[Segment]:
+    """One line of pretty JSON as coloured pieces."""
+    segments: list[Segment] = []
+    position = 0
+    for match in _TOKEN.finditer(line):
+        start = match.start()
+        if start > position:
+            segments.append(Segment(line[position:start]))
+        kind = match.lastgroup
+        assert kind is not None
+        segments.append(Segment(match.group(), STYLES[kind]))
+        position = match.end()
+    if position < len(line):
+        segments.append(Segment(line[position:]))
+    return segments
+
+
+class JsonView(LineView):
+    """Shows pretty-printed JSON text, coloured line by line as it scrolls into view."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._lines: list[bytes] = []
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+    def show(self, pretty: bytes, *, keep_scroll: bool = False) -> None:
+        """Show pretty JSON (UTF-8); keep the scroll position when it is the same value."""
+        self._lines = pretty.split(b"\n")
+        self.reset_size()
+        # Bytes, not cells: a little wide for non-ASCII text, and quick for a million lines.
+        self.update_size(max(map(len, self._lines), default=0))
+        if not keep_scroll:
+            self.scroll_to(0, 0, animate=False)
+        self.refresh()
+
+    def text(self) -> str:
+        """What is shown, as text."""
+        return b"\n".join(self._lines).decode("utf-8", "replace")
+
+    def line_segments(self, index: int) -> list[Segment]:
+        return json_segments(self._lines[index].decode("utf-8", "replace"))

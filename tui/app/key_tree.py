@@ -1,0 +1,256 @@
+"""The key tree: keys grouped into folders by their delimiter, with counts, live and lazy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui.app.key_index import KeyIndex
+
+PAGE = 1000
+"""Children shown at a time under one folder; the rest wait behind a "… N more" line."""
+
+HOT_SECONDS = 1.0
+"""How long a key that just changed stays highlighted."""
+
+
+class FolderItem(NamedTuple):
+    """A folder line: every key that starts with `prefix`."""
+
+    prefix: str
+
+
+class KeyItem(NamedTuple):
+    """A key line."""
+
+    key: str
+
+
+class MoreItem(NamedTuple):
+    """The "… N more" line at the end of a long folder; selecting it shows another page."""
+
+    prefix: str
+
+
+Item = FolderItem | KeyItem | MoreItem
+
+
+def show_name(name: str) -> str:
+    """A folder or key name as shown; an empty one (`a::b`) as `""`."""
+    return name or '""'
+
+
+Node = TreeNode[Item]
+
+
+class KeyTree(Tree[Item]):
+    """The key tree pane, drawn from a KeyIndex.
+
+    A folder gets its children when it is first expanded, a page at a time. `refresh_from`
+    brings the open folders, the counts and the highlights up to date after the index
+    changed; the cursor and the expanded folders stay where they were. A key deleted
+    while under the cursor stays, struck through, until the cursor leaves it.
+    """
+
+    DEFAULT_CSS = """
+    KeyTree { background: $surface; scrollbar-size: 1 1; }
+    KeyTree > .tree--guides { color: $foreground 25%; }
+    """
+
+    def __init__(
+        self,
+        index: KeyIndex,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        id: str | None = None,
+    ) -> None:
+        super().__init__("store", FolderItem(""), id=id)
+        self.show_root = False
+        self.guide_depth = 3
+        self.index = index
+        self.clock = clock
+        self._folders: dict[str, Node] = {"": self.root}
+        self._keys: dict[str, Node] = {}
+        self._shown: dict[str, int] = {}
+        self._hot: dict[str, float] = {}
+        self._ghost: Node | None = None
+
+    def on_mount(self) -> None:
+        self.root.expand()
+        self._sync(self.root)
+
+    # -- what the app calls -------------------------------------------------------
+
+    @property
+    def cursor_item(self) -> Item | None:
+        """What the cursor is on."""
+        node = self.cursor_node
+        return None if node is None else node.data
+
+    def node_for(self, item: Item) -> Node | None:
+        """The line showing a folder or key, if it is in the tree now."""
+        if isinstance(item, KeyItem):
+            return self._keys.get(item.key)
+        if isinstance(item, FolderItem):
+            return self._folders.get(item.prefix)
+        return None
+
+    def rebuild(self, index: KeyIndex) -> None:
+        """Start over from a new index (after the change feed overflowed), keeping what is open."""
+        self.index = index
+        index.changed.update(self._folders)
+        self.refresh_from(())
+
+    def refresh_from(self, touched: Iterable[str]) -> None:
+        """Bring the tree up to date with the index; highlight the `touched` keys."""
+        cursor_row = self.cursor_line - round(self.scroll_y)
+        changed = set(self.index.changed)
+        self.index.changed.clear()
+        for prefix in sorted(changed, key=len):
+            node = self._folders.get(prefix)
+            if node is not None and (node is self.root or node.is_expanded):
+                self._sync(node)
+        now = self.clock()
+        for key in touched:
+            node = self._keys.get(key)
+            if node is not None:
+                self._hot[key] = now + HOT_SECONDS
+                self._relabel(node)
+        for key, deadline in list(self._hot.items()):
+            if deadline <= now:
+                del self._hot[key]
+                node = self._keys.get(key)
+                if node is not None:
+                    self._relabel(node)
+        for prefix, node in self._folders.items():
+            if prefix:
+                self._relabel(node)
+        if 0 <= cursor_row < self.size.height and self.cursor_node is not None:
+            line = self.cursor_node.line if self._tree_lines else -1
+            if line >= 0:
+                self.scroll_to(y=max(0, line - cursor_row), animate=False, immediate=True)
+
+    def show_more(self, node: Node) -> None:
+        """Show the next page of the folder that `node` (a "… more" line) ends."""
+        item = node.data
+        parent = node.parent
+        if not isinstance(item, MoreItem) or parent is None:
+            return
+        self._shown[item.prefix] = self._shown.get(item.prefix, PAGE) + PAGE
+        self._sync(parent)
+
+    # -- events ---------------------------------------------------------------------
+
+    def _on_tree_node_expanded(self, event: Tree.NodeExpanded[Item]) -> None:
+        if isinstance(event.node.data, FolderItem):
+            self._sync(event.node)
+
+    def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
+        # A deleted key kept for the cursor goes once the cursor has moved on.
+        ghost = self._ghost
+        if ghost is not None and ghost is not event.node:
+            self._ghost = None
+            if ghost.parent is not None and ghost.data is not None:
+                self._sync(ghost.parent)
+
+    def _on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
+        if isinstance(event.node.data, MoreItem):
+            self.show_more(event.node)
+
+    # -- inside ---------------------------------------------------------------------
+
+    def _sync(self, node: Node) -> None:
+        """Make a folder's children match the index (its first pages, in order)."""
+        item = node.data
+        assert isinstance(item, FolderItem)
+        prefix = item.prefix
+        folder = self.index.folder(prefix)
+        if folder is None:
+            return  # the folder is gone: its parent's sync removes it
+        delimiter = self.index.delimiter
+        limit = self._shown.get(prefix, PAGE)
+        want: list[Item] = [
+            FolderItem(f"{prefix}{child.name}{delimiter}")
+            if child.is_folder
+            else KeyItem(prefix + child.name)
+            for child in folder.children(delimiter, limit)
+        ]
+        rest = folder.child_count(delimiter) - len(want)
+        cursor = self.cursor_node
+        if (
+            cursor is not None
+            and cursor.parent is node
+            and isinstance(cursor.data, KeyItem)
+            and cursor.data.key not in self.index
+        ):
+            want.insert(min(node.children.index(cursor), len(want)), cursor.data)
+            self._ghost = cursor
+        if rest > 0:
+            want.append(MoreItem(prefix))
+        if [child.data for child in node.children] != want:
+            self._reshape(node, want)
+        for child in node.children:
+            if not isinstance(child.data, FolderItem) or not child.is_expanded:
+                self._relabel(child)
+            else:
+                self._sync(child)
+
+    def _reshape(self, node: Node, want: list[Item]) -> None:
+        wanted = set(want)
+        for child in list(node.children):
+            if child.data not in wanted:
+                self._forget(child)
+                child.remove()
+        kept = list(node.children)
+        at = 0
+        for position, item in enumerate(want):
+            if at < len(kept) and kept[at].data == item:
+                at += 1
+                continue
+            label = self._label(item)
+            if isinstance(item, FolderItem):
+                self._folders[item.prefix] = node.add(label, item, before=position)
+            elif isinstance(item, KeyItem):
+                self._keys[item.key] = node.add_leaf(label, item, before=position)
+            else:
+                node.add_leaf(label, item, before=position)
+
+    def _forget(self, node: Node) -> None:
+        item = node.data
+        if isinstance(item, KeyItem):
+            self._keys.pop(item.key, None)
+            self._hot.pop(item.key, None)
+        elif isinstance(item, FolderItem):
+            self._folders.pop(item.prefix, None)
+            self._shown.pop(item.prefix, None)
+            for child in node.children:
+                self._forget(child)
+
+    def _relabel(self, node: Node) -> None:
+        assert node.data is not None
+        label = self._label(node.data)
+        if node.label != label:
+            node.set_label(label)
+
+    def _label(self, item: Item) -> Text:
+        delimiter = self.index.delimiter
+        if isinstance(item, KeyItem):
+            name = show_name(item.key.rpartition(delimiter)[2])
+            if item.key not in self.index:
+                return Text.assemble((name, "strike dim"), ("  deleted", "italic dim"))
+            if item.key in self._hot:
+                return Text(name, style="bold reverse")
+            return Text(name)
+        folder = self.index.folder(item.prefix)
+        if isinstance(item, MoreItem):
+            shown = self._shown.get(item.prefix, PAGE)
+            rest = 0 if folder is None else folder.child_count(delimiter) - shown
+            return Text(f"… {rest:,} more", style="italic dim")
+        name = show_name(item.prefix[: -len(delimiter)].rpartition(delimiter)[2])
+        count = 0 if folder is None else folder.count
+        return Text.assemble((name, "bold"), (f"  {count:,}", "dim"))

@@ -1,0 +1,137 @@
+"""The selected key's value as pretty JSON, with what it is and who last changed it."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from tui.app.json_view import JsonView
+from tui.state import Entry
+from tui.state.codec import format_size
+
+SHOWN_BYTES = 1024 * 1024
+"""Values whose JSON is bigger than this are shown cut short, formatted off the UI thread."""
+
+_KINDS = {ord("{"): "object", ord("["): "array", ord('"'): "string", ord("t"): "boolean"}
+_KINDS |= {ord("f"): "boolean", ord("n"): "null"}
+
+
+def kind_of(data: bytes) -> str:
+    """The JSON type of an encoded value, from its first byte."""
+    return _KINDS.get(data[0], "number") if data else "empty"
+
+
+def pretty(data: bytes, limit: int = SHOWN_BYTES) -> tuple[bytes, bool]:
+    """Indented JSON with sorted keys, cut at a line end after `limit` bytes; and if it was cut."""
+    text = orjson.dumps(orjson.loads(data), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    if len(text) <= limit:
+        return text, False
+    end = text.rfind(b"\n", 0, limit)
+    return text[: end if end > 0 else limit], True
+
+
+def describe(entry: Entry) -> Text:
+    """The metadata line: type, size, version, when and by whom."""
+    when = time.strftime("%H:%M:%S", time.localtime(entry.time))
+    return Text.assemble(
+        (kind_of(entry.value), "bold"),
+        " · ",
+        format_size(len(entry.value)),
+        " · ",
+        ("v", "dim"),
+        str(entry.version),
+        " · ",
+        when,
+        " by ",
+        (entry.source, "bold"),
+    )
+
+
+class ValueView(Vertical):
+    """The value pane: a header with the key and its metadata, then the value."""
+
+    DEFAULT_CSS = """
+    ValueView > #value-header { height: auto; max-height: 4; padding: 0 1; }
+    ValueView > #value-note { height: auto; padding: 0 1; color: $warning; display: none; }
+    ValueView > #value-note.shown { display: block; }
+    ValueView.deleted > JsonView { opacity: 60%; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.key: str | None = None
+        self.version = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("No key selected", style="dim"), id="value-header")
+        yield Static(id="value-note")
+        yield JsonView(id="value-json")
+
+    def show(self, key: str | None, entry: Entry | None, *, deleted_by: str = "") -> None:
+        """Show `key` as the store holds it now (None: no key, or it is gone)."""
+        same = key == self.key
+        self.key = key
+        header = self.query_one("#value-header", Static)
+        body = self.query_one(JsonView)
+        if key is None:
+            header.update(Text("No key selected", style="dim"))
+            self._note("")
+            body.show(b"")
+            self.remove_class("deleted")
+            return
+        title = Text(key, style="bold")
+        if entry is None:
+            self.add_class("deleted")
+            what = f"deleted by {deleted_by}" if deleted_by else "not in the store"
+            header.update(Text.assemble(title, "\n", (f"This key was {what}.", "italic")))
+            if not same:
+                body.show(b"")
+            return
+        self.remove_class("deleted")
+        header.update(Text.assemble(title, "\n", describe(entry)))
+        if same and entry.version == self.version:
+            return
+        self.version = entry.version
+        if len(entry.value) > SHOWN_BYTES:
+            self._note(f"Formatting {format_size(len(entry.value))}…")
+            self._format_big(key, entry, same)
+            return
+        text, _ = pretty(entry.value)
+        self._note("")
+        body.show(text, keep_scroll=same)
+
+    def show_folder(self, prefix: str, count: int) -> None:
+        """Show what a folder holds."""
+        self.key = None
+        self.remove_class("deleted")
+        keys = f"{count:,} key" + ("" if count == 1 else "s")
+        self.query_one("#value-header", Static).update(
+            Text.assemble((prefix, "bold"), "\n", (f"A folder of {keys}.", "dim"))
+        )
+        self._note("")
+        self.query_one(JsonView).show(b"")
+
+    @work(thread=True, exclusive=True, group="value")
+    def _format_big(self, key: str, entry: Entry, same: bool) -> None:
+        text, cut = pretty(entry.value)
+        self.app.call_from_thread(self._show_big, key, entry.version, text, cut, same)
+
+    def _show_big(self, key: str, version: int, text: bytes, cut: bool, same: bool) -> None:
+        if key != self.key or version != self.version:
+            return  # the selection moved on while this was being formatted
+        self.query_one(JsonView).show(text, keep_scroll=same)
+        size = format_size(len(text))
+        self._note(
+            f"Showing the first {size}: the value is too big to show in full." if cut else ""
+        )
+
+    def _note(self, text: str) -> None:
+        note = self.query_one("#value-note", Static)
+        note.update(text)
+        note.set_class(bool(text), "shown")

@@ -1,0 +1,245 @@
+"""Keeps a set of scripts running against one store: runs, reruns, stops, and what happened."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import NamedTuple
+
+from tui.lua.runner import RunResult, RunStatus, ScriptRun
+from tui.state.store import Store
+
+STUCK_GRACE = 2.0
+"""Seconds a cancelled run gets to stop before it is left behind as abandoned."""
+
+
+class ScriptStatus(StrEnum):
+    """Where a watched script stands."""
+
+    WAITING = "waiting"
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+    MISSING = "missing"
+
+
+class RunStarted(NamedTuple):
+    """A run of a script began."""
+
+    label: str
+    number: int
+
+
+class Printed(NamedTuple):
+    """A run printed a line."""
+
+    label: str
+    number: int
+    text: str
+
+
+class RunEnded(NamedTuple):
+    """A run ended (ok, error or cancelled)."""
+
+    label: str
+    result: RunResult
+
+
+class ScriptMissing(NamedTuple):
+    """A script's file is not there; it runs again when it comes back."""
+
+    label: str
+    path: Path
+
+
+Event = RunStarted | Printed | RunEnded | ScriptMissing
+
+
+@dataclass
+class Script:
+    """One watched script and its runs so far."""
+
+    path: Path
+    label: str
+    """Its name in output and lists: the file name, or the path when names clash."""
+    status: ScriptStatus = ScriptStatus.WAITING
+    runs: int = 0
+    last_duration: float | None = None
+    modules: set[Path] = field(default_factory=set)
+    """Module files its runs loaded with `require`: changing one reruns the script."""
+    run: ScriptRun | None = field(default=None, repr=False)
+    rerun: bool = field(default=False, repr=False)
+    """Start again as soon as the current run has ended."""
+
+    def files(self) -> set[Path]:
+        """The files whose change reruns this script."""
+        own = {self.path.absolute(), self.path.resolve()}
+        return own | self.modules
+
+
+def labels_for(paths: Sequence[Path]) -> list[str]:
+    """Short unique names: the file name, or the path as given when two names clash."""
+    names = Counter(path.name for path in paths)
+    return [path.name if names[path.name] == 1 else str(path) for path in paths]
+
+
+class Supervisor:
+    """Runs each script in its own thread against `store`, and reruns it when asked.
+
+    Every start, printed line, end and missing file is passed to `on_event`, from
+    whichever thread it happens on: it must be quick and must not block. A rerun of
+    a running script cancels it and starts the new run once the old one has ended,
+    so two runs of one script never overlap. With `reset`, the store is cleared
+    before each run.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        paths: Sequence[Path],
+        *,
+        on_event: Callable[[Event], None],
+        reset: bool = False,
+        max_memory: int | None = None,
+        stuck_grace: float = STUCK_GRACE,
+    ) -> None:
+        self.store = store
+        self.scripts = [
+            Script(path, label) for path, label in zip(paths, labels_for(paths), strict=True)
+        ]
+        self._by_label = {script.label: script for script in self.scripts}
+        self._on_event = on_event
+        self._reset = reset
+        self._max_memory = max_memory
+        self._stuck_grace = stuck_grace
+        self._lock = threading.RLock()
+        self._closed = False
+
+    def script(self, label: str) -> Script:
+        """The script called `label`."""
+        return self._by_label[label]
+
+    def start_all(self) -> None:
+        """Run every script (the missing ones are reported as missing)."""
+        self.rerun(None)
+
+    def rerun(self, label: str | None) -> None:
+        """Run a script again (every script for None), cancelling a run in progress."""
+        with self._lock:
+            for script in self._select(label):
+                self._restart(script)
+
+    def stop(self, label: str | None) -> None:
+        """Cancel the running run of a script (of every script for None)."""
+        with self._lock:
+            for script in self._select(label):
+                script.rerun = False
+                self._cancel(script, "stopped")
+
+    def files_changed(self, paths: Iterable[Path]) -> list[str]:
+        """Rerun the scripts that depend on any of these files; their labels."""
+        changed = {path.absolute() for path in paths}
+        hit: list[str] = []
+        with self._lock:
+            for script in self.scripts:
+                if script.files() & changed:
+                    hit.append(script.label)
+                    self._restart(script)
+        return hit
+
+    def watched_files(self) -> set[Path]:
+        """Every file whose change reruns a script."""
+        with self._lock:
+            return set().union(*(script.files() for script in self.scripts))
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Cancel every run and wait up to `timeout` seconds for them to end."""
+        with self._lock:
+            self._closed = True
+            runs = [script.run for script in self.scripts if script.run is not None]
+            for script in self.scripts:
+                script.rerun = False
+        for run in runs:
+            run.cancel("stateui is closing")
+        for run in runs:
+            run.wait(timeout)
+
+    # -- inside ------------------------------------------------------------------
+
+    def _select(self, label: str | None) -> list[Script]:
+        return self.scripts if label is None else [self._by_label[label]]
+
+    def _restart(self, script: Script) -> None:
+        if script.run is not None:
+            script.rerun = True
+            self._cancel(script, "restarted")
+        else:
+            self._start(script)
+
+    def _start(self, script: Script) -> None:
+        if self._closed:
+            return
+        if not script.path.is_file():
+            script.status = ScriptStatus.MISSING
+            self._on_event(ScriptMissing(script.label, script.path))
+            return
+        if self._reset:
+            self.store.clear("", source="reset")
+        script.runs += 1
+        script.status = ScriptStatus.RUNNING
+        label, number = script.label, script.runs
+        script.run = ScriptRun(
+            self.store,
+            script.path,
+            number=number,
+            on_line=lambda text: self._on_event(Printed(label, number, text)),
+            on_done=lambda result: self._ended(script, result),
+            max_memory=self._max_memory,
+        )
+        self._on_event(RunStarted(label, number))
+        script.run.start()
+
+    def _cancel(self, script: Script, reason: str) -> None:
+        run = script.run
+        if run is None or run.token.cancelled:
+            return
+        run.cancel(reason)
+        timer = threading.Timer(self._stuck_grace, self._abandon, (script, run))
+        timer.daemon = True
+        timer.start()
+
+    def _abandon(self, script: Script, run: ScriptRun) -> None:
+        if run.abandon():
+            assert run.result is not None
+            self._ended(script, run.result)
+
+    def _ended(self, script: Script, result: RunResult) -> None:
+        with self._lock:
+            if script.run is None or script.run.number != result.number:
+                return  # an abandoned run that ended after all: its end was reported
+            script.run = None
+            script.last_duration = result.duration
+            script.modules.update(path.absolute() for path in result.modules)
+            script.status = ScriptStatus(result.status.value)
+            self._on_event(RunEnded(script.label, result))
+            if script.rerun:
+                script.rerun = False
+                self._start(script)
+
+
+__all__ = [
+    "Event",
+    "Printed",
+    "RunEnded",
+    "RunStarted",
+    "RunStatus",
+    "Script",
+    "ScriptMissing",
+    "ScriptStatus",
+    "Supervisor",
+]
