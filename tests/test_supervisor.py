@@ -1,0 +1,271 @@
+"""The supervisor and the file watcher: runs, reruns on change, stops, missing scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tui.lua.supervisor import (
+    Event,
+    Printed,
+    RunEnded,
+    RunStarted,
+    ScriptMissing,
+    ScriptStatus,
+    Supervisor,
+    labels_for,
+)
+from tui.lua.watcher import watch_scripts
+from tui.state import Store
+
+
+class Events:
+    """Collects a supervisor's events and waits for conditions on them."""
+
+    def __init__(self) -> None:
+        self.seen: list[Event] = []
+        self._changed = threading.Condition()
+
+    def __call__(self, event: Event) -> None:
+        with self._changed:
+            self.seen.append(event)
+            self._changed.notify_all()
+
+    def wait_for(self, condition: Callable[[list[Event]], object], timeout: float = 10) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: condition(self.seen), timeout), self.seen
+
+    def ends(self) -> list[RunEnded]:
+        return [event for event in self.seen if isinstance(event, RunEnded)]
+
+    def printed(self) -> list[str]:
+        return [event.text for event in self.seen if isinstance(event, Printed)]
+
+
+@pytest.fixture
+def events() -> Events:
+    return Events()
+
+
+@pytest.fixture
+def supervise(store: Store, events: Events) -> Iterator[Callable[..., Supervisor]]:
+    made: list[Supervisor] = []
+
+    def make(*paths: Path, **options: object) -> Supervisor:
+        supervisor = Supervisor(store, list(paths), on_event=events, **options)  # type: ignore[arg-type]
+        made.append(supervisor)
+        return supervisor
+
+    yield make
+    for supervisor in made:
+        supervisor.close()
+
+
+def ended(count: int) -> Callable[[list[Event]], bool]:
+    return lambda seen: sum(isinstance(event, RunEnded) for event in seen) >= count
+
+
+def test_a_run_reports_start_lines_and_end(tmp_path: Path, supervise, events: Events) -> None:
+    script = tmp_path / "hello.lua"
+    script.write_text('State.set("greeting", "hi")\nprint("hello")\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    assert events.seen[0] == RunStarted("hello.lua", 1)
+    assert events.printed() == ["hello"]
+    assert events.ends()[0].result.status == "ok"
+    state = supervisor.script("hello.lua")
+    assert (state.status, state.runs) == (ScriptStatus.OK, 1)
+    assert state.last_duration is not None and state.last_duration > 0
+    assert supervisor.store.get("greeting") == "hi"
+
+
+def test_a_rerun_cancels_the_running_run_before_starting_again(
+    tmp_path: Path, supervise, events: Events, store: Store
+) -> None:
+    script = tmp_path / "loop.lua"
+    script.write_text(
+        'State.incr("starts")\nprint("in")\nwhile true do State.set("alive", true) end\n'
+    )
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(lambda seen: "in" in events.printed())
+    supervisor.rerun("loop.lua")
+    events.wait_for(lambda seen: events.printed().count("in") == 2)
+    first = events.ends()[0]
+    assert (first.result.number, first.result.status, first.result.reason) == (
+        1,
+        "cancelled",
+        "restarted",
+    )
+    # The new run started only after the old one had ended: never two at once.
+    starts = [i for i, event in enumerate(events.seen) if isinstance(event, RunStarted)]
+    assert events.seen.index(first) < starts[1]
+    assert store.get("starts") == 2
+    supervisor.stop(None)
+    events.wait_for(ended(2))
+    assert supervisor.script("loop.lua").status is ScriptStatus.CANCELLED
+
+
+def test_a_missing_script_is_reported_and_runs_when_it_appears(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    script = tmp_path / "later.lua"
+    supervisor = supervise(script)
+    supervisor.start_all()
+    assert events.seen == [ScriptMissing("later.lua", script)]
+    assert supervisor.script("later.lua").status is ScriptStatus.MISSING
+    script.write_text('print("here now")\n')
+    assert supervisor.files_changed([script]) == ["later.lua"]
+    events.wait_for(ended(1))
+    assert events.printed() == ["here now"]
+
+
+def test_a_syntax_error_is_an_error_run(tmp_path: Path, supervise, events: Events) -> None:
+    script = tmp_path / "bad.lua"
+    script.write_text("print(\n")
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    result = events.ends()[0].result
+    assert result.status == "error" and result.error is not None
+    assert result.error.message.startswith("bad.lua:")
+    assert supervisor.script("bad.lua").status is ScriptStatus.ERROR
+
+
+def test_a_change_to_a_required_module_reruns_the_script(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    (tmp_path / "util.lua").write_text("return { n = 1 }\n")
+    script = tmp_path / "main.lua"
+    script.write_text('print(require("util").n)\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    assert (tmp_path / "util.lua") in supervisor.watched_files()
+    assert supervisor.files_changed([tmp_path / "other.lua"]) == []
+    assert supervisor.files_changed([tmp_path / "util.lua"]) == ["main.lua"]
+    events.wait_for(ended(2))
+
+
+def test_reset_empties_the_store_before_each_run(
+    tmp_path: Path, supervise, events: Events, store: Store
+) -> None:
+    store.set("left:over", 1, source="test")
+    script = tmp_path / "count.lua"
+    script.write_text('State.incr("runs")\n')
+    supervisor = supervise(script, reset=True)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    supervisor.rerun(None)
+    events.wait_for(ended(2))
+    assert store.snapshot() == {"runs": 1}
+
+
+def test_scripts_that_share_a_name_get_their_path_as_label() -> None:
+    assert labels_for([Path("a/x.lua"), Path("b/x.lua"), Path("y.lua")]) == [
+        "a/x.lua",
+        "b/x.lua",
+        "y.lua",
+    ]
+
+
+def test_a_run_stuck_in_a_c_call_is_abandoned_after_the_grace(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    script = tmp_path / "stuck.lua"
+    # One long call into Lua's C library: a pattern that backtracks for a very long time.
+    script.write_text('print("in")\nlocal s = string.rep("a", 40) .. "b"\n'
+                      'string.find(s, string.rep("a*", 40) .. "c")\n')  # fmt: skip
+    supervisor = supervise(script, stuck_grace=0.2)
+    supervisor.start_all()
+    events.wait_for(lambda seen: "in" in events.printed())
+    supervisor.rerun("stuck.lua")
+    events.wait_for(ended(1))
+    result = events.ends()[0].result
+    assert result.status == "cancelled" and "did not stop" in result.reason
+    events.wait_for(lambda seen: events.printed().count("in") == 2)
+
+
+# -- the file watcher ------------------------------------------------------------------
+
+
+def watching(supervisor: Supervisor) -> tuple[threading.Thread, Callable[[], None]]:
+    """Run the watcher in its own event loop thread; the function to stop it."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        await watch_scripts(supervisor, stop)
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+
+    def finish() -> None:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(5)
+        assert not thread.is_alive()
+
+    return thread, finish
+
+
+def wait_watching(script: Path, events: Events) -> None:
+    """Save the script until the watcher reacts: it has no "ready" signal of its own."""
+    original = script.read_bytes()
+    for attempt in range(50):
+        script.write_text(f'print("ready {attempt}")\n')
+        try:
+            events.wait_for(lambda seen, n=attempt: f"ready {n}" in events.printed(), 0.2)
+        except AssertionError:
+            continue
+        script.write_bytes(original)
+        return
+    raise AssertionError("the watcher never saw a change")
+
+
+def test_saving_the_script_reruns_it(tmp_path: Path, supervise, events: Events) -> None:
+    script = tmp_path / "job.lua"
+    script.write_text('print("one")\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    _, finish = watching(supervisor)
+    try:
+        wait_watching(script, events)
+        script.write_text('print("two")\n')
+        events.wait_for(lambda seen: "two" in events.printed())
+        # An editor's save: write a temporary file, rename it over the script.
+        temporary = tmp_path / ".job.lua.tmp"
+        temporary.write_text('print("three")\n')
+        temporary.replace(script)
+        events.wait_for(lambda seen: "three" in events.printed())
+        # Deleted: missing; back again: runs.
+        script.unlink()
+        events.wait_for(lambda seen: isinstance(seen[-1], ScriptMissing))
+        script.write_text('print("four")\n')
+        events.wait_for(lambda seen: "four" in events.printed())
+    finally:
+        finish()
+
+
+def test_a_change_to_a_module_in_a_subfolder_reruns_the_script(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "mod.lua").write_text("return 1\n")
+    script = tmp_path / "main.lua"
+    script.write_text('print((require("lib.mod")))\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    _, finish = watching(supervisor)
+    try:
+        wait_watching(script, events)
+        (tmp_path / "lib" / "mod.lua").write_text("return 2\n")
+        events.wait_for(lambda seen: "2" in events.printed())
+    finally:
+        finish()
