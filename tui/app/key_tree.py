@@ -234,7 +234,10 @@ class KeyTree(Tree[Item]):
     def _relabel(self, node: Node) -> None:
         assert node.data is not None
         label = self._label(node.data)
-        if node.label != label:
+        shown = node.label
+        assert isinstance(shown, Text)
+        # Text equality ignores the base style, which is what a highlight changes.
+        if shown != label or shown.style != label.style:
             node.set_label(label)
 
     def _label(self, item: Item) -> Text:

@@ -1,0 +1,80 @@
+"""Helpers for driving the app in tests: build it, wait on it, read its panes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tui.app.app import StateApp
+from tui.app.key_tree import FolderItem, KeyItem, KeyTree
+from tui.app.output_log import OutputLog
+from tui.app.script_list import ScriptList
+from tui.app.value_view import ValueView
+
+
+async def until(
+    pilot: Pilot[None], condition: Callable[[], object], timeout: float = 10, what: str = ""
+) -> None:
+    """Let the app run until `condition()` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.02)
+
+
+def tree_lines(app: StateApp) -> list[str]:
+    """The key tree as text: one line per visible node, indented two spaces a level."""
+    tree = app.query_one(KeyTree)
+    lines = []
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        assert node is not None
+        depth, parent = 0, node.parent
+        while parent is not None and parent is not tree.root:
+            depth, parent = depth + 1, parent.parent
+        lines.append("  " * depth + node.label.plain)
+    return lines
+
+
+def output_text(app: StateApp) -> str:
+    """Everything in the output pane."""
+    return app.query_one(OutputLog).text()
+
+
+def value_text(app: StateApp) -> str:
+    """The value pane: its header and the JSON shown."""
+    view = app.query_one(ValueView)
+    header = view.query_one("#value-header")
+    note = view.query_one("#value-note")
+    return f"{header.render()}\n{note.render()}\n{view.query_one('#value-json').text()}"  # type: ignore[attr-defined]
+
+
+def script_line(app: StateApp, index: int = 0) -> str:
+    """A line of the scripts pane."""
+    scripts = app.query_one(ScriptList)
+    return str(scripts.get_option_at_index(index).prompt)
+
+
+def open_folder(app: StateApp, prefix: str) -> None:
+    """Expand a folder line of the key tree."""
+    node = app.query_one(KeyTree).node_for(FolderItem(prefix))
+    assert node is not None, f"no folder {prefix}"
+    node.expand()
+
+
+def move_to_key(app: StateApp, key: str) -> None:
+    """Put the tree's cursor on a key line."""
+    tree = app.query_one(KeyTree)
+    node = tree.node_for(KeyItem(key))
+    assert node is not None, f"no key {key} in the tree"
+    tree.move_cursor(node)
+
+
+def write_script(path: Path, text: str) -> Path:
+    """Write a script file and return its path."""
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,335 @@
+"""The inspector app, driven through Pilot: panes, live updates, reruns, bad input."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.app_helpers import (
+    move_to_key,
+    open_folder,
+    output_text,
+    script_line,
+    tree_lines,
+    until,
+    value_text,
+    write_script,
+)
+from tui.app.app import StateApp
+from tui.app.key_tree import KeyItem, KeyTree
+from tui.app.output_log import OutputLog
+from tui.state import Store
+
+
+def fixed_store() -> Store:
+    store = Store(clock=lambda: 1_700_000_000.0)
+    store.set("workflow:data_pipeline:status", "running", source="pipeline.lua#1")
+    store.set("workflow:data_pipeline:step", 3, source="pipeline.lua#1")
+    store.set("cache:api_response:user_123", {"name": "Ada", "tags": ["x", "y"]}, source="cli")
+    store.set("progress:import_job", {"current": 3, "total": 10}, source="cli")
+    for n in (10, 2, 1):
+        store.set(f"user:user_{n}", n, source="cli")
+    store.set("job", "itself", source="cli")
+    store.set("job:1", "first", source="cli")
+    store.set("user[1]", "bracket", source="cli")
+    store.set("[b]x[/b]", "markup", source="cli")
+    return store
+
+
+async def test_keys_are_grouped_by_prefix_with_counts_in_natural_order() -> None:
+    app = StateApp(fixed_store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert tree_lines(app) == [
+            "cache  1",
+            "job  1",
+            "progress  1",
+            "user  3",
+            "workflow  2",
+            "[b]x[/b]",
+            "job",
+            "user[1]",
+        ]
+        open_folder(app, "user:")
+        open_folder(app, "workflow:")
+        await pilot.pause()
+        open_folder(app, "workflow:data_pipeline:")
+        await pilot.pause()
+        assert tree_lines(app)[3:12] == [
+            "user  3",
+            "  user_1",
+            "  user_2",
+            "  user_10",
+            "workflow  2",
+            "  data_pipeline  2",
+            "    status",
+            "    step",
+            "[b]x[/b]",
+        ]
+        assert app.query_one(KeyTree).border_title == "Keys · 11"
+
+
+async def test_the_value_pane_shows_pretty_json_and_where_it_came_from() -> None:
+    app = StateApp(fixed_store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        open_folder(app, "cache:")
+        await pilot.pause()
+        open_folder(app, "cache:api_response:")
+        await pilot.pause()
+        move_to_key(app, "cache:api_response:user_123")
+        await until(pilot, lambda: "user_123" in value_text(app))
+        text = value_text(app)
+        assert "object · 31 B · v3 · " in text and " by cli" in text
+        assert '"name": "Ada"' in text and '"tags": [' in text
+
+
+async def test_the_tree_and_the_value_follow_a_running_script(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path / "writer.lua",
+        'State.set("live:watched", 0)\n'
+        'for i = 1, 400 do State.set("live:k" .. i, i); State.set("live:watched", i)\n'
+        "  sleep(0.002) end\n",
+    )
+    store = Store()
+    store.set("live:watched", -1, source="test")
+    app = StateApp(store, [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        open_folder(app, "live:")
+        await pilot.pause()
+        move_to_key(app, "live:watched")
+        await until(pilot, lambda: "live  " in tree_lines(app)[0] and app.index.folder("live:"))
+        await until(pilot, lambda: "live  401" in tree_lines(app)[0], what="all 400 keys counted")
+        assert "\n400" in value_text(app)
+        assert "writer.lua#1" in value_text(app)
+        await until(pilot, lambda: "ok" in script_line(app))
+
+
+async def test_the_selection_and_open_folders_survive_updates(tmp_path: Path) -> None:
+    store = Store()
+    store.set("b:item_50", "picked", source="test")
+    script = write_script(
+        tmp_path / "fill.lua",
+        'for i = 1, 40 do State.set("b:item_" .. i, i) end\nState.set("a:new", 1)\n',
+    )
+    app = StateApp(store, [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        # Hold the run until the selection is made.
+        app.supervisor.stop(None)
+        open_folder(app, "b:")
+        await pilot.pause()
+        move_to_key(app, "b:item_50")
+        await pilot.pause()
+        app.supervisor.rerun(None)
+        await until(pilot, lambda: "a  1" in tree_lines(app))
+        tree = app.query_one(KeyTree)
+        assert tree.cursor_item == KeyItem("b:item_50")
+        assert tree_lines(app)[1] == "b  41"
+        assert tree_lines(app)[2:4] == ["  item_1", "  item_2"]
+        assert '"picked"' in value_text(app)
+
+
+async def test_a_key_deleted_under_the_cursor_says_so() -> None:
+    store = Store()
+    store.set("gone", 1, source="test")
+    store.set("stays", 2, source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "gone")
+        await until(pilot, lambda: "v1" in value_text(app))
+        store.delete("gone", source="editor")
+        await until(pilot, lambda: "deleted by editor" in value_text(app))
+        assert tree_lines(app) == ["gone  deleted", "stays"]
+        move_to_key(app, "stays")
+        await until(pilot, lambda: tree_lines(app) == ["stays"])
+
+
+async def test_keys_that_just_changed_are_highlighted_briefly() -> None:
+    store = Store()
+    store.set("k", 1, source="test")
+    now = [100.0]
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        tree.clock = lambda: now[0]
+        store.set("k", 2, source="test")
+        node = tree.node_for(KeyItem("k"))
+        assert node is not None
+        await until(pilot, lambda: "reverse" in str(node.label.style))
+        now[0] += 2
+        store.set("other", 1, source="test")  # any change makes the next tick look again
+        await until(pilot, lambda: "reverse" not in str(node.label.style))
+
+
+async def test_a_wide_folder_shows_a_page_at_a_time() -> None:
+    store = Store()
+    store.load({f"wide:{n}": n for n in range(2500)}, source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        open_folder(app, "wide:")
+        await pilot.pause()
+        lines = tree_lines(app)
+        assert len(lines) == 1 + 1000 + 1
+        assert lines[1:3] == ["  0", "  1"] and lines[-1] == "  … 1,500 more"
+        tree = app.query_one(KeyTree)
+        tree.move_cursor(tree.get_node_at_line(tree.last_line))
+        tree.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: tree_lines(app)[-1] == "  … 500 more")
+        assert tree_lines(app)[1001] == "  1000"
+
+
+async def test_a_huge_value_is_shown_cut_short_with_a_note() -> None:
+    store = Store()
+    store.set("huge", [f"item {n:08d}" for n in range(200_000)], source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "huge")
+        await until(pilot, lambda: "Showing the first" in value_text(app))
+        assert '"item 00000000"' in value_text(app)
+        assert '"item 00199999"' not in value_text(app)
+
+
+async def test_output_is_tagged_and_runs_are_marked(tmp_path: Path) -> None:
+    good = write_script(tmp_path / "good.lua", 'print("hello")\n')
+    bad = write_script(tmp_path / "bad.lua", 'print("before")\nerror("boom")\n')
+    app = StateApp(Store(), [good, bad], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(
+            pilot, lambda: "failed after" in output_text(app) and "ok in" in output_text(app)
+        )
+        text = output_text(app)
+        assert "good.lua │ ── run 1 started" in text
+        assert "good.lua │ hello" in text
+        assert "bad.lua  │ bad.lua:2: boom" in text
+        assert "bad.lua  │ stack traceback:" in text
+        assert "✗ bad.lua  error  1 run" in script_line(app, 1)
+        assert "✓ good.lua  ok  1 run" in script_line(app, 0)
+
+
+async def test_a_syntax_error_shows_and_waits_for_the_next_save(tmp_path: Path) -> None:
+    script = write_script(tmp_path / "broken.lua", "print(\n")
+    app = StateApp(Store(), [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "failed after" in output_text(app))
+        assert "broken.lua:2:" in output_text(app)
+        assert "error" in script_line(app)
+        write_script(script, 'print("fixed")\n')
+        app.supervisor.files_changed([script])
+        await until(pilot, lambda: "broken.lua │ fixed" in output_text(app))
+
+
+async def test_a_missing_script_shows_as_missing_then_runs(tmp_path: Path) -> None:
+    script = tmp_path / "later.lua"
+    app = StateApp(Store(), [script])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "missing" in script_line(app))
+        assert "is not there: it runs when it appears" in output_text(app)
+        write_script(script, 'print("arrived")\n')
+        await until(pilot, lambda: "later.lua │ arrived" in output_text(app), what="rerun")
+        assert "ok" in script_line(app)
+
+
+async def test_saving_the_script_reruns_it_and_the_store_is_kept(tmp_path: Path) -> None:
+    script = write_script(tmp_path / "job.lua", 'State.incr("runs")\nprint("version 1")\n')
+    store = Store()
+    app = StateApp(store, [script])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "version 1" in output_text(app))
+        for attempt in range(2, 60):  # saves until the watcher is up: it has no ready signal
+            write_script(script, f'State.incr("runs")\nprint("version {attempt}")\n')
+            try:
+                await until(pilot, lambda n=attempt: f"version {n}" in output_text(app), 0.3)
+                break
+            except AssertionError:
+                continue
+        # An editor's save: a new file renamed over the script.
+        temporary = tmp_path / "job.lua.new"
+        write_script(temporary, 'State.incr("runs")\nprint("renamed over")\n')
+        temporary.replace(script)
+        await until(pilot, lambda: "renamed over" in output_text(app))
+        await until(pilot, lambda: "ok" in script_line(app))
+        assert store.get("runs") >= 3
+
+
+async def test_r_reruns_and_s_stops_an_endless_loop(tmp_path: Path) -> None:
+    script = write_script(tmp_path / "spin.lua", 'print("spinning")\nwhile true do end\n')
+    app = StateApp(Store(), [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "running" in script_line(app))
+        await pilot.press("r")
+        await until(pilot, lambda: "run 2 started" in output_text(app))
+        assert "run 1 cancelled (restarted)" in output_text(app)
+        await pilot.press("s")
+        await until(pilot, lambda: "cancelled" in script_line(app))
+        assert "run 2 cancelled (stopped)" in output_text(app)
+        assert "2 runs" in script_line(app)
+
+
+async def test_quitting_during_an_endless_loop_is_prompt(tmp_path: Path) -> None:
+    script = write_script(tmp_path / "spin.lua", "while true do end\n")
+    app = StateApp(Store(), [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "running" in script_line(app))
+        started = time.monotonic()
+        await pilot.press("q")
+        await until(pilot, lambda: app.return_code is not None or not app.is_running)
+        assert time.monotonic() - started < 1.0
+    assert app.supervisor.script("spin.lua").run is None
+
+
+async def test_the_command_palette_runs_the_same_actions(tmp_path: Path) -> None:
+    # A script that waits rather than spins: Pilot waits for an idle CPU after each key.
+    script = write_script(
+        tmp_path / "spin.lua", 'print("waiting")\nwhile true do sleep(0.05) end\n'
+    )
+    app = StateApp(Store(), [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "running" in script_line(app))
+        await pilot.press("ctrl+p")
+        await pilot.press(*"stop spin")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: "cancelled" in script_line(app))
+
+
+async def test_output_history_is_bounded_when_a_script_floods_it(tmp_path: Path) -> None:
+    script = write_script(tmp_path / "flood.lua", "for i = 1, 30000 do print(i) end\n")
+    app = StateApp(Store(), [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "ok in" in output_text(app))
+        log = app.query_one(OutputLog)
+        assert log.line_count == log.max_lines
+        assert output_text(app).splitlines()[-2].endswith("│ 30000")
+
+
+async def test_screen_updates_are_coalesced_whatever_the_write_rate(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path / "busy.lua",
+        'local t = os.clock()\nwhile os.clock() - t < 1 do State.incr("n") end\n',
+    )
+    app = StateApp(Store(), [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        calls = []
+        original = tree.refresh_from
+
+        def counted(touched: object) -> None:
+            calls.append(time.monotonic())
+            original(touched)  # type: ignore[arg-type]
+
+        tree.refresh_from = counted  # type: ignore[method-assign]
+        await until(pilot, lambda: "ok in" in output_text(app))
+        assert app.store.get("n") > 1000
+        span = calls[-1] - calls[0]
+        assert len(calls) <= 21 * span + 2
+
+
+async def test_a_tiny_terminal_stays_usable() -> None:
+    app = StateApp(fixed_store())
+    async with app.run_test(size=(60, 15)) as pilot:
+        open_folder(app, "workflow:")
+        await pilot.pause()
+        move_to_key(app, "job")
+        await until(pilot, lambda: '"itself"' in value_text(app))
+        await pilot.resize_terminal(30, 8)
+        await pilot.pause()
+        assert app.is_running
