@@ -95,6 +95,8 @@ class StateApp(App[None]):
         output = self.query_one(OutputLog)
         for script in self.supervisor.scripts:
             output.tag(script.label)
+        if not self.supervisor.scripts:
+            output.write("", ["No scripts: `stateui watch FILE.lua` runs one."])
         self._show_scripts()
         self._show_key_count()
         self.query_one(KeyTree).focus()
@@ -117,14 +119,10 @@ class StateApp(App[None]):
 
     def action_rerun(self) -> None:
         """Run the highlighted script again (every script when none is highlighted)."""
-        if self._no_scripts():
-            return
         self.supervisor.rerun(self.query_one(ScriptList).selected_label)
 
     def action_stop(self) -> None:
         """Stop the highlighted script (every script when none is highlighted)."""
-        if self._no_scripts():
-            return
         self.supervisor.stop(self.query_one(ScriptList).selected_label)
 
     async def action_quit(self) -> None:
@@ -156,12 +154,10 @@ class StateApp(App[None]):
     def _stop_all(self) -> None:
         self.supervisor.stop(None)
 
-    def _no_scripts(self) -> bool:
-        if self.supervisor.scripts:
-            return False
-        self.notify(
-            "No scripts: start stateui with `stateui watch SCRIPT.lua`.", severity="warning"
-        )
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Rerun and stop are offered (and shown in the footer) only when there are scripts."""
+        if action in ("rerun", "stop"):
+            return bool(self.supervisor.scripts)
         return True
 
     # -- selection ------------------------------------------------------------------

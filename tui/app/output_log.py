@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 
@@ -10,6 +11,10 @@ from rich.segment import Segment
 from rich.style import Style
 
 from tui.app.line_view import LineView
+
+# Control characters would reach the terminal as they are (an escape sequence could
+# repaint the screen); they are shown as escapes instead.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 MAX_LINES = 10_000
 """Lines kept; older ones scroll away for good."""
@@ -60,6 +65,8 @@ class OutputLog(LineView):
         widest = 0
         for text in texts:
             text = text.expandtabs(4)
+            if not text.isprintable():
+                text = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)
             pieces = [prefix, Segment(text, style)] if prefix else [Segment(text, style)]
             self._lines.append(pieces)
             widest = max(widest, len(text))

@@ -107,8 +107,14 @@ class ValueView(Vertical):
         body.show(text, keep_scroll=same)
 
     def show_folder(self, prefix: str, count: int) -> None:
-        """Show what a folder holds."""
+        """Show what a folder holds (the whole store for "")."""
         self.key = None
+        if not prefix and not count:
+            self.show(None, None)
+            self.query_one("#value-header", Static).update(
+                Text("The store is empty: keys appear here as scripts set them.", style="dim")
+            )
+            return
         self.remove_class("deleted")
         keys = f"{count:,} key" + ("" if count == 1 else "s")
         self.query_one("#value-header", Static).update(
