@@ -165,6 +165,10 @@ def test_max_memory_stops_a_runaway_allocation(tmp_path: Path) -> None:
             "stateui: --dump no/such/dir/out.json: no such folder",
         ),
         (["frobnicate"], "stateui: No such command 'frobnicate'."),
+        (["watch", "--delimiter", ""], "stateui: --delimiter must not be empty"),
+        (["watch", "."], "stateui: not a script file: ."),
+        (["watch", "no/such/dir/x.lua"], "stateui: no such folder: "),
+        (["watch", "ok.lua", "--load", "bad.json"], "stateui: --load bad.json: invalid JSON"),
         (["run", "ok.lua", "--dump", "."], "stateui: --dump .: is a folder, not a file"),
         (
             ["run", "ok.lua", "--load", "null.json"],
