@@ -35,6 +35,9 @@ from tui.state import Change, Op, Store
 TICK_SECONDS = 1 / 20
 """How often the screen catches up with the store and the runs: at most 20 times a second."""
 
+BUSY_CHANGES = 2_000
+"""Changes in one tick that make the next tick rest (see `_tick`)."""
+
 QUIT_GRACE = 0.5
 """Seconds the runs get to stop when the app quits; stuck ones are left behind."""
 
@@ -74,6 +77,7 @@ class StateApp(App[None]):
         self._feed = store.subscribe()
         self.index = KeyIndex(delimiter, store.keys())
         self._deleted_by = ""
+        self._resting = False
 
     # -- layout ---------------------------------------------------------------------
 
@@ -183,37 +187,42 @@ class StateApp(App[None]):
 
     def _tick(self) -> None:
         """Catch up with everything that happened since the last tick, in one screen update."""
+        if self._resting:
+            # The last tick was a flood of changes: give the scripts this one, so that
+            # a busy store is drawn 10 times a second rather than 20.
+            self._resting = False
+            return
         changes, dropped = self._feed.drain()
         with self._events_lock:
             events, self._events = self._events, []
         if changes or dropped:
             self._apply_changes(changes, dropped)
+            self._resting = len(changes) >= BUSY_CHANGES
         if events:
             self._show_events(events)
 
     def _apply_changes(self, changes: Sequence[Change], dropped: int) -> None:
         tree = self.query_one(KeyTree)
         selected = self.query_one(ValueView).key
-        touched: set[str] = set()
         if dropped:
             # The feed overflowed: some changes are lost, so read the keys afresh.
             self.index = KeyIndex(self.index.delimiter, self.store.keys())
             tree.rebuild(self.index)
+            touched: set[str] = set()
             touched_selected = True
         else:
-            add, remove = self.index.add, self.index.remove
-            touched_selected = False
+            add, remove, set_op = self.index.add, self.index.remove, Op.SET
             for change in changes:
-                key = change.key
-                if change.op is Op.SET:
-                    add(key)
-                    touched.add(key)
+                if change.op is set_op:
+                    add(change.key)
                 else:
-                    remove(key)
-                if key == selected:
-                    touched_selected = True
-                    if change.op is Op.DELETE:
-                        self._deleted_by = change.source
+                    remove(change.key)
+            touched = {change.key for change in changes}
+            touched_selected = selected in touched
+            if touched_selected:
+                last = next(change for change in reversed(changes) if change.key == selected)
+                if last.op is Op.DELETE:
+                    self._deleted_by = last.source
         tree.refresh_from(touched)
         self._show_key_count()
         if touched_selected and selected is not None:

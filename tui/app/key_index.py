@@ -13,17 +13,98 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-_DIGITS = re.compile(r"(\d+)")
+_DIGITS = re.compile(r"\d+")
+_HAS_DIGIT = re.compile(r"\d").search
+_DIGIT_CHARS = "0123456789"
 
-NaturalKey = tuple[tuple[object, ...], str]
+
+def _number(match: re.Match[str]) -> str:
+    # A run of digits sorts by its length first, then by its digits: 9 < 10 < 011.
+    digits = match.group()
+    return f"\x01{chr(0x20 + len(digits))}{digits}"
 
 
-def natural_key(name: str) -> NaturalKey:
-    """Sort key that puts `user_2` before `user_10` (case-insensitive, then exact)."""
-    parts = _DIGITS.split(name.casefold())
-    if len(parts) == 1:
-        return (parts[0],), name
-    return tuple(int(part) if index % 2 else part for index, part in enumerate(parts)), name
+def natural_key(name: str) -> str:
+    """Sort key that puts `user_2` before `user_10`: case-insensitive, then exact.
+
+    A plain string, so that sorting compares in C: a hundred thousand names sort in a
+    tenth of a second. The name itself ends the key, after a NUL (keys hold no NUL).
+    """
+    folded = name.casefold()
+    head = folded.rstrip(_DIGIT_CHARS)
+    if _HAS_DIGIT(head):  # digits inside the name: the general (slower) way
+        return f"{_DIGITS.sub(_number, folded)}\x00{name}"
+    width = len(folded) - len(head)
+    if not width:
+        return f"{folded}\x00{name}"
+    # The common shape, a name ending in a number (`user_123`), without a regex.
+    return f"{head}\x01{chr(0x20 + width)}{folded[len(head) :]}\x00{name}"
+
+
+def name_of(key: str) -> str:
+    """The name a natural key was made from."""
+    return key[key.rindex("\x00") + 1 :]
+
+
+class NaturalOrder:
+    """Names kept in natural order, cheaply, as names come and go.
+
+    Only the first names are ever asked for (a page of the tree), so additions that
+    sort after everything shown wait unsorted until someone looks further.
+    """
+
+    __slots__ = ("_extra", "_extra_min", "_order", "_removed")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._order = sorted(map(natural_key, names))
+        self._extra: list[str] = []
+        self._extra_min = ""
+        self._removed: set[str] = set()
+
+    def add(self, name: str) -> None:
+        """Take a new name (not one already held)."""
+        if name in self._removed:
+            self._removed.discard(name)  # still in place: its removal was not applied yet
+            return
+        key = natural_key(name)
+        if not self._extra or key < self._extra_min:
+            self._extra_min = key
+        self._extra.append(key)
+
+    def remove(self, name: str) -> None:
+        """Drop a name that is held."""
+        self._removed.add(name)
+
+    def first(self, limit: int | None) -> list[str]:
+        """The first `limit` names in natural order (all of them for None)."""
+        order = self._order
+        if self._removed:
+            self._apply_removals()
+        if self._extra:
+            unaffected = (
+                limit is not None and len(order) >= limit and self._extra_min > order[limit - 1]
+            )
+            if not unaffected:  # two sorted runs: timsort merges them in linear time
+                self._extra.sort()
+                order.extend(self._extra)
+                order.sort()
+                self._extra.clear()
+        return [name_of(key) for key in order[:limit]]
+
+    def _apply_removals(self) -> None:
+        removed, order, extra = self._removed, self._order, self._extra
+        if len(removed) < 32:
+            for name in removed:
+                key = natural_key(name)
+                at = bisect.bisect_left(order, key)
+                if at < len(order) and order[at] == key:
+                    del order[at]
+                else:
+                    extra.remove(key)
+        else:
+            order[:] = [key for key in order if name_of(key) not in removed]
+            extra[:] = [key for key in extra if name_of(key) not in removed]
+        removed.clear()
 
 
 class Child(NamedTuple):
@@ -38,19 +119,10 @@ class Folder:
 
     `prefix` is the text every key below starts with (`workflow:` for the folder
     `workflow`; "" for the root). Until opened, a folder keeps its keys' remainders
-    unsorted in `_pending`.
+    unsorted in `_pending`; once its children are asked for, it keeps them in order.
     """
 
-    __slots__ = (
-        "_added",
-        "_leaf_order",
-        "_pending",
-        "_removed",
-        "count",
-        "folders",
-        "leaves",
-        "prefix",
-    )
+    __slots__ = ("_folder_order", "_leaf_order", "_pending", "count", "folders", "leaves", "prefix")
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
@@ -59,9 +131,8 @@ class Folder:
         self.folders: dict[str, Folder] = {}
         self.leaves: set[str] = set()
         self._pending: set[str] | None = set()
-        self._leaf_order: list[NaturalKey] | None = None
-        self._added: set[str] = set()
-        self._removed: set[str] = set()
+        self._folder_order: NaturalOrder | None = None
+        self._leaf_order: NaturalOrder | None = None
 
     @property
     def is_open(self) -> bool:
@@ -74,10 +145,14 @@ class Folder:
         Opens the folder if needed.
         """
         self.open(delimiter)
-        folders = sorted(self.folders, key=natural_key)[:limit]
-        lines = [Child(name, True) for name in folders]
+        if self._folder_order is None:
+            self._folder_order = NaturalOrder(self.folders)
+            self._leaf_order = NaturalOrder(self.leaves)
+        assert self._leaf_order is not None
+        lines = [Child(name, True) for name in self._folder_order.first(limit)]
         room = None if limit is None else limit - len(lines)
-        lines.extend(Child(name, False) for _, name in self._sorted_leaves()[:room])
+        if room is None or room > 0:
+            lines.extend(Child(name, False) for name in self._leaf_order.first(room))
         return lines
 
     def child_count(self, delimiter: str) -> int:
@@ -103,46 +178,26 @@ class Folder:
             child.count += 1
             child._pending.add(tail)  # type: ignore[union-attr]  # a new folder is closed
 
-    def _sorted_leaves(self) -> list[NaturalKey]:
-        order = self._leaf_order
-        if order is None:
-            order = self._leaf_order = sorted(map(natural_key, self.leaves))
-        else:
-            if self._removed:
-                removed = self._removed
-                if len(removed) < 32:
-                    for name in removed:
-                        index = bisect.bisect_left(order, natural_key(name))
-                        if index < len(order) and order[index][1] == name:
-                            del order[index]
-                else:
-                    order[:] = [item for item in order if item[1] not in removed]
-            if self._added:
-                if len(self._added) < 32:
-                    for name in self._added:
-                        bisect.insort(order, natural_key(name))
-                else:  # two sorted runs: timsort merges them in linear time
-                    order.extend(sorted(map(natural_key, self._added)))
-                    order.sort()
-        self._added.clear()
-        self._removed.clear()
-        return order
-
     def _add_leaf(self, name: str) -> None:
         self.leaves.add(name)
         if self._leaf_order is not None:
-            if name in self._removed:
-                self._removed.discard(name)
-                return
-            self._added.add(name)
+            self._leaf_order.add(name)
 
     def _remove_leaf(self, name: str) -> None:
         self.leaves.discard(name)
         if self._leaf_order is not None:
-            if name in self._added:
-                self._added.discard(name)
-                return
-            self._removed.add(name)
+            self._leaf_order.remove(name)
+
+    def _add_folder(self, name: str, delimiter: str) -> Folder:
+        child = self.folders[name] = Folder(f"{self.prefix}{name}{delimiter}")
+        if self._folder_order is not None:
+            self._folder_order.add(name)
+        return child
+
+    def _remove_folder(self, name: str) -> None:
+        del self.folders[name]
+        if self._folder_order is not None:
+            self._folder_order.remove(name)
 
 
 class KeyIndex:
@@ -207,7 +262,7 @@ class KeyIndex:
                 break
             child = node.folders.get(head)
             if child is None:
-                child = node.folders[head] = Folder(f"{node.prefix}{head}{delimiter}")
+                child = node._add_folder(head, delimiter)
                 self.changed.add(node.prefix)
             node, rest = child, tail
         for folder in path:
@@ -232,7 +287,7 @@ class KeyIndex:
         # Folders left empty disappear from their parent.
         for (parent, _), (child, _) in itertools.pairwise(path):
             if child.count == 0:
-                del parent.folders[child.prefix[len(parent.prefix) : -len(delimiter)]]
+                parent._remove_folder(child.prefix[len(parent.prefix) : -len(delimiter)])
                 self.changed.add(parent.prefix)
                 break
         return True

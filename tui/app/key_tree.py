@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import NamedTuple
 
 from rich.text import Text
@@ -79,6 +79,8 @@ class KeyTree(Tree[Item]):
         self._shown: dict[str, int] = {}
         self._hot: dict[str, float] = {}
         self._ghost: Node | None = None
+        self._counts: dict[str, int] = {}
+        """The count each folder line shows."""
 
     def on_mount(self) -> None:
         self.root.expand()
@@ -104,9 +106,9 @@ class KeyTree(Tree[Item]):
         """Start over from a new index (after the change feed overflowed), keeping what is open."""
         self.index = index
         index.changed.update(self._folders)
-        self.refresh_from(())
+        self.refresh_from(set())
 
-    def refresh_from(self, touched: Iterable[str]) -> None:
+    def refresh_from(self, touched: set[str]) -> None:
         """Bring the tree up to date with the index; highlight the `touched` keys."""
         cursor_row = self.cursor_line - round(self.scroll_y)
         changed = set(self.index.changed)
@@ -116,19 +118,20 @@ class KeyTree(Tree[Item]):
             if node is not None and (node is self.root or node.is_expanded):
                 self._sync(node)
         now = self.clock()
-        for key in touched:
-            node = self._keys.get(key)
-            if node is not None:
-                self._hot[key] = now + HOT_SECONDS
-                self._relabel(node)
+        for key in self._keys.keys() & touched:  # iterates the smaller of the two
+            self._hot[key] = now + HOT_SECONDS
+            self._relabel(self._keys[key])
         for key, deadline in list(self._hot.items()):
             if deadline <= now:
                 del self._hot[key]
                 node = self._keys.get(key)
                 if node is not None:
                     self._relabel(node)
+        counts = self._counts
         for prefix, node in self._folders.items():
-            if prefix:
+            folder = self.index.folder(prefix) if prefix else None
+            if folder is not None and counts.get(prefix) != folder.count:
+                counts[prefix] = folder.count
                 self._relabel(node)
         if 0 <= cursor_row < self.size.height and self.cursor_node is not None:
             line = self.cursor_node.line if self._tree_lines else -1
@@ -194,11 +197,14 @@ class KeyTree(Tree[Item]):
             want.append(MoreItem(prefix))
         if [child.data for child in node.children] != want:
             self._reshape(node, want)
-        for child in node.children:
-            if not isinstance(child.data, FolderItem) or not child.is_expanded:
-                self._relabel(child)
-            else:
-                self._sync(child)
+        # New lines got their labels when added; of the others, only the "… more"
+        # count and a deleted key under the cursor can have changed here (folder
+        # counts and highlights are refreshed in `refresh_from`).
+        last = node.children[-1] if node.children else None
+        if last is not None and isinstance(last.data, MoreItem):
+            self._relabel(last)
+        if self._ghost is not None and self._ghost.parent is node:
+            self._relabel(self._ghost)
 
     def _reshape(self, node: Node, want: list[Item]) -> None:
         wanted = set(want)
@@ -228,6 +234,7 @@ class KeyTree(Tree[Item]):
         elif isinstance(item, FolderItem):
             self._folders.pop(item.prefix, None)
             self._shown.pop(item.prefix, None)
+            self._counts.pop(item.prefix, None)
             for child in node.children:
                 self._forget(child)
 

@@ -42,17 +42,22 @@ class Subscription:
     dropped and counted in `dropped`, which tells the subscriber to re-read the store.
     `on_ready` is called (from the writer's thread, so it must not block) each time
     the buffer goes from empty to non-empty; `wait` serves threads instead.
+
+    The buffer is guarded by `lock`, the store's own write lock: writers push while
+    they hold it anyway, so a change costs no second lock.
     """
 
     def __init__(
         self,
         unsubscribe: Callable[[Subscription], None],
+        lock: threading.Lock,
         maxlen: int = DEFAULT_BUFFER,
         on_ready: Callable[[], None] | None = None,
     ) -> None:
         self._unsubscribe = unsubscribe
+        self._maxlen = maxlen
         self._buffer: deque[Change] = deque(maxlen=maxlen)
-        self._lock = threading.Lock()
+        self._lock = lock
         self._ready = threading.Event()
         self._on_ready = on_ready
         self.dropped = 0
@@ -60,18 +65,17 @@ class Subscription:
         self.closed = False
 
     def push(self, change: Change) -> bool:
-        """Add a change (the store calls this under its write lock).
+        """Add a change; the caller holds `lock` (the store calls this as it writes).
 
         True when the buffer was empty: the store then calls `notify` once it has
         let go of its lock.
         """
-        with self._lock:
-            buffer = self._buffer
-            was_empty = not buffer
-            if len(buffer) == buffer.maxlen:
-                self.dropped += 1
-            buffer.append(change)
-        return was_empty
+        buffer = self._buffer
+        size = len(buffer)
+        if size == self._maxlen:
+            self.dropped += 1
+        buffer.append(change)
+        return not size
 
     def notify(self) -> None:
         """Wake `wait` and call `on_ready`; a failing callback never reaches the writer."""
@@ -85,12 +89,12 @@ class Subscription:
 
     def drain(self) -> tuple[list[Change], int]:
         """Take every buffered change, oldest first, and how many were dropped before them."""
+        fresh: deque[Change] = deque(maxlen=self._maxlen)
         with self._lock:
-            changes = list(self._buffer)
-            self._buffer.clear()
+            taken, self._buffer = self._buffer, fresh
             dropped, self.dropped = self.dropped, 0
             self._ready.clear()
-        return changes, dropped
+        return list(taken), dropped
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until a change is buffered or `timeout` passes; True when one is."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import orjson
@@ -14,6 +15,10 @@ from tui.state.backends import Backend, Entry, MemoryBackend
 from tui.state.change import DEFAULT_BUFFER, Change, Op, Subscription
 from tui.state.errors import StateError
 from tui.state.keys import check_key, check_prefix, is_plain_key, type_name
+
+# A Change built from a ready tuple, without NamedTuple's Python-level constructor:
+# it is made for every write while someone watches.
+_change = partial(tuple.__new__, Change)
 
 MISSING = 0
 """The version of a key that does not exist (real versions start at 1)."""
@@ -214,7 +219,7 @@ class Store:
         self, *, maxlen: int = DEFAULT_BUFFER, on_ready: Callable[[], None] | None = None
     ) -> Subscription:
         """Start receiving a Change for every mutation from now on."""
-        subscription = Subscription(self._unsubscribe, maxlen, on_ready)
+        subscription = Subscription(self._unsubscribe, self._lock, maxlen, on_ready)
         with self._lock:
             self._subscribers = (*self._subscribers, subscription)
         return subscription
@@ -230,14 +235,14 @@ class Store:
         now = self._clock()
         self._backend.put(key, data, version, now, source)
         if self._subscribers:
-            self._publish(Change(Op.SET, key, version, source, now, data))
+            self._publish(_change((Op.SET, key, version, source, now, data)))
         return version
 
     def _remove(self, key: str, source: str) -> None:
         self._revision = version = self._revision + 1
         self._backend.delete(key)
         if self._subscribers:
-            self._publish(Change(Op.DELETE, key, version, source, self._clock(), None))
+            self._publish(_change((Op.DELETE, key, version, source, self._clock(), None)))
 
     def _publish(self, change: Change) -> None:
         for subscription in self._subscribers:

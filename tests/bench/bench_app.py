@@ -1,0 +1,199 @@
+"""Benchmarks of the watch app: `python tests/bench/bench_app.py`.
+
+Measures, in one run, with the app headless at 120x40:
+- a script writing distinct keys as fast as it can: the app's event-loop lag (p50,
+  p99) while it runs, and its write rate inside the app against the same script run
+  as `stateui run` runs it (interleaved rounds, median ratio);
+- with 1,000,000 keys in the store: the time from the store being full to the first
+  full frame, and the time to expand a folder of 100,000 children;
+- save-to-rerun: from a script file being written to the new run's first printed line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tui.app.app import StateApp
+from tui.app.key_tree import FolderItem, KeyTree
+from tui.lua import ScriptRun
+from tui.lua.supervisor import Event, Printed, RunEnded
+from tui.state import Store
+
+SIZE = (120, 40)
+ROUNDS = 5
+WRITES = 200_000
+# The writer waits for the word before writing, so that the app is measured idle and
+# ready rather than busy drawing its first frame.
+WRITER = f"""
+while not State.get("go") do sleep(0.001) end
+for i = 1, {WRITES} do
+  State.set("bench:key_" .. i, i)
+end
+"""
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def measure_lag(stop: asyncio.Event, lags: list[float], period: float = 0.01) -> None:
+    """Sleep `period` again and again; record how late each wake-up is."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        before = loop.time()
+        await asyncio.sleep(period)
+        lags.append(loop.time() - before - period)
+
+
+async def writer_in_app(script: Path, open_folder: bool) -> tuple[float, list[float]]:
+    """Seconds the writer takes inside the app, and the event loop's lags meanwhile."""
+    app = StateApp(Store(), [script], watch=False)
+    ended: list[float] = []
+    take = app._take_event
+
+    def spy(event: Event) -> None:
+        if isinstance(event, RunEnded):
+            assert event.result.status == "ok", event.result
+            ended.append(time.perf_counter())
+        take(event)
+
+    app.supervisor._on_event = spy
+    lags: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        if open_folder:
+            app.store.set("bench:key_0", 0, source="bench")
+            await pilot.pause(0.1)
+            node = app.query_one(KeyTree).node_for(FolderItem("bench:"))
+            assert node is not None
+            node.expand()
+            await pilot.pause(0.1)
+        stop = asyncio.Event()
+        probe = asyncio.create_task(measure_lag(stop, lags))
+        start = time.perf_counter()
+        app.store.set("go", True, source="bench")
+        while not ended:
+            await pilot.pause(0.01)
+        stop.set()
+        await probe
+    return ended[0] - start, lags
+
+
+def writer_alone(script: Path) -> float:
+    """Seconds the writer takes run as `stateui run` runs it: a ScriptRun, no app."""
+    store = Store()
+    store.set("go", True, source="bench")
+    result = ScriptRun(store, script, on_line=lambda _: None).start().wait()
+    assert result is not None and result.status == "ok", result
+    return result.duration
+
+
+async def million_keys() -> tuple[float, float]:
+    """Seconds from a full 1M-key store to the first frame; seconds to open a 100k folder."""
+    store = Store()
+    store.load({f"big:item_{n}": n for n in range(100_000)}, source="bench")
+    for group in range(9):
+        store.load(
+            {f"cache:shard_{group}:user_{n}": {"id": n} for n in range(100_000)}, source="bench"
+        )
+    assert len(store) == 1_000_000
+    start = time.perf_counter()
+    app = StateApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        first_frame = time.perf_counter() - start
+        tree = app.query_one(KeyTree)
+        node = tree.node_for(FolderItem("big:"))
+        assert node is not None
+        start = time.perf_counter()
+        node.expand()
+        await pilot.pause()
+        expand = time.perf_counter() - start
+        assert tree.last_line > 1000
+    return first_frame, expand
+
+
+async def save_to_rerun(folder: Path, saves: int = 15) -> list[float]:
+    """Seconds from writing the script to the new run's first printed line, per save."""
+    script = folder / "saved.lua"
+    script.write_text('print("run 0")\n')
+    app = StateApp(Store(), [script])
+    printed: dict[str, float] = {}
+    take = app._take_event
+
+    def spy(event: Event) -> None:
+        if isinstance(event, Printed):
+            printed.setdefault(event.text, time.perf_counter())
+        take(event)
+
+    app.supervisor._on_event = spy
+    latencies = []
+    async with app.run_test(size=SIZE) as pilot:
+        while "run 0" not in printed:
+            await pilot.pause(0.01)
+        await pilot.pause(0.5)  # the watcher starts after the first frame
+        for n in range(1, saves + 1):
+            text = f"run {n}"
+            written = time.perf_counter()
+            script.write_text(f'print("{text}")\n')
+            while text not in printed:
+                await pilot.pause(0.005)
+            latencies.append(printed[text] - written)
+            await pilot.pause(0.2)  # a pause between saves, as a person makes
+    return latencies
+
+
+def main() -> None:
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        script = folder / "writer.lua"
+        script.write_text(WRITER)
+        alone, inside, inside_open, ratios, ratios_open = [], [], [], [], []
+        lags: list[float] = []
+        lags_open: list[float] = []
+        for _ in range(ROUNDS):
+            alone.append(writer_alone(script))
+            seconds, round_lags = asyncio.run(writer_in_app(script, open_folder=False))
+            inside.append(seconds)
+            lags += round_lags
+            seconds, round_lags = asyncio.run(writer_in_app(script, open_folder=True))
+            inside_open.append(seconds)
+            lags_open += round_lags
+            ratios.append(alone[-1] / inside[-1])
+            ratios_open.append(alone[-1] / inside_open[-1])
+        rate = WRITES / statistics.median(alone)
+        print(f"writer alone ({WRITES:,} distinct keys): {rate:,.0f} writes/s")
+        for label, runs, ratio, lag in (
+            ("writer in the app, folder closed", inside, ratios, lags),
+            ("writer in the app, folder open", inside_open, ratios_open, lags_open),
+        ):
+            print(
+                f"{label}: {WRITES / statistics.median(runs):,.0f} writes/s, "
+                f"{statistics.median(ratio):.0%} of alone; "
+                f"loop lag p50 {percentile(lag, 0.5) * 1e3:.1f} ms, "
+                f"p99 {percentile(lag, 0.99) * 1e3:.1f} ms"
+            )
+        first_frame, expand = asyncio.run(million_keys())
+        print(
+            f"1,000,000 keys: first frame {first_frame:.2f} s, "
+            f"open 100,000 children {expand * 1e3:.0f} ms"
+        )
+        latencies = asyncio.run(save_to_rerun(folder))
+        print(
+            f"save to rerun: median {statistics.median(latencies) * 1e3:.0f} ms, "
+            f"max {max(latencies) * 1e3:.0f} ms over {len(latencies)} saves"
+        )
+
+
+if __name__ == "__main__":
+    main()
