@@ -53,6 +53,27 @@ class Terminal:
     def press(self, keys: str) -> None:
         os.write(self.master, keys.encode())
 
+    def drain(self, seconds: float) -> None:
+        """Keep reading for a while: a child whose terminal is full cannot go on (or exit)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 65536)
+                except OSError:
+                    return  # the child has closed its terminal
+
+    def quit(self, timeout: float = 20) -> int:
+        """Press q until the app exits (a key pressed while it starts up can be lost)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.press("q")
+            self.drain(0.5)
+            if self.process.poll() is not None:
+                return self.process.returncode
+        raise AssertionError("q never quit the app")
+
     def close(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
@@ -81,8 +102,7 @@ def test_watch_runs_the_script_reruns_it_on_save_and_quits_with_q(tmp_path: Path
         script.write_text('print("looping_now")\nwhile true do end\n')
         terminal.read_until("looping_now")
         started = time.monotonic()
-        terminal.press("q")
-        assert terminal.process.wait(10) == 0
+        assert terminal.quit() == 0
         assert time.monotonic() - started < 3
     finally:
         terminal.close()
@@ -93,14 +113,12 @@ def test_stateui_alone_opens_the_app_on_the_loaded_store(tmp_path: Path) -> None
     terminal = Terminal([*stateui_command(), "watch", "--load", "state.json"], cwd=tmp_path)
     try:
         terminal.read_until("Keys · 1")
-        terminal.press("q")
-        assert terminal.process.wait(10) == 0
+        assert terminal.quit() == 0
     finally:
         terminal.close()
     terminal = Terminal(stateui_command(), cwd=tmp_path)
     try:
         terminal.read_until("The store is empty")
-        terminal.press("q")
-        assert terminal.process.wait(10) == 0
+        assert terminal.quit() == 0
     finally:
         terminal.close()

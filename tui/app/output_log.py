@@ -36,6 +36,7 @@ class OutputLog(LineView):
         self._lines: deque[list[Segment]] = deque(maxlen=max_lines)
         self._tags: dict[str, Style] = {}
         self._tag_width = 0
+        self._following = True
 
     @property
     def max_lines(self) -> int:
@@ -82,9 +83,20 @@ class OutputLog(LineView):
         """Everything shown, as plain text."""
         return "\n".join("".join(piece.text for piece in line) for line in self._lines)
 
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        # Scrolled up by the reader: stay there; back at the bottom: follow again.
+        self._following = new >= self.max_scroll_y
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._follow)
+
     def _changed(self, widest: int) -> None:
-        following = self.scroll_y >= self.max_scroll_y
         self.update_size(widest)
-        if following:
-            self.scroll_end(animate=False, immediate=False, x_axis=False)
+        self.call_after_refresh(self._follow)
         self.refresh()
+
+    def _follow(self) -> None:
+        # After the refresh, when the new size is known.
+        if self._following:
+            self.scroll_to(y=self.max_scroll_y, animate=False)
