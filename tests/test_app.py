@@ -17,7 +17,7 @@ from tests.app_helpers import (
 )
 from tui.app.app import StateApp
 from tui.app.key_tree import KeyItem, KeyTree
-from tui.app.output_log import OutputLog
+from tui.app.output_log import STDERR, OutputLog
 from tui.state import Store
 
 
@@ -333,3 +333,19 @@ async def test_a_tiny_terminal_stays_usable() -> None:
         await pilot.resize_terminal(30, 8)
         await pilot.pause()
         assert app.is_running
+
+
+async def test_stderr_and_control_characters_show_safely(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path / "noisy.lua",
+        'io.stderr:write("a warning\\n")\nprint("\\27[2J cleared?")\n',
+    )
+    app = StateApp(Store(), [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "ok in" in output_text(app))
+        text = output_text(app)
+        assert "noisy.lua │ a warning" in text
+        assert "noisy.lua │ \\x1b[2J cleared?" in text
+        log = app.query_one(OutputLog)
+        warning = next(line for line in log._lines if "a warning" in line[-1].text)
+        assert warning[-1].style == STDERR

@@ -309,3 +309,9 @@ def test_a_symlinked_script_finds_the_modules_beside_its_target(tmp_path: Path) 
     (tmp_path / "link.lua").symlink_to(real / "main.lua")
     result = stateui("run", "link.lua", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, "42\n")
+
+
+def test_io_stderr_goes_to_standard_error(tmp_path: Path) -> None:
+    script = write(tmp_path, "warn.lua", 'print("out")\nio.stderr:write("careful\\n")\n')
+    result = stateui("run", script)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "out\n", "careful\n")

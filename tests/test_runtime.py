@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Lua, run_script, start_script
-from tui.lua import RunResult, RunStatus, ScriptError, ScriptRun
+from tui.lua import LuaStateRuntime, RunResult, RunStatus, ScriptError, ScriptRun
 from tui.state import Store
 
 
@@ -266,7 +266,7 @@ def test_error_messages_with_bytes_that_are_not_utf8(lua: Lua) -> None:
 
 def test_error_with_a_userdata_value(lua: Lua) -> None:
     with pytest.raises(ScriptError) as raised:
-        lua.run("error(io.stderr)")
+        lua.run("error(io.tmpfile())")
     assert raised.value.message.startswith("file (0x")  # its __tostring
     assert "test.lua:1: in main chunk" in raised.value.traceback
 
@@ -315,9 +315,9 @@ def test_load_keeps_the_usual_globals_unless_given_an_env(lua: Lua, tmp_path: Pa
 
 
 def test_the_file_metatable_is_out_of_reach(lua: Lua) -> None:
-    assert lua.run("print(getmetatable(io.stderr))") == ["FILE*"]
+    assert lua.run("print(getmetatable(io.tmpfile()), getmetatable(io.stderr))") == ["FILE*\tFILE*"]
     with pytest.raises(ScriptError, match="attempt to index a string value"):
-        lua.run("getmetatable(io.stderr).__gc = function() while true do end end")
+        lua.run("getmetatable(io.tmpfile()).__gc = function() while true do end end")
 
 
 @pytest.mark.parametrize(
@@ -389,3 +389,18 @@ def test_on_done_has_run_when_wait_returns(tmp_path: Path, store: Store) -> None
 
     result, _ = run_script(store, script, on_done=slow_reporter)
     assert seen == [result]
+
+
+def test_io_stderr_is_captured_apart_from_print(store: Store) -> None:
+    out: list[str] = []
+    err: list[str] = []
+    lua = LuaStateRuntime(store, source="t", on_output=out.append, on_error_output=err.append)
+    lua.run_source(
+        'print("to out")\nio.stderr:write("to err ", 1, "\\n")\n'
+        "io.output(io.stderr)\nio.write('also err\\n')\n"
+        "assert(io.type(io.stderr) == 'file')\n"
+        "print(io.stderr:close())\n",
+        "t.lua",
+    )
+    assert "".join(out) == "to out\nnil\tcannot close standard error\n"
+    assert "".join(err) == "to err 1\nalso err\n"

@@ -122,6 +122,7 @@ def run_scripts(
                 script,
                 number=number,
                 on_line=partial(output.line, label),
+                on_error_line=partial(output.error, label),
                 on_done=partial(report, output, label),
                 max_memory=max_memory,
             )

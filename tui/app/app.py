@@ -17,7 +17,7 @@ from textual.widgets import Footer, Tree
 
 from tui.app.key_index import KeyIndex
 from tui.app.key_tree import FolderItem, Item, KeyItem, KeyTree
-from tui.app.output_log import ERROR, MARK, OK, OutputLog
+from tui.app.output_log import ERROR, MARK, OK, STDERR, OutputLog
 from tui.app.script_list import ScriptList, format_duration
 from tui.app.value_view import ValueView
 from tui.lua.supervisor import (
@@ -242,25 +242,26 @@ class StateApp(App[None]):
             output.write(
                 "", [f"… {skip:,} lines skipped: they came faster than they can be shown"], MARK
             )
+        # Consecutive lines of one script to one stream are written in one go.
         batch: list[str] = []
-        batch_label = ""
+        batch_from = ("", False)
         for event in events:
             if isinstance(event, Printed):
                 if skip:
                     skip -= 1
                     continue
-                if event.label != batch_label and batch:
-                    output.write(batch_label, batch)
+                if (event.label, event.error) != batch_from and batch:
+                    output.write(batch_from[0], batch, STDERR if batch_from[1] else None)
                     batch = []
-                batch_label = event.label
+                batch_from = (event.label, event.error)
                 batch.append(event.text)
                 continue
             if batch:
-                output.write(batch_label, batch)
+                output.write(batch_from[0], batch, STDERR if batch_from[1] else None)
                 batch = []
             self._show_event(output, event)
         if batch:
-            output.write(batch_label, batch)
+            output.write(batch_from[0], batch, STDERR if batch_from[1] else None)
         self._show_scripts()
 
     def _show_event(self, output: OutputLog, event: Event) -> None:

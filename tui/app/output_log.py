@@ -24,6 +24,7 @@ SCRIPT_COLOURS = ("#5fafff", "#87d787", "#d7af5f", "#d787d7", "#5fd7d7", "#ff878
 ERROR = Style(color="#ff5f5f")
 MARK = Style(dim=True)
 OK = Style(color="#87d787")
+STDERR = Style(color="#d7af5f")
 
 
 class OutputLog(LineView):

@@ -36,12 +36,14 @@ class StateBridge:
         source: str,
         token: CancelToken,
         on_output: Callable[[str], None],
+        on_error_output: Callable[[str], None] | None = None,
     ) -> None:
         self._lua = lua
         self._store = store
         self._source = source
         self._token = token
         self._on_output = on_output
+        self._on_error_output = on_error_output or on_output
         self._convert = LuaConverter(lua, store.max_value_bytes, token.check)
         self.ERR = lua.table()
         """Returned first, with a message, when a call fails."""
@@ -54,6 +56,7 @@ class StateBridge:
             "check": self._token.check,
             "stopping": lambda: self._token.stopping,
             "write": self._on_output,
+            "write_err": self._on_error_output,
             "exit": self._exit,
             "sleep": self._sleep,
             "set_pairs": self._fast_set_pairs(),

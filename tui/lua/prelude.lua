@@ -39,7 +39,7 @@ end
 local ERR, RETRY = api.ERR, api.RETRY
 local py_set_pairs = api.set_pairs
 local py_check, py_stopping = api.check, api.stopping
-local py_write, py_sleep, py_exit = api.write, api.sleep, api.exit
+local py_write, py_write_err, py_sleep, py_exit = api.write, api.write_err, api.sleep, api.exit
 local py_set, py_get, py_delete, py_list = api.set, api.get, api.delete, api.list
 local py_exists, py_incr, py_clear = api.exists, api.incr, api.clear
 local py_versioned, py_cas = api.versioned, api.cas
@@ -244,13 +244,16 @@ function print(...)
   py_write(valid_text(concat(parts, "\t")) .. "\n")
 end
 
--- io.stdout is a stand-in whose writes are captured like print's; io.output() can
--- still be pointed at a real file, and io.write then writes there.
+-- io.stdout and io.stderr are stand-ins whose writes are captured (stdout like
+-- print's); io.output() can still be pointed at a real file, and io.write then
+-- writes there.
 local raw_output = io.output
-local stdout = {}
-local current_output = stdout
 
-local function capture(...)
+-- Real files share one metatable whose __gc closes them: keep it out of reach, or a
+-- script could swap in a finalizer that loops (finalizers run with hooks off).
+getmetatable(io.stderr).__metatable = "FILE*"
+
+local function capture(writer, ...)
   local n = select("#", ...)
   local parts = {}
   for i = 1, n do
@@ -261,42 +264,53 @@ local function capture(...)
     end
     parts[i] = tostring(v)
   end
-  py_write(valid_text(concat(parts)))
+  writer(valid_text(concat(parts)))
 end
 
-function stdout.write(self, ...)
-  if self ~= stdout then
-    fail("bad argument #1 to 'write' (FILE* expected, got " .. type(self) .. ")")
+local stand_ins = {}
+
+local function stand_in(name, writer)
+  local file = {}
+  function file.write(self, ...)
+    if self ~= file then
+      fail("bad argument #1 to 'write' (FILE* expected, got " .. type(self) .. ")")
+    end
+    capture(writer, ...)
+    return file
   end
-  capture(...)
-  return stdout
+  function file.flush()
+    return file
+  end
+  function file.setvbuf()
+    return true
+  end
+  function file.close()
+    return nil, "cannot close standard " .. (name == "stdout" and "output" or "error")
+  end
+  function file.lines()
+    fail("standard " .. (name == "stdout" and "output" or "error") .. " cannot be read")
+  end
+  setmetatable(file, {
+    __name = "FILE*",
+    __metatable = "FILE*",
+    __tostring = function() return "file (" .. name .. ")" end,
+  })
+  stand_ins[file] = writer
+  return file
 end
-function stdout.flush()
-  return stdout
-end
-function stdout.setvbuf()
-  return true
-end
-function stdout.close()
-  return nil, "cannot close standard output"
-end
-function stdout.lines()
-  fail("standard output cannot be read")
-end
-setmetatable(stdout, { __name = "FILE*", __tostring = function() return "file (stdout)" end })
+
+local stdout = stand_in("stdout", py_write)
 io.stdout = stdout
+io.stderr = stand_in("stderr", py_write_err)
+local current_output = stdout
 
 local raw_io_type = io.type
 function io.type(obj)
-  if obj == stdout then
+  if stand_ins[obj] then
     return "file"
   end
   return raw_io_type(obj)
 end
-
--- Real files share one metatable whose __gc closes them: keep it out of reach, or a
--- script could swap in a finalizer that loops (finalizers run with hooks off).
-getmetatable(io.stderr).__metatable = "FILE*"
 
 -- Call a method of a real file; its errors point at the script, not at stateui.
 local function file_call(what, file, method, ...)
@@ -308,9 +322,10 @@ local function file_call(what, file, method, ...)
 end
 
 function io.write(...)
-  if current_output == stdout then
-    capture(...)
-    return stdout
+  local writer = stand_ins[current_output]
+  if writer then
+    capture(writer, ...)
+    return current_output
   end
   return file_call("io.write", current_output, current_output.write, ...)
 end
@@ -319,7 +334,7 @@ function io.output(file)
   if file == nil then
     return current_output
   end
-  current_output = file == stdout and stdout or file_call("io.output", file, raw_output)
+  current_output = stand_ins[file] and file or file_call("io.output", file, raw_output)
   return current_output
 end
 

@@ -85,9 +85,9 @@ class LineSplitter:
 class ScriptRun:
     """One run of one script: a thread, a fresh runtime, a cancel token.
 
-    `on_line` gets each printed line as it happens and `on_done` the result, before
-    `wait` returns; both are called from the run's thread. Writes carry the source
-    `NAME#NUMBER`.
+    `on_line` gets each printed line as it happens (`on_error_line` each line written
+    to io.stderr; `on_line` too when not given) and `on_done` the result, before `wait`
+    returns; all are called from the run's thread. Writes carry the source `NAME#NUMBER`.
     """
 
     def __init__(
@@ -97,6 +97,7 @@ class ScriptRun:
         *,
         number: int = 1,
         on_line: Callable[[str], None],
+        on_error_line: Callable[[str], None] | None = None,
         on_done: Callable[[RunResult], None] | None = None,
         max_memory: int | None = None,
     ) -> None:
@@ -106,6 +107,7 @@ class ScriptRun:
         self.token = CancelToken()
         self.result: RunResult | None = None
         self._lines = LineSplitter(on_line)
+        self._error_lines = LineSplitter(on_error_line or on_line)
         self._on_done = on_done
         self._max_memory = max_memory
         self._done = threading.Event()
@@ -163,6 +165,7 @@ class ScriptRun:
                 self.store,
                 source=self.source,
                 on_output=self._lines.write,
+                on_error_output=self._error_lines.write,
                 token=self.token,
                 max_memory=self._max_memory,
                 module_dirs=module_dirs(self.script),
@@ -174,8 +177,9 @@ class ScriptRun:
             status, error = RunStatus.ERROR, failure
         except Exception as failure:  # a bug of ours must still end the run cleanly
             status, error = RunStatus.ERROR, ScriptError(f"internal error: {failure!r}")
-        with contextlib.suppress(Exception):  # a failing reader must not lose the result
-            self._lines.flush()
+        for lines in (self._lines, self._error_lines):
+            with contextlib.suppress(Exception):  # a failing reader must not lose the result
+                lines.flush()
         modules: tuple[Path, ...] = ()
         if runtime is not None:
             with contextlib.suppress(Exception):

@@ -29,7 +29,8 @@ class LuaStateRuntime:
     """One Lua runtime with the `State` global over a store, for one script run or the console.
 
     A runtime runs one thing at a time; give each thread its own. Whatever the script
-    prints goes to `on_output` as text (lines end with "\\n"); its writes carry `source`.
+    prints goes to `on_output` as text (lines end with "\\n"), what it writes to
+    io.stderr to `on_error_output` (or `on_output`); its writes carry `source`.
     """
 
     def __init__(
@@ -38,6 +39,7 @@ class LuaStateRuntime:
         *,
         source: str,
         on_output: Callable[[str], None],
+        on_error_output: Callable[[str], None] | None = None,
         token: CancelToken | None = None,
         max_memory: int | None = None,
         module_dirs: Sequence[Path] = (),
@@ -54,7 +56,14 @@ class LuaStateRuntime:
             attribute_filter=_deny_attributes,
             max_memory=max_memory,
         )
-        bridge = StateBridge(self._lua, store, source=source, token=self.token, on_output=on_output)
+        bridge = StateBridge(
+            self._lua,
+            store,
+            source=source,
+            token=self.token,
+            on_output=on_output,
+            on_error_output=on_error_output,
+        )
         api = self._lua.table_from(bridge.functions(max_memory))
         folders = self._lua.table_from([os.fsencode(folder) for folder in module_dirs])
         entry = self._lua.execute(_PRELUDE, api, HOOK_COUNT, folders, name="=stateui")

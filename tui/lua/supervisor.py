@@ -36,11 +36,12 @@ class RunStarted(NamedTuple):
 
 
 class Printed(NamedTuple):
-    """A run printed a line."""
+    """A run printed a line (to io.stderr when `error`)."""
 
     label: str
     number: int
     text: str
+    error: bool = False
 
 
 class RunEnded(NamedTuple):
@@ -198,6 +199,7 @@ class Supervisor:
             script.path,
             number=number,
             on_line=lambda text: self._on_event(Printed(label, number, text)),
+            on_error_line=lambda text: self._on_event(Printed(label, number, text, True)),
             on_done=lambda result: self._ended(script, result),
             max_memory=self._max_memory,
         )
