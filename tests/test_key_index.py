@@ -140,3 +140,10 @@ def walk_all(index: KeyIndex, prefix: str = "") -> list[str]:
             total += 1
     assert folder.count == total
     return found
+
+
+def test_natural_order_details() -> None:
+    names = ["b", "a10", "a", "a9", "A9", "a9b", "a09", "ab", "a-", "10", "9", "a1b2", "a1b10"]
+    assert sorted(names, key=natural_key) == [
+        "9", "10", "a", "a1b2", "a1b10", "A9", "a9", "a9b", "a09", "a10", "a-", "ab", "b",
+    ]  # fmt: skip

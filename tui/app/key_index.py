@@ -28,16 +28,15 @@ def natural_key(name: str) -> str:
     """Sort key that puts `user_2` before `user_10`: case-insensitive, then exact.
 
     A plain string, so that sorting compares in C: a hundred thousand names sort in a
-    tenth of a second. The name itself ends the key, after a NUL (keys hold no NUL).
+    few hundredths of a second. The name itself ends the key, after a NUL (keys hold
+    no NUL).
     """
     folded = name.casefold()
     head = folded.rstrip(_DIGIT_CHARS)
     if _HAS_DIGIT(head):  # digits inside the name: the general (slower) way
         return f"{_DIGITS.sub(_number, folded)}\x00{name}"
+    # The common shape, a name that may end in a number (`user_123`), without a regex.
     width = len(folded) - len(head)
-    if not width:
-        return f"{folded}\x00{name}"
-    # The common shape, a name ending in a number (`user_123`), without a regex.
     return f"{head}\x01{chr(0x20 + width)}{folded[len(head) :]}\x00{name}"
 
 
@@ -166,6 +165,11 @@ class Folder:
         if pending is None:
             return
         self._pending = None
+        # Keys hold no NUL, so the delimiter is in this text only if it is in a key: a
+        # folder of keys alone (the usual wide one) takes its set as it is.
+        if delimiter not in "\x00".join(pending):
+            self.leaves = pending
+            return
         folders, leaves = self.folders, self.leaves
         for rest in pending:
             head, found, tail = rest.partition(delimiter)
