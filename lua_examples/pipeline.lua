@@ -1,9 +1,11 @@
 -- A small data pipeline: steps, progress, a cache and a summary, all in State.
--- Run it with `stateui run lua_examples/pipeline.lua --dump -` to see what it leaves.
+-- Watch it with `stateui watch lua_examples/pipeline.lua`: each save runs it again.
+-- `stateui run lua_examples/pipeline.lua --dump -` prints what it leaves behind.
 
 local pipeline = "workflow:data_pipeline"
 State.set(pipeline .. ":status", "running")
 State.set(pipeline .. ":started_at", os.time())
+State.set(pipeline .. ":records", 0) -- the store outlives a run: count afresh each time
 
 local users = { "ada", "grace", "linus", "barbara", "ken", "margaret" }
 local total = #users

@@ -16,6 +16,7 @@ from tests.app_helpers import (
     write_script,
 )
 from tui.app.app import StateApp
+from tui.app.json_view import JsonView
 from tui.app.key_tree import KeyItem, KeyTree
 from tui.app.output_log import STDERR, OutputLog
 from tui.state import Store
@@ -349,3 +350,18 @@ async def test_stderr_and_control_characters_show_safely(tmp_path: Path) -> None
         log = app.query_one(OutputLog)
         warning = next(line for line in log._lines if "a warning" in line[-1].text)
         assert warning[-1].style == STDERR
+
+
+async def test_huge_lines_are_cut_with_a_note(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path / "wide.lua",
+        'local s = string.rep("x", 100000)\nprint(s)\nState.set("wide", s)\n',
+    )
+    app = StateApp(Store(), [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "ok in" in output_text(app))
+        assert "x … 95,904 more characters" in output_text(app)
+        move_to_key(app, "wide")
+        await until(pilot, lambda: "string · 97.7 KiB" in value_text(app))
+        view = app.query_one(JsonView)
+        assert view.line_segments(0)[-1].text == " … 95,906 more bytes on this line"

@@ -172,6 +172,7 @@ def test_scripts_that_share_a_name_get_their_path_as_label() -> None:
         "b/x.lua",
         "y.lua",
     ]
+    assert labels_for([Path("x.lua"), Path("x.lua")]) == ["x.lua#1", "x.lua#2"]
 
 
 def test_a_run_stuck_in_a_c_call_is_abandoned_after_the_grace(

@@ -35,6 +35,9 @@ from tui.state import Change, Op, Store
 TICK_SECONDS = 1 / 20
 """How often the screen catches up with the store and the runs: at most 20 times a second."""
 
+CHUNK = 2_000
+"""Changes applied between two chances for other work (see `_apply_changes`)."""
+
 BUSY_CHANGES = 2_000
 """Changes in one tick that make the next tick rest (see `_tick`)."""
 
@@ -107,11 +110,17 @@ class StateApp(App[None]):
         self.set_interval(TICK_SECONDS, self._tick)
         self.supervisor.start_all()
         if self._watch:
-            self.run_worker(
-                watch_scripts(self.supervisor, self._stop_watching),
-                name="watch",
-                exclusive=True,
-                exit_on_error=False,
+            self.run_worker(self._watch_files(), name="watch", exclusive=True)
+
+    async def _watch_files(self) -> None:
+        try:
+            await watch_scripts(self.supervisor, self._stop_watching)
+        except Exception as error:  # the app goes on without reruns, and says so
+            self.notify(
+                f"Scripts are no longer rerun on save: {error}",
+                title="File watching stopped",
+                severity="error",
+                timeout=30,
             )
 
     def on_unmount(self) -> None:
@@ -185,7 +194,7 @@ class StateApp(App[None]):
         with self._events_lock:
             self._events.append(event)
 
-    def _tick(self) -> None:
+    async def _tick(self) -> None:
         """Catch up with everything that happened since the last tick, in one screen update."""
         if self._resting:
             # The last tick was a flood of changes: give the scripts this one, so that
@@ -196,39 +205,47 @@ class StateApp(App[None]):
         with self._events_lock:
             events, self._events = self._events, []
         if changes or dropped:
-            self._apply_changes(changes, dropped)
+            await self._apply_changes(changes, dropped)
             self._resting = len(changes) >= BUSY_CHANGES
         if events:
             self._show_events(events)
 
-    def _apply_changes(self, changes: Sequence[Change], dropped: int) -> None:
+    async def _apply_changes(self, changes: Sequence[Change], dropped: int) -> None:
         tree = self.query_one(KeyTree)
-        selected = self.query_one(ValueView).key
         if dropped:
             # The feed overflowed: some changes are lost, so read the keys afresh.
             self.index = KeyIndex(self.index.delimiter, self.store.keys())
             tree.rebuild(self.index)
             touched: set[str] = set()
-            touched_selected = True
         else:
-            add, remove, set_op = self.index.add, self.index.remove, Op.SET
-            for change in changes:
+            await self._index(changes)
+            touched = {change.key for change in changes}
+        tree.refresh_from(touched)
+        self._show_key_count()
+        selected = self.query_one(ValueView).key
+        if selected is not None and (dropped or selected in touched):
+            last = next((c for c in reversed(changes) if c.key == selected), None)
+            if last is not None and last.op is Op.DELETE:
+                self._deleted_by = last.source
+            self._show_item(KeyItem(selected))
+        elif isinstance(tree.cursor_item, FolderItem):
+            self._show_item(tree.cursor_item)
+
+    async def _index(self, changes: Sequence[Change]) -> None:
+        """Apply changes to the key index, a slice at a time.
+
+        Between slices other work gets its turn (a key press, a screen update), so a
+        flood of changes does not freeze the app.
+        """
+        add, remove, set_op = self.index.add, self.index.remove, Op.SET
+        for start in range(0, len(changes), CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            for change in changes[start : start + CHUNK]:
                 if change.op is set_op:
                     add(change.key)
                 else:
                     remove(change.key)
-            touched = {change.key for change in changes}
-            touched_selected = selected in touched
-            if touched_selected:
-                last = next(change for change in reversed(changes) if change.key == selected)
-                if last.op is Op.DELETE:
-                    self._deleted_by = last.source
-        tree.refresh_from(touched)
-        self._show_key_count()
-        if touched_selected and selected is not None:
-            self._show_item(KeyItem(selected))
-        elif isinstance(tree.cursor_item, FolderItem):
-            self._show_item(tree.cursor_item)
 
     def _show_key_count(self) -> None:
         count = len(self.index)

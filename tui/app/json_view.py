@@ -6,6 +6,7 @@ import re
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.cache import LRUCache
 
 from tui.app.line_view import LineView
 
@@ -18,6 +19,9 @@ _TOKEN = re.compile(
     r"|(?P<literal>true|false|null)"
     r"|(?P<punct>[{}\[\],:])"
 )
+
+LONGEST_LINE = 4096
+"""Bytes of one line that are drawn; a longer one (a huge string) ends in a note."""
 
 STYLES = {
     "key": Style(color="#7fb4ff", bold=True),
@@ -51,6 +55,7 @@ class JsonView(LineView):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._lines: list[bytes] = []
+        self._drawn: LRUCache[int, list[Segment]] = LRUCache(1024)
 
     @property
     def line_count(self) -> int:
@@ -59,9 +64,10 @@ class JsonView(LineView):
     def show(self, pretty: bytes, *, keep_scroll: bool = False) -> None:
         """Show pretty JSON (UTF-8); keep the scroll position when it is the same value."""
         self._lines = pretty.split(b"\n")
+        self._drawn.clear()
         self.reset_size()
         # Bytes, not cells: a little wide for non-ASCII text, and quick for a million lines.
-        self.update_size(max(map(len, self._lines), default=0))
+        self.update_size(min(LONGEST_LINE + 40, max(map(len, self._lines), default=0)))
         if not keep_scroll:
             self.scroll_to(0, 0, animate=False)
         self.refresh()
@@ -71,4 +77,12 @@ class JsonView(LineView):
         return b"\n".join(self._lines).decode("utf-8", "replace")
 
     def line_segments(self, index: int) -> list[Segment]:
-        return json_segments(self._lines[index].decode("utf-8", "replace"))
+        drawn = self._drawn.get(index)
+        if drawn is None:
+            line = self._lines[index]
+            drawn = json_segments(line[:LONGEST_LINE].decode("utf-8", "replace"))
+            if len(line) > LONGEST_LINE:
+                rest = len(line) - LONGEST_LINE
+                drawn.append(Segment(f" … {rest:,} more bytes on this line", Style(dim=True)))
+            self._drawn[index] = drawn
+        return drawn

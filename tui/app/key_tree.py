@@ -79,6 +79,8 @@ class KeyTree(Tree[Item]):
         self._shown: dict[str, int] = {}
         self._hot: dict[str, float] = {}
         self._ghost: Node | None = None
+        self._touched: set[str] = set()
+        self._hot_until = 0.0
         self._counts: dict[str, int] = {}
         """The count each folder line shows."""
 
@@ -111,16 +113,20 @@ class KeyTree(Tree[Item]):
     def refresh_from(self, touched: set[str]) -> None:
         """Bring the tree up to date with the index; highlight the `touched` keys."""
         cursor_row = self.cursor_line - round(self.scroll_y)
+        now = self.clock()
+        # Lines added now for touched keys are made highlighted from the start.
+        self._touched, self._hot_until = touched, now + HOT_SECONDS
         changed = set(self.index.changed)
         self.index.changed.clear()
         for prefix in sorted(changed, key=len):
             node = self._folders.get(prefix)
             if node is not None and (node is self.root or node.is_expanded):
                 self._sync(node)
-        now = self.clock()
+        self._touched = set()
         for key in self._keys.keys() & touched:  # iterates the smaller of the two
-            self._hot[key] = now + HOT_SECONDS
-            self._relabel(self._keys[key])
+            if self._hot.get(key) != self._hot_until:
+                self._hot[key] = self._hot_until
+                self._relabel(self._keys[key])
         for key, deadline in list(self._hot.items()):
             if deadline <= now:
                 del self._hot[key]
@@ -146,6 +152,19 @@ class KeyTree(Tree[Item]):
             return
         self._shown[item.prefix] = self._shown.get(item.prefix, PAGE) + PAGE
         self._sync(parent)
+
+    # -- drawing --------------------------------------------------------------------
+
+    def process_label(self, label: str | Text) -> Text:
+        # Labels are made here as one-line Text (keys hold no control characters), so
+        # the Tree's markup parsing and line splitting are skipped: a page of a
+        # thousand lines is added in a blink.
+        return label if isinstance(label, Text) else Text(label)
+
+    def get_label_width(self, node: Node) -> int:
+        label = node.label
+        assert isinstance(label, Text)
+        return label.cell_len + (len(self.ICON_NODE) if node.allow_expand else 0)
 
     # -- events ---------------------------------------------------------------------
 
@@ -218,6 +237,8 @@ class KeyTree(Tree[Item]):
             if at < len(kept) and kept[at].data == item:
                 at += 1
                 continue
+            if isinstance(item, KeyItem) and item.key in self._touched:
+                self._hot[item.key] = self._hot_until
             label = self._label(item)
             if isinstance(item, FolderItem):
                 self._folders[item.prefix] = node.add(label, item, before=position)

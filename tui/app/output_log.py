@@ -19,6 +19,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_LINES = 10_000
 """Lines kept; older ones scroll away for good."""
 
+LONGEST_LINE = 4096
+"""Characters of one printed line that are kept; the rest is replaced by a note."""
+
 SCRIPT_COLOURS = ("#5fafff", "#87d787", "#d7af5f", "#d787d7", "#5fd7d7", "#ff8787", "#afafff")
 
 ERROR = Style(color="#ff5f5f")
@@ -66,6 +69,8 @@ class OutputLog(LineView):
         prefix = Segment(f"{label:<{self._tag_width}} │ ", tag) if label else None
         widest = 0
         for text in texts:
+            if len(text) > LONGEST_LINE:
+                text = f"{text[:LONGEST_LINE]} … {len(text) - LONGEST_LINE:,} more characters"
             text = text.expandtabs(4)
             if not text.isprintable():
                 text = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)

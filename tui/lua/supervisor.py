@@ -84,9 +84,17 @@ class Script:
 
 
 def labels_for(paths: Sequence[Path]) -> list[str]:
-    """Short unique names: the file name, or the path as given when two names clash."""
+    """Short unique names: the file name; the path as given when two names clash; and
+    `#1`, `#2` after it for the same path given twice."""
     names = Counter(path.name for path in paths)
-    return [path.name if names[path.name] == 1 else str(path) for path in paths]
+    labels = [path.name if names[path.name] == 1 else str(path) for path in paths]
+    repeats = Counter(labels)
+    seen: Counter[str] = Counter()
+    unique = []
+    for label in labels:
+        seen[label] += 1
+        unique.append(label if repeats[label] == 1 else f"{label}#{seen[label]}")
+    return unique
 
 
 class Supervisor:
