@@ -315,3 +315,8 @@ def test_io_stderr_goes_to_standard_error(tmp_path: Path) -> None:
     script = write(tmp_path, "warn.lua", 'print("out")\nio.stderr:write("careful\\n")\n')
     result = stateui("run", script)
     assert (result.returncode, result.stdout, result.stderr) == (0, "out\n", "careful\n")
+
+
+def test_blank_lines_written_to_stderr_are_kept(tmp_path: Path) -> None:
+    script = write(tmp_path, "gaps.lua", 'io.stderr:write("a\\n\\nb\\n")\n')
+    assert stateui("run", script).stderr == "a\n\nb\n"

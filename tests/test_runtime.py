@@ -402,5 +402,44 @@ def test_io_stderr_is_captured_apart_from_print(store: Store) -> None:
         "print(io.stderr:close())\n",
         "t.lua",
     )
-    assert "".join(out) == "to out\nnil\tcannot close standard error\n"
+    assert "".join(out) == "to out\nnil\tcannot close standard file\n"
     assert "".join(err) == "to err 1\nalso err\n"
+
+
+def test_the_standard_file_stand_ins_behave_like_lua(lua: Lua) -> None:
+    assert lua.run(
+        "print(io.close(io.stdout))\n"
+        "print(io.stdout:seek())\n"
+        "io.write(1.0, ' ', -0.0, ' ', 2^53, ' ', 7, '\\n')\n"
+        "print(io.flush() == io.stdout, io.type(io.stdout), io.type(io.stdin))\n"
+        "print(select('#', io.write()))\n"
+    ) == [
+        "nil\tcannot close standard file",
+        "nil\tIllegal seek\t29",
+        "1 -0 9.007199254741e+15 7",
+        "true\tfile\tfile",
+        "1",
+    ]
+
+
+def test_without_stdin_a_script_reads_end_of_file(store: Store) -> None:
+    out: list[str] = []
+    lua = LuaStateRuntime(store, source="t", on_output=out.append, stdin=False)
+    lua.run_source(
+        "print(io.read('l'), io.read('n'), io.stdin:read('a'))\n"
+        "local n = 0 for _ in io.lines() do n = n + 1 end\n"
+        "print(n, io.type(io.stdin), io.input() == io.stdin)\n",
+        "t.lua",
+    )
+    assert "".join(out) == "nil\tnil\tnil\n0\tfile\ttrue\n"
+
+
+def test_a_module_is_reported_before_it_loads(tmp_path: Path, store: Store) -> None:
+    (tmp_path / "broken.lua").write_text("return {\n")
+    seen: list[Path] = []
+    lua = LuaStateRuntime(
+        store, source="t", on_output=lambda _: None, on_module=seen.append, module_dirs=[tmp_path]
+    )
+    with pytest.raises(ScriptError, match="error loading module 'broken'"):
+        lua.run_source('require("broken")', "t.lua")
+    assert seen == [tmp_path / "broken.lua"]

@@ -284,3 +284,14 @@ def test_no_callback_after_close(store: Store) -> None:
     assert calls == ["first"]
     store.set("k", 2, source="cli")
     assert calls == ["first"]
+
+
+def test_draining_never_waits_for_a_writer_holding_the_store(store: Store) -> None:
+    feed = store.subscribe()
+    store.set("k", 1, source="test")
+    drained = threading.Event()
+    with store._lock:  # a writer in the middle of a long clear or load
+        thread = threading.Thread(target=lambda: (feed.drain(), drained.set()))
+        thread.start()
+        assert drained.wait(5), "drain waited for the store's lock"
+    thread.join()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -268,5 +270,98 @@ def test_a_change_to_a_module_in_a_subfolder_reruns_the_script(
         wait_watching(script, events)
         (tmp_path / "lib" / "mod.lua").write_text("return 2\n")
         events.wait_for(lambda seen: "2" in events.printed())
+    finally:
+        finish()
+
+
+def test_a_module_of_a_script_still_running_reruns_it(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    (tmp_path / "mod.lua").write_text("return 1\n")
+    script = tmp_path / "server.lua"
+    script.write_text('require("mod")\nprint("up")\nwhile true do sleep(0.01) end\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(lambda seen: "up" in events.printed())
+    assert (tmp_path / "mod.lua") in supervisor.watched_files()
+    assert supervisor.files_changed([tmp_path / "mod.lua"]) == ["server.lua"]
+    events.wait_for(lambda seen: events.printed().count("up") == 2)
+
+
+def test_scripts_read_an_empty_stdin(tmp_path: Path, supervise, events: Events) -> None:
+    script = tmp_path / "reader.lua"
+    script.write_text('print(io.read("l"))\n')
+    supervise(script).start_all()
+    events.wait_for(ended(1))
+    assert events.printed() == ["nil"]
+
+
+def test_closing_gives_stuck_runs_one_deadline_in_all(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    scripts = []
+    for n in range(3):
+        script = tmp_path / f"stuck{n}.lua"
+        script.write_text(
+            'print("in")\nlocal s = string.rep("a", 40) .. "b"\n'
+            'string.find(s, string.rep("a*", 40) .. "c")\n'
+        )
+        scripts.append(script)
+    supervisor = supervise(*scripts, stuck_grace=60)
+    supervisor.start_all()
+    events.wait_for(lambda seen: events.printed().count("in") == 3)
+    started = time.monotonic()
+    supervisor.close(0.3)
+    assert time.monotonic() - started < 1.0
+    assert {end.result.status for end in events.ends()} == {"cancelled"}
+    assert len(events.ends()) == 3
+    started = time.monotonic()
+    supervisor.close(5)  # again: nothing left to wait for
+    assert time.monotonic() - started < 0.1
+
+
+def test_a_module_in_a_subfolder_is_watched_while_the_script_runs(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "mod.lua").write_text("return 1\n")
+    script = tmp_path / "main.lua"
+    script.write_text('print("got " .. require("lib.mod"))\n')
+    supervisor = supervise(script)
+    _, finish = watching(supervisor)  # started together, as the app does
+    try:
+        supervisor.start_all()
+        events.wait_for(ended(1))
+        for attempt in range(2, 60):  # saves until the watcher has picked up lib/
+            (tmp_path / "lib" / "mod.lua").write_text(f"return {attempt}\n")
+            try:
+                events.wait_for(lambda seen, n=attempt: f"got {n}" in events.printed(), 0.3)
+                break
+            except AssertionError:
+                continue
+        else:
+            raise AssertionError("a change to lib/mod.lua never reran the script")
+    finally:
+        finish()
+
+
+def test_a_script_whose_folder_comes_back_runs_again(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    script = folder / "job.lua"
+    script.write_text('print("first")\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    _, finish = watching(supervisor)
+    try:
+        wait_watching(script, events)
+        shutil.rmtree(folder)
+        events.wait_for(lambda seen: isinstance(seen[-1], ScriptMissing))
+        folder.mkdir()
+        script.write_text('print("back")\n')
+        events.wait_for(lambda seen: "back" in events.printed())
     finally:
         finish()

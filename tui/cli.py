@@ -38,6 +38,10 @@ class Output:
         """One printed line of the script `name`, on standard output."""
         self._write(self._out, self._prefix(name) + text + "\n")
 
+    def error_line(self, name: str, text: str) -> None:
+        """One line the script `name` wrote to io.stderr, on standard error."""
+        self._write(self._err, self._prefix(name) + text + "\n")
+
     def error(self, name: str, text: str) -> None:
         """An error of the script `name`, on standard error."""
         prefix = self._prefix(name)
@@ -122,7 +126,7 @@ def run_scripts(
                 script,
                 number=number,
                 on_line=partial(output.line, label),
-                on_error_line=partial(output.error, label),
+                on_error_line=partial(output.error_line, label),
                 on_done=partial(report, output, label),
                 max_memory=max_memory,
             )

@@ -22,7 +22,7 @@ from tui.state.errors import StateError
 from tui.state.store import Store
 
 # Called with no Lua value to build, so never under a lifted memory cap.
-_PLAIN = ("check", "stopping", "write", "exit")
+_PLAIN = ("check", "stopping", "write", "write_err", "module", "exit")
 
 
 class StateBridge:
@@ -37,6 +37,7 @@ class StateBridge:
         token: CancelToken,
         on_output: Callable[[str], None],
         on_error_output: Callable[[str], None] | None = None,
+        on_module: Callable[[str], None] | None = None,
     ) -> None:
         self._lua = lua
         self._store = store
@@ -44,6 +45,7 @@ class StateBridge:
         self._token = token
         self._on_output = on_output
         self._on_error_output = on_error_output or on_output
+        self._on_module = on_module or (lambda path: None)
         self._convert = LuaConverter(lua, store.max_value_bytes, token.check)
         self.ERR = lua.table()
         """Returned first, with a message, when a call fails."""
@@ -57,6 +59,7 @@ class StateBridge:
             "stopping": lambda: self._token.stopping,
             "write": self._on_output,
             "write_err": self._on_error_output,
+            "module": self._on_module,
             "exit": self._exit,
             "sleep": self._sleep,
             "set_pairs": self._fast_set_pairs(),

@@ -2,7 +2,7 @@
 -- It installs the State API over the Python bridge, captures print and io.write,
 -- adds sleep, and keeps the cancellation hook in force in every coroutine and
 -- after every pcall. Returns the function that runs a script's main chunk.
-local api, HOOK_COUNT, MODULE_DIRS = ...
+local api, HOOK_COUNT, MODULE_DIRS, NO_STDIN = ...
 
 local type, error, select, tostring, next = type, error, select, tostring, next
 local concat, utf8_len, format, byte = table.concat, utf8.len, string.format, string.byte
@@ -170,8 +170,9 @@ local function in_module_dir(name)
   return nil, #tried > 0 and concat(tried, "\n\t") or nil
 end
 
--- Module files loaded from disk, in load order: a watcher reruns the script when one changes.
-local module_files = {}
+-- Each module file is reported before it is loaded (even one that fails to compile):
+-- a watcher reruns the script when one changes.
+local py_module = api.module
 
 package.searchers = {
   package.searchers[1],
@@ -184,11 +185,11 @@ package.searchers = {
         return tried and (tried .. "\n\t" .. err) or err
       end
     end
+    py_module(path)
     local fn, load_err = raw_loadfile(path, "t")
     if not fn then
       error(format("error loading module '%s' from file '%s':\n\t%s", name, path, load_err), 0)
     end
-    module_files[#module_files + 1] = path
     return fn, path
   end,
 }
@@ -235,13 +236,14 @@ local function valid_text(s)
   return concat(out)
 end
 
+local pack = table.pack
+
 function print(...)
-  local n = select("#", ...)
-  local parts = {}
-  for i = 1, n do
-    parts[i] = tostring((select(i, ...)))
+  local parts = pack(...)
+  for i = 1, parts.n do
+    parts[i] = tostring(parts[i])
   end
-  py_write(valid_text(concat(parts, "\t")) .. "\n")
+  py_write(valid_text(concat(parts, "\t", 1, parts.n)) .. "\n")
 end
 
 -- io.stdout and io.stderr are stand-ins whose writes are captured (stdout like
@@ -253,18 +255,21 @@ local raw_output = io.output
 -- script could swap in a finalizer that loops (finalizers run with hooks off).
 getmetatable(io.stderr).__metatable = "FILE*"
 
+local math_type = math.type
+
 local function capture(writer, ...)
-  local n = select("#", ...)
-  local parts = {}
-  for i = 1, n do
-    local v = select(i, ...)
+  local parts = pack(...)
+  for i = 1, parts.n do
+    local v = parts[i]
     local t = type(v)
-    if t ~= "string" and t ~= "number" then
+    if t == "number" then
+      -- As Lua's io.write: floats as %.14g (1.0 is written 1), integers as they are.
+      parts[i] = math_type(v) == "float" and format("%.14g", v) or tostring(v)
+    elseif t ~= "string" then
       fail(format("bad argument #%d to 'write' (string expected, got %s)", i, t))
     end
-    parts[i] = tostring(v)
   end
-  writer(valid_text(concat(parts)))
+  writer(valid_text(concat(parts, "", 1, parts.n)))
 end
 
 local stand_ins = {}
@@ -285,10 +290,16 @@ local function stand_in(name, writer)
     return true
   end
   function file.close()
-    return nil, "cannot close standard " .. (name == "stdout" and "output" or "error")
+    return nil, "cannot close standard file"
   end
   function file.lines()
     fail("standard " .. (name == "stdout" and "output" or "error") .. " cannot be read")
+  end
+  function file.read()
+    return nil, "Bad file descriptor", 9
+  end
+  function file.seek()
+    return nil, "Illegal seek", 29
   end
   setmetatable(file, {
     __name = "FILE*",
@@ -304,9 +315,66 @@ io.stdout = stdout
 io.stderr = stand_in("stderr", py_write_err)
 local current_output = stdout
 
+-- Under the inspector the terminal belongs to the app: standard input is then a
+-- stand-in at end of file, so that no script waits on (or takes) the app's keys.
+local empty_stdin
+if NO_STDIN then
+  empty_stdin = {}
+  function empty_stdin.read()
+    return nil
+  end
+  function empty_stdin.lines()
+    return function()
+      return nil
+    end
+  end
+  function empty_stdin.write()
+    return nil, "Bad file descriptor", 9
+  end
+  function empty_stdin.seek()
+    return nil, "Illegal seek", 29
+  end
+  function empty_stdin.close()
+    return nil, "cannot close standard file"
+  end
+  function empty_stdin.flush()
+    return empty_stdin
+  end
+  function empty_stdin.setvbuf()
+    return true
+  end
+  setmetatable(empty_stdin, {
+    __name = "FILE*",
+    __metatable = "FILE*",
+    __tostring = function() return "file (stdin)" end,
+  })
+  io.stdin = empty_stdin
+  local raw_input, raw_read, raw_lines = io.input, io.read, io.lines
+  local current_input = empty_stdin
+  function io.input(file)
+    if file == nil then
+      return current_input
+    end
+    current_input = file == empty_stdin and file or raw_input(file)
+    return current_input
+  end
+  function io.read(...)
+    if current_input == empty_stdin then
+      return nil
+    end
+    return raw_read(...)
+  end
+  function io.lines(filename, ...)
+    if filename == nil and current_input == empty_stdin then
+      return empty_stdin.lines()
+    end
+    return raw_lines(filename, ...)
+  end
+end
+
 local raw_io_type = io.type
 function io.type(obj)
-  if stand_ins[obj] then
+  if stand_ins[obj] or (obj ~= nil and obj == empty_stdin) then
     return "file"
   end
   return raw_io_type(obj)
@@ -328,6 +396,23 @@ function io.write(...)
     return current_output
   end
   return file_call("io.write", current_output, current_output.write, ...)
+end
+
+local raw_close, raw_flush = io.close, io.flush
+
+function io.close(file)
+  file = file == nil and current_output or file
+  if stand_ins[file] or (file ~= nil and file == empty_stdin) then
+    return nil, "cannot close standard file"
+  end
+  return raw_close(file)
+end
+
+function io.flush()
+  if stand_ins[current_output] then
+    return current_output
+  end
+  return raw_flush()
 end
 
 function io.output(file)
@@ -542,8 +627,4 @@ local function compile(text, chunkname)
   return nil, valid_text(err)
 end
 
-local function modules()
-  return module_files
-end
-
-return { run = run, compile = compile, modules = modules }
+return { run = run, compile = compile }

@@ -36,8 +36,6 @@ class RunResult:
     error: ScriptError | None = None
     reason: str = ""
     """Why a cancelled run was cancelled (`cancelled`, `timed out after 5s`)."""
-    modules: tuple[Path, ...] = ()
-    """The Lua module files the run loaded with `require`."""
 
 
 def module_dirs(script: Path) -> list[Path]:
@@ -86,8 +84,10 @@ class ScriptRun:
     """One run of one script: a thread, a fresh runtime, a cancel token.
 
     `on_line` gets each printed line as it happens (`on_error_line` each line written
-    to io.stderr; `on_line` too when not given) and `on_done` the result, before `wait`
-    returns; all are called from the run's thread. Writes carry the source `NAME#NUMBER`.
+    to io.stderr; `on_line` too when not given), `on_module` each module file the
+    script loads, and `on_done` the result, before `wait` returns; all are called from
+    the run's thread. Writes carry the source `NAME#NUMBER`. Without `stdin` the
+    script reads an empty standard input.
     """
 
     def __init__(
@@ -99,6 +99,8 @@ class ScriptRun:
         on_line: Callable[[str], None],
         on_error_line: Callable[[str], None] | None = None,
         on_done: Callable[[RunResult], None] | None = None,
+        on_module: Callable[[Path], None] | None = None,
+        stdin: bool = True,
         max_memory: int | None = None,
     ) -> None:
         self.store = store
@@ -109,6 +111,8 @@ class ScriptRun:
         self._lines = LineSplitter(on_line)
         self._error_lines = LineSplitter(on_error_line or on_line)
         self._on_done = on_done
+        self._on_module = on_module
+        self._stdin = stdin
         self._max_memory = max_memory
         self._done = threading.Event()
         self._finishing = threading.Lock()
@@ -159,13 +163,14 @@ class ScriptRun:
     def _run(self) -> None:
         self._started = started = time.perf_counter()
         status, error = RunStatus.OK, None
-        runtime = None
         try:
             runtime = LuaStateRuntime(
                 self.store,
                 source=self.source,
                 on_output=self._lines.write,
                 on_error_output=self._error_lines.write,
+                on_module=self._on_module,
+                stdin=self._stdin,
                 token=self.token,
                 max_memory=self._max_memory,
                 module_dirs=module_dirs(self.script),
@@ -180,10 +185,6 @@ class ScriptRun:
         for lines in (self._lines, self._error_lines):
             with contextlib.suppress(Exception):  # a failing reader must not lose the result
                 lines.flush()
-        modules: tuple[Path, ...] = ()
-        if runtime is not None:
-            with contextlib.suppress(Exception):
-                modules = tuple(runtime.module_files())
         with self._finishing:
             if self.result is not None:  # abandoned meanwhile: that result stands
                 return
@@ -194,7 +195,6 @@ class ScriptRun:
                 time.perf_counter() - started,
                 error,
                 self.token.reason if status is RunStatus.CANCELLED else "",
-                modules,
             )
         # on_done runs before `wait` returns, so that whoever waits sees what it did
         # (the CLI's error report must be out before the process exits).

@@ -31,6 +31,8 @@ class LuaStateRuntime:
     A runtime runs one thing at a time; give each thread its own. Whatever the script
     prints goes to `on_output` as text (lines end with "\\n"), what it writes to
     io.stderr to `on_error_output` (or `on_output`); its writes carry `source`.
+    `on_module` hears of each module file `require` is about to load. Without
+    `stdin`, standard input is a stand-in at end of file.
     """
 
     def __init__(
@@ -40,6 +42,8 @@ class LuaStateRuntime:
         source: str,
         on_output: Callable[[str], None],
         on_error_output: Callable[[str], None] | None = None,
+        on_module: Callable[[Path], None] | None = None,
+        stdin: bool = True,
         token: CancelToken | None = None,
         max_memory: int | None = None,
         module_dirs: Sequence[Path] = (),
@@ -63,11 +67,14 @@ class LuaStateRuntime:
             token=self.token,
             on_output=on_output,
             on_error_output=on_error_output,
+            on_module=None
+            if on_module is None
+            else lambda path: on_module(Path(os.fsdecode(path))),
         )
         api = self._lua.table_from(bridge.functions(max_memory))
         folders = self._lua.table_from([os.fsencode(folder) for folder in module_dirs])
-        entry = self._lua.execute(_PRELUDE, api, HOOK_COUNT, folders, name="=stateui")
-        self._run_main, self._compile, self._modules = entry.run, entry.compile, entry.modules
+        entry = self._lua.execute(_PRELUDE, api, HOOK_COUNT, folders, not stdin, name="=stateui")
+        self._run_main, self._compile = entry.run, entry.compile
 
     # -- running code ----------------------------------------------------------------
 
@@ -118,10 +125,6 @@ class LuaStateRuntime:
         if failure == "not enough memory" or failure.startswith("not enough memory\n"):
             raise self._memory_error()
         raise ScriptError.from_lua(failure)
-
-    def module_files(self) -> list[Path]:
-        """The Lua module files `require` has loaded from disk so far, in load order."""
-        return [Path(os.fsdecode(path)) for path in self._modules().values()]
 
     def _raise_stop(self) -> None:
         code = self.token.exit_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -104,7 +105,8 @@ class Supervisor:
     whichever thread it happens on: it must be quick and must not block. A rerun of
     a running script cancels it and starts the new run once the old one has ended,
     so two runs of one script never overlap. With `reset`, the store is cleared
-    before each run.
+    before each run. Scripts read an empty standard input unless `stdin` is set (the
+    inspector's terminal is not theirs to read).
     """
 
     def __init__(
@@ -116,6 +118,7 @@ class Supervisor:
         reset: bool = False,
         max_memory: int | None = None,
         stuck_grace: float = STUCK_GRACE,
+        stdin: bool = False,
     ) -> None:
         self.store = store
         self.scripts = [
@@ -126,6 +129,7 @@ class Supervisor:
         self._reset = reset
         self._max_memory = max_memory
         self._stuck_grace = stuck_grace
+        self._stdin = stdin
         self._lock = threading.RLock()
         self._closed = False
 
@@ -161,22 +165,44 @@ class Supervisor:
                     self._restart(script)
         return hit
 
+    def retry_missing(self) -> list[str]:
+        """Run the missing scripts whose file is back; their labels.
+
+        For the cases a file event cannot tell: a script whose folder was deleted and
+        made again is back before its folder is watched anew.
+        """
+        back: list[str] = []
+        with self._lock:
+            for script in self.scripts:
+                if script.status is ScriptStatus.MISSING and script.path.is_file():
+                    back.append(script.label)
+                    self._restart(script)
+        return back
+
     def watched_files(self) -> set[Path]:
         """Every file whose change reruns a script."""
         with self._lock:
             return set().union(*(script.files() for script in self.scripts))
 
     def close(self, timeout: float = 1.0) -> None:
-        """Cancel every run and wait up to `timeout` seconds for them to end."""
+        """Cancel every run and give them `timeout` seconds in all to end.
+
+        Runs that have not ended by then are abandoned (their threads do not keep
+        the process alive). A second call returns at once.
+        """
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
-            runs = [script.run for script in self.scripts if script.run is not None]
+            stopping = [(script, script.run) for script in self.scripts if script.run is not None]
             for script in self.scripts:
                 script.rerun = False
-        for run in runs:
+        for _, run in stopping:
             run.cancel("stateui is closing")
-        for run in runs:
-            run.wait(timeout)
+        deadline = time.monotonic() + timeout
+        for script, run in stopping:
+            if run.wait(max(0.0, deadline - time.monotonic())) is None:
+                self._abandon(script, run)
 
     # -- inside ------------------------------------------------------------------
 
@@ -209,6 +235,8 @@ class Supervisor:
             on_line=lambda text: self._on_event(Printed(label, number, text)),
             on_error_line=lambda text: self._on_event(Printed(label, number, text, True)),
             on_done=lambda result: self._ended(script, result),
+            on_module=lambda path: self._module_loaded(script, path),
+            stdin=self._stdin,
             max_memory=self._max_memory,
         )
         self._on_event(RunStarted(label, number))
@@ -223,6 +251,12 @@ class Supervisor:
         timer.daemon = True
         timer.start()
 
+    def _module_loaded(self, script: Script, path: Path) -> None:
+        # Called from the run's thread as soon as `require` finds the file, so that a
+        # script that runs for hours is rerun when its modules change too.
+        with self._lock:
+            script.modules.update((path.absolute(), path.resolve()))
+
     def _abandon(self, script: Script, run: ScriptRun) -> None:
         if run.abandon():
             assert run.result is not None
@@ -234,7 +268,6 @@ class Supervisor:
                 return  # an abandoned run that ended after all: its end was reported
             script.run = None
             script.last_duration = result.duration
-            script.modules.update(path.absolute() for path in result.modules)
             script.status = ScriptStatus(result.status.value)
             self._on_event(RunEnded(script.label, result))
             if script.rerun:

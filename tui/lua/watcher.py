@@ -29,11 +29,15 @@ def folders_of(files: set[Path]) -> list[Path]:
 async def watch_scripts(
     supervisor: Supervisor, stop: asyncio.Event, *, step: int = STEP_MS
 ) -> None:
-    """Rerun the supervisor's scripts as their files change, until `stop` is set."""
+    """Rerun the supervisor's scripts as their files change, until `stop` is set.
+
+    The set of files grows as scripts `require` modules, and folders come and go: it
+    is looked at again after every batch of changes, and every half second.
+    """
     while not stop.is_set():
         files = supervisor.watched_files()
-        wanted = {file.parent for file in files}
         folders = folders_of(files)
+        supervisor.retry_missing()
         if not folders:
             await _wait(stop, RETRY_SECONDS)
             continue
@@ -43,10 +47,12 @@ async def watch_scripts(
                 stop_event=stop,
                 step=step,
                 recursive=False,
-                rust_timeout=int(RETRY_SECONDS * 1000) if len(folders) < len(wanted) else 0,
-                yield_on_timeout=len(folders) < len(wanted),
+                rust_timeout=int(RETRY_SECONDS * 1000),
+                yield_on_timeout=True,
             ):
-                supervisor.files_changed(Path(path) for _, path in changes)
+                if changes:
+                    supervisor.files_changed(Path(path) for _, path in changes)
+                supervisor.retry_missing()
                 if supervisor.watched_files() != files or folders_of(files) != folders:
                     break  # a new module, or a folder came or went: watch the new set
         except (OSError, RuntimeError):

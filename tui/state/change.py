@@ -43,21 +43,20 @@ class Subscription:
     `on_ready` is called (from the writer's thread, so it must not block) each time
     the buffer goes from empty to non-empty; `wait` serves threads instead.
 
-    The buffer is guarded by `lock`, the store's own write lock: writers push while
-    they hold it anyway, so a change costs no second lock.
+    The buffer has a lock of its own, so that `drain` never waits for a writer's
+    long operation (clearing or loading many keys) to finish.
     """
 
     def __init__(
         self,
         unsubscribe: Callable[[Subscription], None],
-        lock: threading.Lock,
         maxlen: int = DEFAULT_BUFFER,
         on_ready: Callable[[], None] | None = None,
     ) -> None:
         self._unsubscribe = unsubscribe
         self._maxlen = maxlen
         self._buffer: deque[Change] = deque(maxlen=maxlen)
-        self._lock = lock
+        self._lock = threading.Lock()
         self._ready = threading.Event()
         self._on_ready = on_ready
         self.dropped = 0
@@ -65,16 +64,17 @@ class Subscription:
         self.closed = False
 
     def push(self, change: Change) -> bool:
-        """Add a change; the caller holds `lock` (the store calls this as it writes).
+        """Add a change (the store calls this as it writes, under its own lock).
 
         True when the buffer was empty: the store then calls `notify` once it has
         let go of its lock.
         """
-        buffer = self._buffer
-        size = len(buffer)
-        if size == self._maxlen:
-            self.dropped += 1
-        buffer.append(change)
+        with self._lock:
+            buffer = self._buffer
+            size = len(buffer)
+            if size == self._maxlen:
+                self.dropped += 1
+            buffer.append(change)
         return not size
 
     def notify(self) -> None:

@@ -219,7 +219,7 @@ class Store:
         self, *, maxlen: int = DEFAULT_BUFFER, on_ready: Callable[[], None] | None = None
     ) -> Subscription:
         """Start receiving a Change for every mutation from now on."""
-        subscription = Subscription(self._unsubscribe, self._lock, maxlen, on_ready)
+        subscription = Subscription(self._unsubscribe, maxlen, on_ready)
         with self._lock:
             self._subscribers = (*self._subscribers, subscription)
         return subscription
