@@ -17,8 +17,9 @@ from tests.app_helpers import (
 )
 from tui.app.app import StateApp
 from tui.app.json_view import JsonView
-from tui.app.key_tree import KeyItem, KeyTree
+from tui.app.key_tree import FolderItem, KeyItem, KeyTree
 from tui.app.output_log import STDERR, OutputLog
+from tui.lua.supervisor import Event, Printed, RunStarted
 from tui.state import Store
 
 
@@ -365,3 +366,112 @@ async def test_huge_lines_are_cut_with_a_note(tmp_path: Path) -> None:
         await until(pilot, lambda: "string · 97.7 KiB" in value_text(app))
         view = app.query_one(JsonView)
         assert view.line_segments(0)[-1].text == " … 95,906 more bytes on this line"
+
+
+async def test_a_deleted_key_under_the_cursor_keeps_its_place_as_others_change() -> None:
+    store = Store()
+    for key in ("m", "n", "o"):
+        store.set(key, 1, source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "n")
+        await pilot.pause()
+        store.delete("n", source="test")
+        await until(pilot, lambda: tree_lines(app) == ["m", "n  deleted", "o"])
+        store.set("a", 1, source="test")
+        store.delete("m", source="test")
+        await until(pilot, lambda: tree_lines(app) == ["a", "n  deleted", "o"])
+        assert "deleted by test" in value_text(app)
+        move_to_key(app, "o")
+        await until(pilot, lambda: tree_lines(app) == ["a", "o"])
+
+
+async def test_the_value_pane_follows_when_the_line_under_the_cursor_goes() -> None:
+    store = Store()
+    store.set("a:x", 1, source="test")
+    store.set("b", 2, source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        tree.move_cursor(tree.node_for(FolderItem("a:")))
+        await until(pilot, lambda: "A folder of 1 key" in value_text(app))
+        store.delete("a:x", source="test")
+        await until(pilot, lambda: tree_lines(app) == ["b"])
+        await until(pilot, lambda: "v2" in value_text(app), what="the pane shows b")
+
+
+async def test_a_highlight_ends_without_further_writes() -> None:
+    store = Store()
+    store.set("k", 1, source="test")
+    now = [100.0]
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        tree.clock = lambda: now[0]
+        store.set("k", 2, source="test")
+        node = tree.node_for(KeyItem("k"))
+        assert node is not None
+        await until(pilot, lambda: "reverse" in str(node.label.style))
+        now[0] += 2
+        await until(pilot, lambda: "reverse" not in str(node.label.style))
+
+
+async def test_a_key_named_like_its_folder_and_the_last_page() -> None:
+    store = Store()
+    store.load({f"big:{n}": n for n in range(1001)}, source="test")
+    store.set("big:", "the key named big:", source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        open_folder(app, "big:")
+        await pilot.pause()
+        assert tree_lines(app)[-1] == "  … 2 more"
+        tree = app.query_one(KeyTree)
+        tree.focus()
+        tree.move_cursor(tree.get_node_at_line(tree.last_line))
+        await pilot.press("enter")
+        await until(pilot, lambda: "more" not in tree_lines(app)[-1])
+        assert tree_lines(app)[1] == '  ""' and len(tree_lines(app)) == 1 + 1002
+
+
+async def test_a_longer_delimiter_names_lines_by_what_follows_the_folder() -> None:
+    store = Store()
+    store.set("a:::b", 1, source="test")
+    store.set("a:::c::d", 2, source="test")
+    app = StateApp(store, delimiter="::")
+    async with app.run_test(size=(100, 30)) as pilot:
+        open_folder(app, "a::")
+        await pilot.pause()
+        open_folder(app, "a:::c::")
+        await pilot.pause()
+        assert tree_lines(app) == ["a  2", "  :c  1", "    d", "  :b"]
+
+
+async def test_a_flood_of_output_says_how_much_was_skipped() -> None:
+    app = StateApp(Store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        log = app.query_one(OutputLog)
+        log.clear()
+        flood: list[Event] = [RunStarted("x.lua", 1)]
+        flood += [Printed("x.lua", 1, str(n)) for n in range(1, 12001)]
+        app._show_events(flood)  # one tick's worth, as a script faster than the screen gives
+        await pilot.pause()
+        lines = output_text(app).splitlines()
+        assert lines[0] == "… 7,000 lines skipped: they came faster than they can be shown"
+        assert lines[1].endswith("run 1 started") and lines[2].endswith("│ 7001")
+        assert lines[-1].endswith("│ 12000") and len(lines) == 5002
+
+
+async def test_the_output_follows_unless_scrolled_up() -> None:
+    app = StateApp(Store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        log = app.query_one(OutputLog)
+        for n in range(5):
+            log.write("x.lua", [f"batch {n} line {i}" for i in range(40)])
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y > 0)
+        log.scroll_to(y=3, animate=False, immediate=True)  # the reader looks back
+        log.write("x.lua", ["one more"])
+        await pilot.pause()
+        assert log.scroll_y == 3
+        log.scroll_end(animate=False, immediate=True)
+        log.write("x.lua", ["and another"])
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y)

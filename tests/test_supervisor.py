@@ -365,3 +365,8 @@ def test_a_script_whose_folder_comes_back_runs_again(
         events.wait_for(lambda seen: "back" in events.printed())
     finally:
         finish()
+
+
+def test_labels_stay_unique_whatever_the_names() -> None:
+    labels = labels_for([Path("x.lua"), Path("x.lua"), Path("x.lua#1")])
+    assert len(set(labels)) == 3

@@ -18,12 +18,11 @@ import click
 
 from tui import __version__
 from tui.lua import RunResult, RunStatus, ScriptRun
+from tui.lua.supervisor import STUCK_GRACE
 from tui.state import StateError, Store
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
-STUCK_GRACE = 2.0
-"""Seconds a cancelled run gets to stop before stateui leaves it behind."""
 
 
 class Output:

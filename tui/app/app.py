@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Tree
 
 from tui.app.key_index import KeyIndex
-from tui.app.key_tree import FolderItem, Item, KeyItem, KeyTree
+from tui.app.key_tree import FolderItem, Item, KeyItem, KeyTree, MoreItem
 from tui.app.output_log import ERROR, MARK, OK, STDERR, OutputLog
 from tui.app.script_list import ScriptList, format_duration
 from tui.app.value_view import ValueView
@@ -80,6 +80,7 @@ class StateApp(App[None]):
         self._feed = store.subscribe()
         self.index = KeyIndex(delimiter, store.keys())
         self._deleted_by = ""
+        self._shown_item: Item | None = None
         self._resting = False
 
     # -- layout ---------------------------------------------------------------------
@@ -95,6 +96,9 @@ class StateApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Kept, rather than queried: the update tick can still fire while the app
+        # takes its screen down.
+        self._tree = self.query_one(KeyTree)
         self.query_one("#keys").border_title = "Keys"
         self.query_one("#scripts").border_title = "Scripts"
         self.query_one("#value").border_title = "Value"
@@ -107,7 +111,7 @@ class StateApp(App[None]):
         self._show_scripts()
         self._show_key_count()
         self.query_one(KeyTree).focus()
-        self.set_interval(TICK_SECONDS, self._tick)
+        self._ticker = self.set_interval(TICK_SECONDS, self._tick)
         self.supervisor.start_all()
         if self._watch:
             self.run_worker(self._watch_files(), name="watch", exclusive=True)
@@ -124,6 +128,7 @@ class StateApp(App[None]):
             )
 
     def on_unmount(self) -> None:
+        self._ticker.stop()
         self._stop_watching.set()
         self.supervisor.close(QUIT_GRACE)
         self._feed.close()
@@ -140,6 +145,7 @@ class StateApp(App[None]):
 
     async def action_quit(self) -> None:
         """Stop every run and leave."""
+        self._ticker.stop()
         self._stop_watching.set()
         self.supervisor.close(QUIT_GRACE)
         self.exit()
@@ -176,16 +182,21 @@ class StateApp(App[None]):
     # -- selection ------------------------------------------------------------------
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
-        self._deleted_by = ""
         self._show_item(event.node.data)
 
     def _show_item(self, item: Item | None) -> None:
+        """Show what the cursor is on in the value pane."""
+        if item != self._shown_item:
+            self._deleted_by = ""
+        self._shown_item = item
         value = self.query_one(ValueView)
         if isinstance(item, KeyItem):
             value.show(item.key, self.store.entry(item.key), deleted_by=self._deleted_by)
-        elif isinstance(item, FolderItem):
+        elif isinstance(item, FolderItem | MoreItem):
             folder = self.index.folder(item.prefix)
             value.show_folder(item.prefix, 0 if folder is None else folder.count)
+        else:
+            value.show(None, None)
 
     # -- the live part -----------------------------------------------------------------
 
@@ -207,11 +218,13 @@ class StateApp(App[None]):
         if changes or dropped:
             await self._apply_changes(changes, dropped)
             self._resting = len(changes) >= BUSY_CHANGES
+        elif self._tree.highlighting:
+            self._tree.cool_down()
         if events:
             self._show_events(events)
 
     async def _apply_changes(self, changes: Sequence[Change], dropped: int) -> None:
-        tree = self.query_one(KeyTree)
+        tree = self._tree
         if dropped:
             # The feed overflowed: some changes are lost, so read the keys afresh.
             self.index = KeyIndex(self.index.delimiter, self.store.keys())
@@ -222,14 +235,16 @@ class StateApp(App[None]):
             touched = {change.key for change in changes}
         tree.refresh_from(touched)
         self._show_key_count()
-        selected = self.query_one(ValueView).key
-        if selected is not None and (dropped or selected in touched):
-            last = next((c for c in reversed(changes) if c.key == selected), None)
+        shown, cursor = self._shown_item, tree.cursor_item
+        if cursor != shown:
+            self._show_item(cursor)  # the line that was under the cursor is gone
+        elif isinstance(shown, KeyItem) and (dropped or shown.key in touched):
+            last = next((c for c in reversed(changes) if c.key == shown.key), None)
             if last is not None and last.op is Op.DELETE:
                 self._deleted_by = last.source
-            self._show_item(KeyItem(selected))
-        elif isinstance(tree.cursor_item, FolderItem):
-            self._show_item(tree.cursor_item)
+            self._show_item(shown)
+        elif isinstance(shown, FolderItem):
+            self._show_item(shown)  # its count
 
     async def _index(self, changes: Sequence[Change]) -> None:
         """Apply changes to the key index, a slice at a time.
@@ -254,7 +269,8 @@ class StateApp(App[None]):
     def _show_events(self, events: list[Event]) -> None:
         output = self.query_one(OutputLog)
         printed = sum(isinstance(event, Printed) for event in events)
-        skip = max(0, printed - output.max_lines)
+        # Half the history for a flood, leaving room for the note and the runs' marks.
+        skip = printed - output.max_lines // 2 if printed > output.max_lines // 2 else 0
         if skip:
             output.write(
                 "", [f"… {skip:,} lines skipped: they came faster than they can be shown"], MARK

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui.app.key_index import KeyIndex
+from tui.app.key_index import KeyIndex, natural_key
 
 PAGE = 1000
 """Children shown at a time under one folder; the rest wait behind a "… N more" line."""
@@ -19,19 +19,30 @@ HOT_SECONDS = 1.0
 """How long a key that just changed stays highlighted."""
 
 
-class FolderItem(NamedTuple):
+# Frozen dataclasses rather than tuples: a key `big:` and the "more" line of the
+# folder `big:` must never compare equal.
+
+
+@dataclass(frozen=True, slots=True)
+class FolderItem:
     """A folder line: every key that starts with `prefix`."""
 
     prefix: str
+    name: str = field(default="", compare=False)
+    """The folder's own name, as shown."""
 
 
-class KeyItem(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class KeyItem:
     """A key line."""
 
     key: str
+    name: str = field(default="", compare=False)
+    """The key's name within its folder, as shown."""
 
 
-class MoreItem(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class MoreItem:
     """The "… N more" line at the end of a long folder; selecting it shows another page."""
 
     prefix: str
@@ -81,6 +92,8 @@ class KeyTree(Tree[Item]):
         self._ghost: Node | None = None
         self._touched: set[str] = set()
         self._hot_until = 0.0
+        self._reopen: set[str] = set()
+        """Folders that were open when their line was rebuilt: they open again."""
         self._counts: dict[str, int] = {}
         """The count each folder line shows."""
 
@@ -127,12 +140,7 @@ class KeyTree(Tree[Item]):
             if self._hot.get(key) != self._hot_until:
                 self._hot[key] = self._hot_until
                 self._relabel(self._keys[key])
-        for key, deadline in list(self._hot.items()):
-            if deadline <= now:
-                del self._hot[key]
-                node = self._keys.get(key)
-                if node is not None:
-                    self._relabel(node)
+        self.cool_down()
         counts = self._counts
         for prefix, node in self._folders.items():
             folder = self.index.folder(prefix) if prefix else None
@@ -144,6 +152,21 @@ class KeyTree(Tree[Item]):
             if line >= 0:
                 self.scroll_to(y=max(0, line - cursor_row), animate=False, immediate=True)
 
+    @property
+    def highlighting(self) -> bool:
+        """Whether some key is highlighted as just changed."""
+        return bool(self._hot)
+
+    def cool_down(self) -> None:
+        """End the highlights whose time is up."""
+        now = self.clock()
+        for key, deadline in list(self._hot.items()):
+            if deadline <= now:
+                del self._hot[key]
+                node = self._keys.get(key)
+                if node is not None:
+                    self._relabel(node)
+
     def show_more(self, node: Node) -> None:
         """Show the next page of the folder that `node` (a "… more" line) ends."""
         item = node.data
@@ -152,6 +175,9 @@ class KeyTree(Tree[Item]):
             return
         self._shown[item.prefix] = self._shown.get(item.prefix, PAGE) + PAGE
         self._sync(parent)
+        # The cursor's line now holds the first of the new page: say so, as a move would.
+        if self.cursor_node is not None:
+            self.post_message(Tree.NodeHighlighted(self.cursor_node))
 
     # -- drawing --------------------------------------------------------------------
 
@@ -177,7 +203,9 @@ class KeyTree(Tree[Item]):
         ghost = self._ghost
         if ghost is not None and ghost is not event.node:
             self._ghost = None
-            if ghost.parent is not None and ghost.data is not None:
+            item = ghost.data
+            # Only while that line is still in the tree (its folder may be gone).
+            if isinstance(item, KeyItem) and self._keys.get(item.key) is ghost and ghost.parent:
                 self._sync(ghost.parent)
 
     def _on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
@@ -197,9 +225,9 @@ class KeyTree(Tree[Item]):
         delimiter = self.index.delimiter
         limit = self._shown.get(prefix, PAGE)
         want: list[Item] = [
-            FolderItem(f"{prefix}{child.name}{delimiter}")
+            FolderItem(f"{prefix}{child.name}{delimiter}", child.name)
             if child.is_folder
-            else KeyItem(prefix + child.name)
+            else KeyItem(prefix + child.name, child.name)
             for child in folder.children(delimiter, limit)
         ]
         rest = folder.child_count(delimiter) - len(want)
@@ -210,7 +238,17 @@ class KeyTree(Tree[Item]):
             and isinstance(cursor.data, KeyItem)
             and cursor.data.key not in self.index
         ):
-            want.insert(min(node.children.index(cursor), len(want)), cursor.data)
+            # The deleted key stays in its place in the natural order of the keys.
+            place = natural_key(cursor.data.name)
+            at = next(
+                (
+                    index
+                    for index, line in enumerate(want)
+                    if isinstance(line, KeyItem) and natural_key(line.name) > place
+                ),
+                len(want),
+            )
+            want.insert(at, cursor.data)
             self._ghost = cursor
         if rest > 0:
             want.append(MoreItem(prefix))
@@ -227,8 +265,13 @@ class KeyTree(Tree[Item]):
 
     def _reshape(self, node: Node, want: list[Item]) -> None:
         wanted = set(want)
+        kept_items = [child.data for child in node.children if child.data in wanted]
+        if kept_items != [item for item in want if item in set(kept_items)]:
+            wanted = set()  # lines out of order (never expected): build the folder afresh
         for child in list(node.children):
             if child.data not in wanted:
+                if child.is_expanded and isinstance(child.data, FolderItem):
+                    self._reopen.add(child.data.prefix)
                 self._forget(child)
                 child.remove()
         kept = list(node.children)
@@ -241,7 +284,10 @@ class KeyTree(Tree[Item]):
                 self._hot[item.key] = self._hot_until
             label = self._label(item)
             if isinstance(item, FolderItem):
-                self._folders[item.prefix] = node.add(label, item, before=position)
+                added = self._folders[item.prefix] = node.add(label, item, before=position)
+                if item.prefix in self._reopen:
+                    self._reopen.discard(item.prefix)
+                    added.expand()
             elif isinstance(item, KeyItem):
                 self._keys[item.key] = node.add_leaf(label, item, before=position)
             else:
@@ -271,7 +317,7 @@ class KeyTree(Tree[Item]):
     def _label(self, item: Item) -> Text:
         delimiter = self.index.delimiter
         if isinstance(item, KeyItem):
-            name = show_name(item.key.rpartition(delimiter)[2])
+            name = show_name(item.name)
             if item.key not in self.index:
                 return Text.assemble((name, "strike dim"), ("  deleted", "italic dim"))
             if item.key in self._hot:
@@ -282,6 +328,6 @@ class KeyTree(Tree[Item]):
             shown = self._shown.get(item.prefix, PAGE)
             rest = 0 if folder is None else folder.child_count(delimiter) - shown
             return Text(f"… {rest:,} more", style="italic dim")
-        name = show_name(item.prefix[: -len(delimiter)].rpartition(delimiter)[2])
+        name = show_name(item.name)
         count = 0 if folder is None else folder.count
         return Text.assemble((name, "bold"), (f"  {count:,}", "dim"))

@@ -76,7 +76,7 @@ class OutputLog(LineView):
                 text = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)
             pieces = [prefix, Segment(text, style)] if prefix else [Segment(text, style)]
             self._lines.append(pieces)
-            widest = max(widest, len(text))
+            widest = max(widest, cell_len(text))
         self._changed(widest + self._tag_width + 3)
 
     def clear(self) -> None:
@@ -91,8 +91,13 @@ class OutputLog(LineView):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        # Scrolled up by the reader: stay there; back at the bottom: follow again.
-        self._following = new >= self.max_scroll_y
+        # Scrolled up, short of the bottom: the reader wants to stay there. Back at the
+        # bottom: follow again. (Following itself only ever scrolls down, and a resize
+        # that clamps the scroll leaves it at the bottom.)
+        if new < old and new < self.max_scroll_y:
+            self._following = False
+        elif new >= self.max_scroll_y:
+            self._following = True
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._follow)
@@ -105,4 +110,4 @@ class OutputLog(LineView):
     def _follow(self) -> None:
         # After the refresh, when the new size is known.
         if self._following:
-            self.scroll_to(y=self.max_scroll_y, animate=False)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)

@@ -87,6 +87,7 @@ class ValueView(Vertical):
             return
         title = Text(key, style="bold")
         if entry is None:
+            self._note("")
             self.add_class("deleted")
             what = f"deleted by {deleted_by}" if deleted_by else "not in the store"
             header.update(Text.assemble(title, "\n", (f"This key was {what}.", "italic")))
@@ -109,6 +110,7 @@ class ValueView(Vertical):
     def show_folder(self, prefix: str, count: int) -> None:
         """Show what a folder holds (the whole store for "")."""
         self.key = None
+        self.version = 0
         if not prefix and not count:
             self.show(None, None)
             self.query_one("#value-header", Static).update(

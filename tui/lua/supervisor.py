@@ -90,11 +90,16 @@ def labels_for(paths: Sequence[Path]) -> list[str]:
     names = Counter(path.name for path in paths)
     labels = [path.name if names[path.name] == 1 else str(path) for path in paths]
     repeats = Counter(labels)
-    seen: Counter[str] = Counter()
+    taken = {label for label in labels if repeats[label] == 1}
     unique = []
     for label in labels:
-        seen[label] += 1
-        unique.append(label if repeats[label] == 1 else f"{label}#{seen[label]}")
+        if repeats[label] > 1:
+            number = 1
+            while f"{label}#{number}" in taken:
+                number += 1
+            label = f"{label}#{number}"
+            taken.add(label)
+        unique.append(label)
     return unique
 
 
