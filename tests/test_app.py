@@ -19,6 +19,7 @@ from tui.app.app import StateApp
 from tui.app.json_view import JsonView
 from tui.app.key_tree import FolderItem, KeyItem, KeyTree
 from tui.app.output_log import STDERR, OutputLog
+from tui.app.script_list import format_duration
 from tui.lua.supervisor import Event, Printed, RunStarted
 from tui.state import Store
 
@@ -475,3 +476,14 @@ async def test_the_output_follows_unless_scrolled_up() -> None:
         log.scroll_end(animate=False, immediate=True)
         log.write("x.lua", ["and another"])
         await until(pilot, lambda: log.scroll_y == log.max_scroll_y)
+
+
+def test_durations_read_naturally() -> None:
+    assert [format_duration(s) for s in (None, 0.0004, 0.012, 3.44, 59.96, 125)] == [
+        "",
+        "400 µs",
+        "12 ms",
+        "3.4 s",
+        "1 min 0 s",
+        "2 min 5 s",
+    ]
