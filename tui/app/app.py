@@ -36,7 +36,7 @@ TICK_SECONDS = 1 / 20
 """How often the screen catches up with the store and the runs: at most 20 times a second."""
 
 CHUNK = 2_000
-"""Changes applied between two chances for other work (see `_apply_changes`)."""
+"""Changes applied between two chances for other work (see `_index`)."""
 
 BUSY_CHANGES = 2_000
 """Changes in one tick that make the next tick rest (see `_tick`)."""
