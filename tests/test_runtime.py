@@ -431,7 +431,7 @@ def test_without_stdin_a_script_reads_end_of_file(store: Store) -> None:
         "print(n, io.type(io.stdin), io.input() == io.stdin)\n",
         "t.lua",
     )
-    assert "".join(out) == "nil\tnil\tnil\n0\tfile\ttrue\n"
+    assert "".join(out) == "nil\tnil\t\n0\tfile\ttrue\n"
 
 
 def test_a_module_is_reported_before_it_loads(tmp_path: Path, store: Store) -> None:
@@ -443,3 +443,21 @@ def test_a_module_is_reported_before_it_loads(tmp_path: Path, store: Store) -> N
     with pytest.raises(ScriptError, match="error loading module 'broken'"):
         lua.run_source('require("broken")', "t.lua")
     assert seen == [tmp_path / "broken.lua"]
+
+
+def test_an_empty_stdin_reads_like_lua_at_end_of_file(store: Store) -> None:
+    out: list[str] = []
+    lua = LuaStateRuntime(store, source="t", on_output=out.append, stdin=False)
+    lua.run_source(
+        'print(io.read("a") == "", select("#", io.read("*a", "a")), io.read("a", "l", "a"))\n'
+        'print(io.stdin:read("n"), pcall(io.read, "x"))\n',
+        "t.lua",
+    )
+    lines = "".join(out).splitlines()
+    assert lines[0] == "true\t2\t\tnil"
+    assert lines[1].startswith("nil\tfalse\t") and "bad argument #1 to 'read'" in lines[1]
+
+
+def test_io_close_errors_point_at_the_script(lua: Lua) -> None:
+    with pytest.raises(ScriptError, match=r"^test.lua:1: io.close: bad argument"):
+        lua.run("io.close(42)")

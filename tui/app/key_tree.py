@@ -266,12 +266,13 @@ class KeyTree(Tree[Item]):
     def _reshape(self, node: Node, want: list[Item]) -> None:
         wanted = set(want)
         kept_items = [child.data for child in node.children if child.data in wanted]
-        if kept_items != [item for item in want if item in set(kept_items)]:
+        afresh = kept_items != [item for item in want if item in set(kept_items)]
+        if afresh:
             wanted = set()  # lines out of order (never expected): build the folder afresh
         for child in list(node.children):
             if child.data not in wanted:
-                if child.is_expanded and isinstance(child.data, FolderItem):
-                    self._reopen.add(child.data.prefix)
+                if afresh and child.is_expanded and isinstance(child.data, FolderItem):
+                    self._reopen.add(child.data.prefix)  # open again once re-added
                 self._forget(child)
                 child.remove()
         kept = list(node.children)
@@ -292,6 +293,7 @@ class KeyTree(Tree[Item]):
                 self._keys[item.key] = node.add_leaf(label, item, before=position)
             else:
                 node.add_leaf(label, item, before=position)
+        self._reopen.clear()
 
     def _forget(self, node: Node) -> None:
         item = node.data

@@ -319,9 +319,30 @@ local current_output = stdout
 -- stand-in at end of file, so that no script waits on (or takes) the app's keys.
 local empty_stdin
 if NO_STDIN then
+  -- Reads at end of file, as Lua's do: "a" gives "", any other format fails (nil)
+  -- and ends the reading; an unknown format is an error.
+  local function read_nothing(...)
+    local formats = pack(...)
+    if formats.n == 0 then
+      return nil
+    end
+    local results = {}
+    for i = 1, formats.n do
+      local f = formats[i]
+      local kind = type(f) == "string" and f:gsub("^%*", ""):sub(1, 1) or nil
+      if kind == "a" then
+        results[i] = ""
+      elseif type(f) == "number" or kind == "l" or kind == "L" or kind == "n" then
+        return table.unpack(results, 1, i)
+      else
+        fail(format("bad argument #%d to 'read' (invalid format)", i))
+      end
+    end
+    return table.unpack(results, 1, formats.n)
+  end
   empty_stdin = {}
-  function empty_stdin.read()
-    return nil
+  function empty_stdin.read(_, ...)
+    return read_nothing(...)
   end
   function empty_stdin.lines()
     return function()
@@ -360,7 +381,7 @@ if NO_STDIN then
   end
   function io.read(...)
     if current_input == empty_stdin then
-      return nil
+      return read_nothing(...)
     end
     return raw_read(...)
   end
@@ -405,14 +426,14 @@ function io.close(file)
   if stand_ins[file] or (file ~= nil and file == empty_stdin) then
     return nil, "cannot close standard file"
   end
-  return raw_close(file)
+  return file_call("io.close", file, raw_close)
 end
 
 function io.flush()
   if stand_ins[current_output] then
     return current_output
   end
-  return raw_flush()
+  return file_call("io.flush", nil, raw_flush)
 end
 
 function io.output(file)
