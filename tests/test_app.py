@@ -145,23 +145,6 @@ async def test_a_key_deleted_under_the_cursor_says_so() -> None:
         await until(pilot, lambda: tree_lines(app) == ["stays"])
 
 
-async def test_keys_that_just_changed_are_highlighted_briefly() -> None:
-    store = Store()
-    store.set("k", 1, source="test")
-    now = [100.0]
-    app = StateApp(store)
-    async with app.run_test(size=(100, 30)) as pilot:
-        tree = app.query_one(KeyTree)
-        tree.clock = lambda: now[0]
-        store.set("k", 2, source="test")
-        node = tree.node_for(KeyItem("k"))
-        assert node is not None
-        await until(pilot, lambda: "reverse" in str(node.label.style))
-        now[0] += 2
-        store.set("other", 1, source="test")  # any change makes the next tick look again
-        await until(pilot, lambda: "reverse" not in str(node.label.style))
-
-
 async def test_a_wide_folder_shows_a_page_at_a_time() -> None:
     store = Store()
     store.load({f"wide:{n}": n for n in range(2500)}, source="test")
@@ -401,7 +384,7 @@ async def test_the_value_pane_follows_when_the_line_under_the_cursor_goes() -> N
         await until(pilot, lambda: "v2" in value_text(app), what="the pane shows b")
 
 
-async def test_a_highlight_ends_without_further_writes() -> None:
+async def test_keys_that_just_changed_are_highlighted_for_a_second() -> None:
     store = Store()
     store.set("k", 1, source="test")
     now = [100.0]

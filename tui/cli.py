@@ -171,6 +171,21 @@ def report(output: Output, label: str, result: RunResult) -> None:
         output.error(label, f"{label}: {result.reason}")
 
 
+load_option = click.option(
+    "--load",
+    "load_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Fill the store from a JSON object {key: value, ...} before the scripts start.",
+)
+max_memory_option = click.option(
+    "--max-memory",
+    type=click.IntRange(min=1, max=1_048_576),
+    metavar="MB",
+    help="Cap each script's Lua memory; going over it is an error.",
+)
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="stateui")
 @click.pass_context
@@ -185,13 +200,7 @@ def cli(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("scripts", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--load",
-    "load_file",
-    type=click.Path(path_type=Path),
-    metavar="FILE",
-    help="Fill the store from a JSON object {key: value, ...} before the scripts start.",
-)
+@load_option
 @click.option(
     "--dump",
     "dump_to",
@@ -204,12 +213,7 @@ def cli(ctx: click.Context) -> None:
     metavar="SECONDS",
     help="Cancel runs still going after this many seconds.",
 )
-@click.option(
-    "--max-memory",
-    type=click.IntRange(min=1, max=1_048_576),
-    metavar="MB",
-    help="Cap each script's Lua memory; going over it is an error.",
-)
+@max_memory_option
 def run(
     scripts: tuple[Path, ...],
     load_file: Path | None,
@@ -265,13 +269,7 @@ def run(
 
 @cli.command()
 @click.argument("scripts", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--load",
-    "load_file",
-    type=click.Path(path_type=Path),
-    metavar="FILE",
-    help="Fill the store from a JSON object {key: value, ...} first.",
-)
+@load_option
 @click.option(
     "--delimiter",
     default=":",
@@ -280,12 +278,7 @@ def run(
     help="What separates the folders of a key in the key tree.",
 )
 @click.option("--reset", is_flag=True, help="Empty the store before each run.")
-@click.option(
-    "--max-memory",
-    type=click.IntRange(min=1, max=1_048_576),
-    metavar="MB",
-    help="Cap each script's Lua memory; going over it is an error.",
-)
+@max_memory_option
 def watch(
     scripts: tuple[Path, ...] = (),
     load_file: Path | None = None,
