@@ -370,3 +370,20 @@ def test_a_script_whose_folder_comes_back_runs_again(
 def test_labels_stay_unique_whatever_the_names() -> None:
     labels = labels_for([Path("x.lua"), Path("x.lua"), Path("x.lua#1")])
     assert len(set(labels)) == 3
+
+
+def test_checking_files_catches_what_events_missed(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    script = tmp_path / "job.lua"
+    script.write_text('print("ran")\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    assert supervisor.check_files() == []  # all as it should be: nothing to do
+    script.unlink()
+    assert supervisor.check_files() == ["job.lua"]
+    assert supervisor.script("job.lua").status is ScriptStatus.MISSING
+    script.write_text('print("ran again")\n')
+    assert supervisor.check_files() == ["job.lua"]
+    events.wait_for(lambda seen: "ran again" in events.printed())

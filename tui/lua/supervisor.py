@@ -170,19 +170,21 @@ class Supervisor:
                     self._restart(script)
         return hit
 
-    def retry_missing(self) -> list[str]:
-        """Run the missing scripts whose file is back; their labels.
+    def check_files(self) -> list[str]:
+        """Run the missing scripts whose file is back, and mark missing those whose file
+        went; their labels.
 
-        For the cases a file event cannot tell: a script whose folder was deleted and
-        made again is back before its folder is watched anew.
+        For what file events cannot tell: when a watched folder is deleted, or made
+        again, its files' events can be lost with it.
         """
-        back: list[str] = []
+        found: list[str] = []
         with self._lock:
             for script in self.scripts:
-                if script.status is ScriptStatus.MISSING and script.path.is_file():
-                    back.append(script.label)
+                missing = script.status is ScriptStatus.MISSING
+                if missing == script.path.is_file():
+                    found.append(script.label)
                     self._restart(script)
-        return back
+        return found
 
     def watched_files(self) -> set[Path]:
         """Every file whose change reruns a script."""

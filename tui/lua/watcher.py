@@ -37,7 +37,7 @@ async def watch_scripts(
     while not stop.is_set():
         files = supervisor.watched_files()
         folders = folders_of(files)
-        supervisor.retry_missing()
+        supervisor.check_files()
         if not folders:
             await _wait(stop, RETRY_SECONDS)
             continue
@@ -52,7 +52,7 @@ async def watch_scripts(
             ):
                 if changes:
                     supervisor.files_changed(Path(path) for _, path in changes)
-                supervisor.retry_missing()
+                supervisor.check_files()
                 if supervisor.watched_files() != files or folders_of(files) != folders:
                     break  # a new module, or a folder came or went: watch the new set
         except (OSError, RuntimeError):
