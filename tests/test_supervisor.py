@@ -387,3 +387,18 @@ def test_checking_files_catches_what_events_missed(
     script.write_text('print("ran again")\n')
     assert supervisor.check_files() == ["job.lua"]
     events.wait_for(lambda seen: "ran again" in events.printed())
+
+
+def test_scripts_that_share_a_file_name_write_under_their_own_label(
+    tmp_path: Path, supervise, events: Events, store: Store
+) -> None:
+    scripts = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        script = tmp_path / folder / "job.lua"
+        script.write_text(f'State.set("{folder}", 1)\n')
+        scripts.append(script)
+    supervise(*scripts).start_all()
+    events.wait_for(ended(2))
+    sources = {key: store.entry(key).source for key in ("a", "b")}  # type: ignore[union-attr]
+    assert sources == {"a": f"{scripts[0]}#1", "b": f"{scripts[1]}#1"}

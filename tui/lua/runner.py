@@ -86,7 +86,8 @@ class ScriptRun:
     `on_line` gets each printed line as it happens (`on_error_line` each line written
     to io.stderr; `on_line` too when not given), `on_module` each module file the
     script loads, and `on_done` the result, before `wait` returns; all are called from
-    the run's thread. Writes carry the source `NAME#NUMBER`. Without `stdin` the
+    the run's thread. Writes carry the source `NAME#NUMBER` (NAME is the file name
+    unless `name` says otherwise). Without `stdin` the
     script reads an empty standard input.
     """
 
@@ -102,10 +103,13 @@ class ScriptRun:
         on_module: Callable[[Path], None] | None = None,
         stdin: bool = True,
         max_memory: int | None = None,
+        name: str | None = None,
     ) -> None:
         self.store = store
         self.script = script
         self.number = number
+        self.name = name or script.name
+        """What the run's writes are labelled with, before `#NUMBER`."""
         self.token = CancelToken()
         self.result: RunResult | None = None
         self._lines = LineSplitter(on_line)
@@ -124,7 +128,7 @@ class ScriptRun:
     @property
     def source(self) -> str:
         """How this run's writes are labelled in the store."""
-        return f"{self.script.name}#{self.number}"
+        return f"{self.name}#{self.number}"
 
     def start(self) -> ScriptRun:
         """Start the run in its thread."""

@@ -245,6 +245,7 @@ class Supervisor:
             on_module=lambda path: self._module_loaded(script, path),
             stdin=self._stdin,
             max_memory=self._max_memory,
+            name=label,
         )
         self._on_event(RunStarted(label, number))
         script.run.start()
