@@ -78,7 +78,7 @@ class StateApp(App[None]):
         # Subscribe before reading the keys: a change made in between is applied twice,
         # which the index takes in its stride, rather than lost.
         self._feed = store.subscribe()
-        self.index = KeyIndex(delimiter, store.keys())
+        self.index = KeyIndex(delimiter, store.keys(sort=False))
         self._deleted_by = ""
         self._shown_item: Item | None = None
         self._resting = False
@@ -128,10 +128,14 @@ class StateApp(App[None]):
             )
 
     def on_unmount(self) -> None:
+        self._stop_everything()
+        self._feed.close()
+
+    def _stop_everything(self) -> None:
+        # Twice is harmless: on `q`, then again as the app unmounts.
         self._ticker.stop()
         self._stop_watching.set()
         self.supervisor.close(QUIT_GRACE)
-        self._feed.close()
 
     # -- actions --------------------------------------------------------------------
 
@@ -144,10 +148,8 @@ class StateApp(App[None]):
         self.supervisor.stop(self.query_one(ScriptList).selected_label)
 
     async def action_quit(self) -> None:
-        """Stop every run and leave."""
-        self._ticker.stop()
-        self._stop_watching.set()
-        self.supervisor.close(QUIT_GRACE)
+        """Stop every run, then leave (any other way out stops them as the app unmounts)."""
+        self._stop_everything()
         self.exit()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -227,7 +229,7 @@ class StateApp(App[None]):
         tree = self._tree
         if dropped:
             # The feed overflowed: some changes are lost, so read the keys afresh.
-            self.index = KeyIndex(self.index.delimiter, self.store.keys())
+            self.index = KeyIndex(self.index.delimiter, self.store.keys(sort=False))
             tree.rebuild(self.index)
             touched: set[str] = set()
         else:
@@ -278,23 +280,27 @@ class StateApp(App[None]):
         # Consecutive lines of one script to one stream are written in one go.
         batch: list[str] = []
         batch_from = ("", False)
+
+        def write_batch() -> None:
+            label, error = batch_from
+            output.write(label, batch, STDERR if error else None)
+            batch.clear()
+
         for event in events:
             if isinstance(event, Printed):
                 if skip:
                     skip -= 1
                     continue
                 if (event.label, event.error) != batch_from and batch:
-                    output.write(batch_from[0], batch, STDERR if batch_from[1] else None)
-                    batch = []
+                    write_batch()
                 batch_from = (event.label, event.error)
                 batch.append(event.text)
                 continue
             if batch:
-                output.write(batch_from[0], batch, STDERR if batch_from[1] else None)
-                batch = []
+                write_batch()
             self._show_event(output, event)
         if batch:
-            output.write(batch_from[0], batch, STDERR if batch_from[1] else None)
+            write_batch()
         self._show_scripts()
 
     def _show_event(self, output: OutputLog, event: Event) -> None:

@@ -79,15 +79,16 @@ class Store:
         check_key(key)
         return key in self._backend
 
-    def keys(self, prefix: str = "") -> list[str]:
-        """The keys that start with `prefix`, sorted."""
+    def keys(self, prefix: str = "", *, sort: bool = True) -> list[str]:
+        """The keys that start with `prefix`, sorted unless `sort` is False."""
         check_prefix(prefix)
         with self._lock:
             if prefix:
                 found = [key for key in self._backend if key.startswith(prefix)]
             else:
                 found = list(self._backend)
-        found.sort()
+        if sort:
+            found.sort()
         return found
 
     def snapshot(self) -> dict[str, Any]:
