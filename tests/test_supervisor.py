@@ -67,6 +67,14 @@ def supervise(store: Store, events: Events) -> Iterator[Callable[..., Supervisor
         supervisor.close()
 
 
+# One long call into Lua's C library (a pattern that backtracks for a very long time):
+# a cancel cannot reach it.
+STUCK_IN_C = (
+    'print("in")\nlocal s = string.rep("a", 40) .. "b"\n'
+    'string.find(s, string.rep("a*", 40) .. "c")\n'
+)
+
+
 def ended(count: int) -> Callable[[list[Event]], bool]:
     return lambda seen: sum(isinstance(event, RunEnded) for event in seen) >= count
 
@@ -181,9 +189,7 @@ def test_a_run_stuck_in_a_c_call_is_abandoned_after_the_grace(
     tmp_path: Path, supervise, events: Events
 ) -> None:
     script = tmp_path / "stuck.lua"
-    # One long call into Lua's C library: a pattern that backtracks for a very long time.
-    script.write_text('print("in")\nlocal s = string.rep("a", 40) .. "b"\n'
-                      'string.find(s, string.rep("a*", 40) .. "c")\n')  # fmt: skip
+    script.write_text(STUCK_IN_C)
     supervisor = supervise(script, stuck_grace=0.2)
     supervisor.start_all()
     events.wait_for(lambda seen: "in" in events.printed())
@@ -216,18 +222,28 @@ def watching(supervisor: Supervisor) -> tuple[threading.Thread, Callable[[], Non
     return thread, finish
 
 
-def wait_watching(script: Path, events: Events) -> None:
-    """Save the script until the watcher reacts: it has no "ready" signal of its own."""
-    original = script.read_bytes()
-    for attempt in range(50):
-        script.write_text(f'print("ready {attempt}")\n')
+def save_until_rerun(
+    events: Events, path: Path, text: Callable[[int], str], printed: Callable[[int], str]
+) -> None:
+    """Save `path` (as `text(n)`) until a run prints `printed(n)`.
+
+    The watcher has no "ready" signal of its own: saving again is the way to wait.
+    """
+    for attempt in range(60):
+        path.write_text(text(attempt))
         try:
-            events.wait_for(lambda seen, n=attempt: f"ready {n}" in events.printed(), 0.2)
+            events.wait_for(lambda seen, n=attempt: printed(n) in events.printed(), 0.3)
         except AssertionError:
             continue
-        script.write_bytes(original)
         return
-    raise AssertionError("the watcher never saw a change")
+    raise AssertionError(f"saving {path.name} never reran the script")
+
+
+def wait_watching(script: Path, events: Events) -> None:
+    """Return once the watcher reacts to saves of the script (which is then as it was)."""
+    original = script.read_bytes()
+    save_until_rerun(events, script, lambda n: f'print("ready {n}")\n', lambda n: f"ready {n}")
+    script.write_bytes(original)
 
 
 def test_saving_the_script_reruns_it(tmp_path: Path, supervise, events: Events) -> None:
@@ -302,10 +318,7 @@ def test_closing_gives_stuck_runs_one_deadline_in_all(
     scripts = []
     for n in range(3):
         script = tmp_path / f"stuck{n}.lua"
-        script.write_text(
-            'print("in")\nlocal s = string.rep("a", 40) .. "b"\n'
-            'string.find(s, string.rep("a*", 40) .. "c")\n'
-        )
+        script.write_text(STUCK_IN_C)
         scripts.append(script)
     supervisor = supervise(*scripts, stuck_grace=60)
     supervisor.start_all()
@@ -332,15 +345,12 @@ def test_a_module_in_a_subfolder_is_watched_while_the_script_runs(
     try:
         supervisor.start_all()
         events.wait_for(ended(1))
-        for attempt in range(2, 60):  # saves until the watcher has picked up lib/
-            (tmp_path / "lib" / "mod.lua").write_text(f"return {attempt}\n")
-            try:
-                events.wait_for(lambda seen, n=attempt: f"got {n}" in events.printed(), 0.3)
-                break
-            except AssertionError:
-                continue
-        else:
-            raise AssertionError("a change to lib/mod.lua never reran the script")
+        save_until_rerun(
+            events,
+            tmp_path / "lib" / "mod.lua",
+            lambda n: f"return {n + 2}\n",  # the first run printed "got 1"
+            lambda n: f"got {n + 2}",
+        )
     finally:
         finish()
 
