@@ -52,6 +52,14 @@ def start_script(store: Store, script: Path, body: str) -> ScriptRun:
     return run
 
 
+@pytest.fixture(autouse=True)
+def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the console keeps its history: a fresh folder per test, never the user's."""
+    home = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def store() -> Store:
     return Store()

@@ -46,7 +46,7 @@ class StateBridge:
         self._on_output = on_output
         self._on_error_output = on_error_output or on_output
         self._on_module = on_module or (lambda path: None)
-        self._convert = LuaConverter(lua, store.max_value_bytes, token.check)
+        self._convert = self.converter = LuaConverter(lua, store.max_value_bytes, token.check)
         self.ERR = lua.table()
         """Returned first, with a message, when a call fails."""
         self.RETRY = lua.table()

@@ -37,6 +37,16 @@ class CancelToken:
             self.stopping = True
             self._event.set()
 
+    def reset(self) -> None:
+        """Arm the token again for the next run of a runtime that runs many (the console).
+
+        Only between runs: nothing may be checking it meanwhile.
+        """
+        self._event.clear()
+        self.stopping = False
+        self.reason = ""
+        self.exit_code = None
+
     def request_exit(self, code: int) -> None:
         """Record an `os.exit(code)` and stop the run (a run already cancelled stays so)."""
         if not self._event.is_set():

@@ -639,6 +639,28 @@ local function run(fn, ...)
   return err
 end
 
+-- Like run, for the console: nil and the chunk's results (packed), or the error.
+-- An expression's chunk packs its values itself (`return (...)(LINE)`: a tail call
+-- would lose the line's place in error messages); a statement's returns them.
+-- A string that is not UTF-8 cannot reach Python: its bad bytes are shown as \xNN.
+local function finish(packed, ok, ...)
+  if not ok then
+    return (...), nil
+  end
+  local results = packed and ... or pack(...)
+  for i = 1, results.n do
+    local v = results[i]
+    if type(v) == "string" and not utf8_len(v) then
+      results[i] = valid_text(v)
+    end
+  end
+  return nil, results
+end
+
+local function evaluate(fn, packed)
+  return finish(packed, raw_xpcall(fn, on_error, pack))
+end
+
 -- Compiles a chunk as text; returns the function, or nil and a printable message.
 local function compile(text, chunkname)
   local fn, err = raw_load(text, chunkname, "t")
@@ -648,4 +670,14 @@ local function compile(text, chunkname)
   return nil, valid_text(err)
 end
 
-return { run = run, compile = compile }
+-- How the console names a value that is not JSON, without running any of the
+-- script's code (a __tostring metamethod could loop or fail).
+local function describe(v)
+  local kind = type(v)
+  if kind == "number" or kind == "boolean" or kind == "nil" then
+    return tostring(v)
+  end
+  return kind .. ": " .. format("%p", v)
+end
+
+return { run = run, evaluate = evaluate, compile = compile, describe = describe }

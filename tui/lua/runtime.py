@@ -75,6 +75,13 @@ class LuaStateRuntime:
         folders = self._lua.table_from([os.fsencode(folder) for folder in module_dirs])
         entry = self._lua.execute(_PRELUDE, api, HOOK_COUNT, folders, not stdin, name="=stateui")
         self._run_main, self._compile = entry.run, entry.compile
+        self._evaluate, self.describe = entry.evaluate, entry.describe
+        self.convert = bridge.converter
+        """Turns this runtime's Lua values into JSON-like Python data."""
+
+    def state_functions(self) -> list[str]:
+        """The names in this runtime's `State` table, sorted."""
+        return sorted(str(name) for name in self._lua.globals().State)
 
     # -- running code ----------------------------------------------------------------
 
@@ -93,6 +100,32 @@ class LuaStateRuntime:
 
     def run_source(self, text: str | bytes, name: str) -> None:
         """Compile and run a chunk named `name` (used as `name:LINE` in errors)."""
+        self.call(self._compiled(text, name))
+
+    def evaluate(self, text: str, name: str) -> list[Any]:
+        """Run a line typed at a console: an expression gives its values, a statement none.
+
+        As Lua's own console does, the line is first tried as an expression. The values
+        are this runtime's (tables stay Lua tables: see `convert` and `describe`).
+        """
+        try:
+            # The prelude passes `table.pack` as the chunk's first argument.
+            chunk, _ = self._compile(f"return (...)({text}\n)", os.fsencode(f"@{name}"))
+        except LuaMemoryError:
+            raise self._memory_error() from None
+        expression = chunk is not None
+        if not expression:
+            chunk = self._compiled(text, name)
+        results = self._protected(self._evaluate, chunk, expression)
+        if results is None:  # os.exit(0)
+            return []
+        return [results[i] for i in range(1, results.n + 1)]
+
+    def call(self, function: Any, *args: Any) -> None:
+        """Call a Lua function under the prelude's error handler and stop rules."""
+        self._protected(self._run_main, function, *args)
+
+    def _compiled(self, text: str | bytes, name: str) -> Any:
         try:
             chunk, problem = self._compile(text, os.fsencode(f"@{name}"))
         except LuaMemoryError:
@@ -101,12 +134,14 @@ class LuaStateRuntime:
             if problem == "not enough memory":
                 raise self._memory_error()
             raise ScriptError.from_lua(problem)
-        self.call(chunk)
+        return chunk
 
-    def call(self, function: Any, *args: Any) -> None:
-        """Call a Lua function under the prelude's error handler and stop rules."""
+    def _protected(self, entry: Any, function: Any, *args: Any) -> Any:
+        """Call `function` through a prelude entry that returns (failure, results)."""
+        results = None
         try:
-            failure = self._run_main(function, *args)
+            outcome = entry(function, *args)
+            failure, results = outcome if isinstance(outcome, tuple) else (outcome, None)
         except LuaMemoryError:
             failure = "not enough memory"
         except (ScriptCancelled, ScriptExit) as stop:
@@ -115,9 +150,9 @@ class LuaStateRuntime:
             failure = str(error)
         if self.token.cancelled:
             self._raise_stop()
-            return
+            return results
         if failure is None:
-            return
+            return results
         if isinstance(failure, BaseException):
             raise ScriptError(f"internal error: {failure!r}") from failure
         if not isinstance(failure, str):
