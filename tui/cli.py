@@ -253,14 +253,13 @@ def run(
         sys.exit(INTERRUPTED)
     ok = all(result.status is RunStatus.OK for result in results)
     if dump_to is not None:
-        data = store.dump_json() + b"\n"
         if dump_to == "-":
             sys.stdout.flush()
-            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.write(store.dump_json() + b"\n")
             sys.stdout.flush()
         else:
             try:
-                Path(dump_to).write_bytes(data)
+                store.write_dump(Path(dump_to))
             except OSError as error:
                 click.echo(f"stateui: --dump {dump_to}: {error.strerror or error}", err=True)
                 ok = False

@@ -9,18 +9,30 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+import orjson
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Tree
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Label, Tree
 
+from tui.app.console_input import ConsoleInput
+from tui.app.history import History, history_path
+from tui.app.key_filter import KeyFilter
 from tui.app.key_index import KeyIndex
 from tui.app.key_tree import FolderItem, Item, KeyItem, KeyTree, MoreItem
 from tui.app.output_log import ERROR, MARK, OK, STDERR, OutputLog
+from tui.app.screens.confirm import Confirm
+from tui.app.screens.prompt import Prompt
+from tui.app.screens.value_editor import SOURCE as EDITOR
+from tui.app.screens.value_editor import ValueEditor
 from tui.app.script_list import ScriptList, format_duration
 from tui.app.value_view import ValueView
+from tui.lua.console import SOURCE as CONSOLE
+from tui.lua.console import Console, Evaluation
 from tui.lua.supervisor import (
+    STUCK_GRACE,
     Event,
     Printed,
     RunEnded,
@@ -44,6 +56,12 @@ BUSY_CHANGES = 2_000
 QUIT_GRACE = 0.5
 """Seconds the runs get to stop when the app quits; stuck ones are left behind."""
 
+FILTER_DELAY = 0.15
+"""Seconds of no typing before the filter is applied (a big store takes a moment)."""
+
+EXPORT_FILE = "stateui-dump.json"
+"""The file the export offers first, in the current folder."""
+
 
 class StateApp(App[None]):
     """Watches a store: the key tree, the selected value, the runs' output and the scripts."""
@@ -51,9 +69,16 @@ class StateApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "stateui"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "edit", "Edit"),
+        Binding("n", "new_key", "New"),
+        Binding("d", "delete", "Delete"),
+        Binding("slash", "filter", "Filter"),
+        Binding("y", "copy", "Copy"),
+        Binding("colon", "console", "Console"),
         Binding("r", "rerun", "Rerun"),
         Binding("s", "stop", "Stop"),
         Binding("q", "quit", "Quit"),
+        Binding("escape", "leave", "Leave", show=False),
     ]
 
     def __init__(
@@ -68,17 +93,28 @@ class StateApp(App[None]):
     ) -> None:
         super().__init__()
         self.store = store
-        self._events: list[Event] = []
+        self._events: list[Event | Evaluation] = []
         self._events_lock = threading.Lock()
         self.supervisor = Supervisor(
             store, scripts, on_event=self._take_event, reset=reset, max_memory=max_memory
         )
+        self.lua_console = Console(
+            store,
+            on_line=partial(self._take_console_line, False),
+            on_error_line=partial(self._take_console_line, True),
+            on_done=self._take_event,
+            max_memory=max_memory,
+        )
+        self.history = History(history_path())
         self._watch = watch and bool(scripts)
         self._stop_watching = asyncio.Event()
         # Subscribe before reading the keys: a change made in between is applied twice,
         # which the index takes in its stride, rather than lost.
         self._feed = store.subscribe()
         self.index = KeyIndex(delimiter, store.keys(sort=False))
+        self.key_filter: KeyFilter | None = None
+        """What the key tree is narrowed to, if anything."""
+        self._filter_timer: Timer | None = None
         self._deleted_by = ""
         self._shown_item: Item | None = None
         self._resting = False
@@ -88,11 +124,21 @@ class StateApp(App[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             with Vertical(id="left"):
+                yield Input(placeholder="filter: a glob (cache:*:user_1*) or text", id="filter")
                 yield KeyTree(self.index, id="keys")
                 yield ScriptList(id="scripts")
             with Vertical(id="right"):
                 yield ValueView(id="value")
                 yield OutputLog(id="output")
+                with Horizontal(id="console"):
+                    yield Label("lua>", classes="prompt")
+                    yield ConsoleInput(
+                        self.history,
+                        functions=self.lua_console.functions,
+                        keys=self._keys_for_completion,
+                        delimiter=self.index.delimiter,
+                        id="console-input",
+                    )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -106,6 +152,9 @@ class StateApp(App[None]):
         output = self.query_one(OutputLog)
         for script in self.supervisor.scripts:
             output.tag(script.label)
+        output.tag(CONSOLE)
+        if self.history.problem:
+            self.notify(self.history.problem, title="Console history", severity="warning")
         if not self.supervisor.scripts:
             output.write("", ["No scripts: `stateui watch FILE.lua` runs one."])
         self._show_scripts()
@@ -135,6 +184,7 @@ class StateApp(App[None]):
         # Twice is harmless: on `q`, then again as the app unmounts.
         self._ticker.stop()
         self._stop_watching.set()
+        self.lua_console.cancel("the app quit")
         self.supervisor.close(QUIT_GRACE)
 
     # -- actions --------------------------------------------------------------------
@@ -152,8 +202,242 @@ class StateApp(App[None]):
         self._stop_everything()
         self.exit()
 
+    # -- keys: edit, new, delete, copy ----------------------------------------------
+
+    def action_edit(self) -> None:
+        """Edit the value of the key under the cursor."""
+        item = self._tree.cursor_item
+        if not isinstance(item, KeyItem):
+            self.notify("Select a key to edit it (n makes a new one).", severity="warning")
+            return
+        if not self.store.exists(item.key):
+            self.notify(f"{item.key} no longer exists.", severity="warning")
+            return
+        self.push_screen(ValueEditor(self.store, item.key), self._saved)
+
+    def on_key_tree_edit_requested(self, event: KeyTree.EditRequested) -> None:
+        self.action_edit()
+
+    def action_new_key(self) -> None:
+        """Make a new key, in the folder under the cursor."""
+        self.push_screen(ValueEditor(self.store, prefix=self._cursor_prefix()), self._saved)
+
+    def _saved(self, key: str | None) -> None:
+        if key is not None:
+            entry = self.store.entry(key)
+            version = f" (version {entry.version})" if entry is not None else ""
+            self.notify(f"Saved {key}{version}.", title="Saved")
+
+    def _cursor_prefix(self) -> str:
+        """The folder the cursor is in (or on), as a key prefix."""
+        item = self._tree.cursor_item
+        if isinstance(item, FolderItem | MoreItem):
+            return item.prefix
+        if isinstance(item, KeyItem):
+            delimiter = self.index.delimiter
+            head, found, _ = item.key.rpartition(delimiter)
+            return f"{head}{delimiter}" if found else ""
+        return ""
+
+    def action_delete(self) -> None:
+        """Delete the key under the cursor, or every key in the folder under it, once asked."""
+        item = self._tree.cursor_item
+        if isinstance(item, KeyItem):
+            key = item.key
+            self.push_screen(
+                Confirm("Delete key", f"Delete {key}?", yes="Delete"),
+                lambda yes: self._delete_key(key) if yes else None,
+            )
+        elif isinstance(item, FolderItem):
+            prefix = item.prefix
+            folder = self.index.folder(prefix)
+            count = 0 if folder is None else folder.count
+            which = f" that match {self.key_filter.text!r}" if self.key_filter else ""
+            self.push_screen(
+                Confirm(
+                    "Delete folder",
+                    f"Delete the {count:,} {_keys(count)} under {prefix}{which}?",
+                    yes=f"Delete {count:,} {_keys(count)}",
+                ),
+                lambda yes: self._clear(prefix, self.key_filter) if yes else None,
+            )
+        else:
+            self.notify("Select a key or a folder to delete it.", severity="warning")
+
+    def _delete_key(self, key: str) -> None:
+        if self.store.delete(key, source=EDITOR):
+            self.notify(f"Deleted {key}.", title="Deleted")
+        else:
+            self.notify(f"{key} was already gone.", severity="warning")
+
+    def _clear(self, prefix: str, only: KeyFilter | None = None) -> None:
+        """Delete the keys under `prefix` (only those `only` matches, when given)."""
+        if only is None:
+            count = self.store.clear(prefix, source=EDITOR)
+        else:
+            doomed = only.select(self.store.keys(prefix, sort=False))
+            count = sum(self.store.delete(key, source=EDITOR) for key in doomed)
+        self.notify(
+            f"Deleted {count:,} {_keys(count)} under {prefix or 'the top'}.", title="Deleted"
+        )
+
+    def action_copy(self) -> None:
+        """Copy the value under the cursor as JSON (a folder: its keys and values)."""
+        item = self._tree.cursor_item
+        if isinstance(item, KeyItem):
+            data = self.store.get_encoded(item.key)
+            if data is None:
+                self.notify(f"{item.key} no longer exists.", severity="warning")
+                return
+            text, what = _pretty(orjson.loads(data)), item.key
+        elif isinstance(item, FolderItem):
+            keys = self.store.keys(item.prefix)
+            if self.key_filter is not None:
+                keys = self.key_filter.select(keys)
+            values = {key: self.store.get(key) for key in keys}
+            text = _pretty({key: value for key, value in values.items() if value is not None})
+            what = f"{len(values):,} {_keys(len(values))} under {item.prefix}"
+        else:
+            self.notify("Select a key or a folder to copy it.", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {what} as JSON ({len(text.encode()):,} bytes).", title="Copied")
+
+    # -- the key filter -----------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """Open the filter above the key tree."""
+        field = self.query_one("#filter", Input)
+        field.add_class("shown")
+        field.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter":
+            return
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        key_filter = KeyFilter.parse(self.query_one("#filter", Input).value)
+        if key_filter == self.key_filter:
+            return
+        self.key_filter = key_filter
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """Read the keys afresh into the index, through the filter."""
+        keys = self.store.keys(sort=False)
+        if self.key_filter is not None:
+            keys = self.key_filter.select(keys)
+        self.index = KeyIndex(self.index.delimiter, keys)
+        self._tree.rebuild(self.index)
+        self._show_key_count()
+        self._show_item(self._tree.cursor_item)
+
+    def _close_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.remove_class("shown")
+        self._apply_filter()
+        self._tree.focus()
+
+    # -- the console --------------------------------------------------------------------
+
+    def action_console(self) -> None:
+        """Focus the console's input line."""
+        self.query_one(ConsoleInput).focus()
+
+    def _keys_for_completion(self, prefix: str) -> list[str]:
+        return self.store.keys(prefix, sort=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self._apply_filter()
+            self._tree.focus()
+        elif isinstance(event.input, ConsoleInput):
+            self._run_line(event.input)
+
+    def _run_line(self, line: ConsoleInput) -> None:
+        text = line.value
+        if not text.strip():
+            return
+        output = self.query_one(OutputLog)
+        if self.lua_console.busy:
+            output.write(CONSOLE, ["… the last line is still running: ctrl+c cancels it"], MARK)
+            return
+        self.history.add(text)
+        line.clear_line()
+        output.write(CONSOLE, [f"> {part}" for part in text.splitlines()], MARK)
+        self.lua_console.submit(text)
+
+    def on_console_input_interrupted(self, event: ConsoleInput.Interrupted) -> None:
+        if self.lua_console.cancel():
+            number = self.lua_console.count
+            self.set_timer(STUCK_GRACE, partial(self._give_up_on_line, number))
+        else:
+            self.query_one(ConsoleInput).clear_line()
+
+    def _give_up_on_line(self, number: int) -> None:
+        if self.lua_console.busy and self.lua_console.count == number:
+            self.lua_console.restart(
+                "did not stop: it is inside one long call into Lua's C library, which "
+                "cannot be interrupted; the console starts afresh, without its globals"
+            )
+
+    def on_console_input_choices(self, event: ConsoleInput.Choices) -> None:
+        width = max(20, self.query_one(OutputLog).size.width - 12)
+        rows: list[str] = []
+        for choice in event.choices:
+            if rows and len(rows[-1]) + 2 + len(choice) <= width:
+                rows[-1] += f"  {choice}"
+            else:
+                rows.append(choice)
+        self.query_one(OutputLog).write(CONSOLE, rows, MARK)
+
+    def _take_console_line(self, error: bool, text: str) -> None:
+        self._take_event(Printed(CONSOLE, self.lua_console.count, text, error))
+
+    def action_leave(self) -> None:
+        """Escape: close the filter, or leave the console for the key tree."""
+        if self.key_filter is not None or self.query_one("#filter").has_class("shown"):
+            self._close_filter()
+        else:
+            self._tree.focus()
+
+    # -- the command palette --------------------------------------------------------
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Edit key", "Edit the selected key's value as JSON", self.action_edit)
+        yield SystemCommand("New key", "Make a key with a JSON value", self.action_new_key)
+        yield SystemCommand(
+            "Delete key or folder",
+            "Delete the selected key, or a folder's keys",
+            self.action_delete,
+        )
+        yield SystemCommand(
+            "Filter keys", "Show only keys matching a glob or text", self.action_filter
+        )
+        yield SystemCommand(
+            "Copy value", "Copy the selected value to the clipboard as JSON", self.action_copy
+        )
+        yield SystemCommand(
+            "Clear keys under folder…",
+            "Delete every key that starts with a prefix",
+            self._ask_clear,
+        )
+        yield SystemCommand(
+            "Export store to JSON file…",
+            "Write every key to a file, as `stateui run --dump` does",
+            self._ask_export,
+        )
+        yield SystemCommand(
+            "Focus console", "Type Lua that runs against the store", self.action_console
+        )
         if not self.supervisor.scripts:
             return
         yield SystemCommand("Rerun all scripts", "Run every script again", self._rerun_all)
@@ -174,6 +458,80 @@ class StateApp(App[None]):
 
     def _stop_all(self) -> None:
         self.supervisor.stop(None)
+
+    def _ask_clear(self) -> None:
+        def check(prefix: str) -> str | None:
+            return None if self.store.keys(prefix) else f"No key starts with {prefix!r}."
+
+        def confirm(prefix: str | None) -> None:
+            if prefix is None:
+                return
+            count = len(self.store.keys(prefix, sort=False))
+            where = f"under {prefix}" if prefix else "in the store"
+            self.push_screen(
+                Confirm(
+                    "Clear keys",
+                    f"Delete the {count:,} {_keys(count)} {where}?",
+                    yes=f"Delete {count:,} {_keys(count)}",
+                ),
+                lambda yes: self._clear(prefix) if yes else None,
+            )
+
+        self.push_screen(
+            Prompt(
+                "Clear keys under folder",
+                "Every key that starts with this prefix is deleted (empty: every key).",
+                value=self._cursor_prefix(),
+                check=check,
+            ),
+            confirm,
+        )
+
+    def _ask_export(self) -> None:
+        def check(name: str) -> str | None:
+            if not name.strip():
+                return "Type a file name."
+            path = Path(name).expanduser()
+            if path.is_dir():
+                return f"{name} is a folder: name a file."
+            if not path.parent.is_dir():
+                return f"There is no folder {path.parent}."
+            return None
+
+        def export(name: str | None) -> None:
+            if name is None:
+                return
+            path = Path(name).expanduser()
+            if path.exists():
+                self.push_screen(
+                    Confirm("Export store", f"{path} exists. Replace it?", yes="Replace"),
+                    lambda yes: self._export(path) if yes else None,
+                )
+            else:
+                self._export(path)
+
+        self.push_screen(
+            Prompt(
+                "Export store to JSON file",
+                "Every key and value as one JSON object, as `stateui run --dump` writes it.",
+                value=EXPORT_FILE,
+                check=check,
+            ),
+            export,
+        )
+
+    def _export(self, path: Path) -> None:
+        count = len(self.store)
+        try:
+            self.store.write_dump(path)
+        except OSError as error:
+            self.notify(
+                f"Could not write {path}: {error.strerror or error}",
+                title="Export failed",
+                severity="error",
+            )
+            return
+        self.notify(f"Wrote {count:,} {_keys(count)} to {path}.", title="Exported")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Rerun and stop are offered (and shown in the footer) only when there are scripts."""
@@ -202,7 +560,7 @@ class StateApp(App[None]):
 
     # -- the live part -----------------------------------------------------------------
 
-    def _take_event(self, event: Event) -> None:
+    def _take_event(self, event: Event | Evaluation) -> None:
         # Called from run threads: only a quick append under a lock.
         with self._events_lock:
             self._events.append(event)
@@ -229,8 +587,7 @@ class StateApp(App[None]):
         tree = self._tree
         if dropped:
             # The feed overflowed: some changes are lost, so read the keys afresh.
-            self.index = KeyIndex(self.index.delimiter, self.store.keys(sort=False))
-            tree.rebuild(self.index)
+            self._reindex()
             touched: set[str] = set()
         else:
             await self._index(changes)
@@ -255,10 +612,13 @@ class StateApp(App[None]):
         flood of changes does not freeze the app.
         """
         add, remove, set_op = self.index.add, self.index.remove, Op.SET
+        shown = self.key_filter
         for start in range(0, len(changes), CHUNK):
             if start:
                 await asyncio.sleep(0)
             for change in changes[start : start + CHUNK]:
+                if shown is not None and not shown(change.key):
+                    continue
                 if change.op is set_op:
                     add(change.key)
                 else:
@@ -266,9 +626,13 @@ class StateApp(App[None]):
 
     def _show_key_count(self) -> None:
         count = len(self.index)
-        self.query_one(KeyTree).border_title = f"Keys · {count:,}"
+        if self.key_filter is None:
+            title = f"Keys · {count:,}"
+        else:
+            title = f"Keys · {count:,} of {len(self.store):,} · /{self.key_filter.text}"
+        self._tree.border_title = title
 
-    def _show_events(self, events: list[Event]) -> None:
+    def _show_events(self, events: list[Event | Evaluation]) -> None:
         output = self.query_one(OutputLog)
         printed = sum(isinstance(event, Printed) for event in events)
         # Half the history for a flood, leaving room for the note and the runs' marks.
@@ -303,7 +667,7 @@ class StateApp(App[None]):
             write_batch()
         self._show_scripts()
 
-    def _show_event(self, output: OutputLog, event: Event) -> None:
+    def _show_event(self, output: OutputLog, event: Event | Evaluation) -> None:
         if isinstance(event, RunStarted):
             output.write(event.label, [f"── run {event.number} started"], MARK)
         elif isinstance(event, RunEnded):
@@ -320,10 +684,24 @@ class StateApp(App[None]):
                 output.write(
                     event.label, [f"── run {result.number} cancelled{why} after {took}"], MARK
                 )
+        elif isinstance(event, Evaluation):
+            self._show_evaluation(output, event)
         elif isinstance(event, ScriptMissing):
             output.write(
                 event.label, [f"── {event.path} is not there: it runs when it appears"], ERROR
             )
+
+    def _show_evaluation(self, output: OutputLog, done: Evaluation) -> None:
+        took = format_duration(done.duration)
+        if done.status is RunStatus.OK:
+            for result in done.results:
+                output.write(CONSOLE, result.splitlines())
+        elif done.status is RunStatus.ERROR:
+            assert done.error is not None
+            output.write(CONSOLE, done.error.describe().splitlines(), ERROR)
+        else:
+            why = f" ({done.reason})" if done.reason != "cancelled" else ""
+            output.write(CONSOLE, [f"── cancelled{why} after {took}"], MARK)
 
     def _show_scripts(self) -> None:
         scripts = self.query_one(ScriptList)
@@ -333,3 +711,11 @@ class StateApp(App[None]):
         output = self.query_one(OutputLog)
         tags = {script.label: output.tag(script.label) for script in self.supervisor.scripts}
         scripts.show(self.supervisor.scripts, tags)
+
+
+def _keys(count: int) -> str:
+    return "key" if count == 1 else "keys"
+
+
+def _pretty(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -73,6 +76,17 @@ class KeyTree(Tree[Item]):
     KeyTree > .tree--guides { color: $foreground 25%; }
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", show=False),
+    ]
+
+    class EditRequested(Message):
+        """Enter on a key: its value should open in the editor."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(
         self,
         index: KeyIndex,
@@ -100,6 +114,14 @@ class KeyTree(Tree[Item]):
     def on_mount(self) -> None:
         self.root.expand()
         self._sync(self.root)
+
+    def action_open(self) -> None:
+        """Enter: a key asks to be edited; a folder opens or closes as usual."""
+        item = self.cursor_item
+        if isinstance(item, KeyItem):
+            self.post_message(self.EditRequested(item.key))
+        else:
+            self.action_select_cursor()
 
     # -- what the app calls -------------------------------------------------------
 

@@ -69,6 +69,7 @@ class Console:
         self._module_dirs = list(module_dirs) or [Path.cwd()]
         self._lock = threading.Lock()
         self._running: int | None = None  # the number of the line running, if any
+        self._started = 0.0
         self._count = 0
         self._generation = 0
         self._runtime, self._lines, self._error_lines = self._fresh_runtime()
@@ -116,6 +117,7 @@ class Console:
                 return None
             self._count = number = self._count + 1
             self._running = number
+            self._started = time.perf_counter()
             runtime = self._runtime
             runtime.token.reset()
             generation = self._generation
@@ -150,11 +152,12 @@ class Console:
             self._running = None
             self._runtime.token.cancel(reason)
             self._runtime, self._lines, self._error_lines = self._fresh_runtime()
-        self._on_done(Evaluation(number, "", RunStatus.CANCELLED, 0.0, reason=reason))
+            took = time.perf_counter() - self._started
+        self._on_done(Evaluation(number, "", RunStatus.CANCELLED, took, reason=reason))
         return True
 
     def _run(self, runtime: LuaStateRuntime, generation: int, number: int, text: str) -> None:
-        started = time.perf_counter()
+        started = self._started
         status, error = RunStatus.OK, None
         results: tuple[str, ...] = ()
         try:

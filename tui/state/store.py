@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -100,6 +102,22 @@ class Store:
     def dump_json(self) -> bytes:
         """The whole store as one JSON object, keys sorted at every level (the `--dump` format)."""
         return orjson.dumps(self.snapshot(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+    def write_dump(self, path: Path) -> None:
+        """Write `dump_json` (and a newline) to a file, replaced whole: never half written.
+
+        Raises OSError when the file cannot be written.
+        """
+        data = self.dump_json() + b"\n"
+        if path.exists() and not path.is_file():  # /dev/stdout, a pipe: written as it is
+            path.write_bytes(data)
+            return
+        partial_file = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        try:
+            partial_file.write_bytes(data)
+            partial_file.replace(path)
+        finally:
+            partial_file.unlink(missing_ok=True)
 
     # -- writes ----------------------------------------------------------------
 

@@ -1,0 +1,382 @@
+"""Editing the store from the app: the JSON editor, new keys, deletes, the filter, copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from textual.pilot import Pilot
+from textual.widgets import Input, Static, TextArea
+
+from tests.app_helpers import move_to_key, open_folder, tree_lines, until
+from tui.app.app import StateApp
+from tui.app.key_tree import FolderItem, KeyTree
+from tui.app.screens.confirm import Confirm
+from tui.app.screens.prompt import Prompt
+from tui.app.screens.value_editor import ValueEditor
+from tui.state import Store
+
+USER = "cache:api_response:user_123"
+
+
+def sample_store(**options: int) -> Store:
+    store = Store(**options)  # type: ignore[arg-type]
+    store.set(USER, {"name": "Ada", "tags": ["x"]}, source="pipeline.lua#1")
+    for n in (1, 2, 12):
+        store.set(f"user:user_{n}", n, source="cli")
+    store.set("progress:import", {"current": 3, "total": 10}, source="cli")
+    return store
+
+
+async def on_key(app: StateApp, pilot: Pilot[None], key: str) -> None:
+    """Open the folders down to `key` and put the cursor on it."""
+    parts = key.split(":")[:-1]
+    for depth in range(1, len(parts) + 1):
+        open_folder(app, ":".join(parts[:depth]) + ":")
+        await pilot.pause()
+    move_to_key(app, key)
+    await pilot.pause()
+
+
+async def on_folder(app: StateApp, pilot: Pilot[None], prefix: str) -> None:
+    tree = app.query_one(KeyTree)
+    node = tree.node_for(FolderItem(prefix))
+    assert node is not None
+    tree.move_cursor(node)
+    await pilot.pause()
+
+
+def editor(app: StateApp) -> ValueEditor:
+    screen = app.screen
+    assert isinstance(screen, ValueEditor), f"the editor is not open: {screen!r}"
+    return screen
+
+
+def problem(app: StateApp) -> str:
+    return str(app.screen.query_one(".problem", Static).render())
+
+
+async def type_value(app: StateApp, pilot: Pilot[None], text: str) -> None:
+    editor(app).query_one("#value", TextArea).load_text(text)
+    await pilot.pause()
+
+
+# -- the editor ----------------------------------------------------------------------
+
+
+async def test_e_opens_the_value_as_json_and_ctrl_s_saves_it(tmp_path: Path) -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, USER)
+        await pilot.press("e")
+        area = editor(app).query_one("#value", TextArea)
+        assert area.text == '{\n  "name": "Ada",\n  "tags": [\n    "x"\n  ]\n}'
+        assert area.language == "json"
+        await type_value(app, pilot, '{"name": "Grace"}')
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor), what="closed")
+        entry = store.entry(USER)
+        assert entry is not None
+        assert (orjson.loads(entry.value), entry.source) == ({"name": "Grace"}, "editor")
+
+
+async def test_enter_on_a_key_edits_it_and_escape_cancels() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_2")
+        await pilot.press("enter")
+        assert editor(app).query_one("#value", TextArea).text == "2"
+        await type_value(app, pilot, "3")
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor))
+        assert store.get("user:user_2") == 2
+        entry = store.entry("user:user_2")
+        assert entry is not None and entry.source == "cli"
+
+
+async def test_invalid_json_says_where_and_saves_nothing() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_1")
+        await pilot.press("e")
+        await type_value(app, pilot, '{\n  "a": 1,\n  "b": tru\n}')
+        await pilot.press("ctrl+s")
+        assert problem(app) == "Invalid JSON: invalid literal, expected 'true'"
+        assert editor(app).query_one("#value", TextArea).cursor_location == (2, 7)
+        await type_value(app, pilot, "")
+        await pilot.press("ctrl+s")
+        assert problem(app) == "Invalid JSON: Input is a zero-length, empty document"
+        assert store.get("user:user_1") == 1
+
+
+async def test_values_the_store_refuses_show_its_own_message() -> None:
+    store = sample_store(max_value_bytes=64)
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_1")
+        await pilot.press("e")
+        cases = {
+            "NaN": "The store refuses this value: value is NaN; numbers must be finite",
+            "[1e400]": "The store refuses this value: value at [0] is infinite; "
+            "numbers must be finite",
+            '"' + "x" * 100 + '"': "The store refuses this value: value is 102 B as JSON, "
+            "over the limit of 64 B",
+            "[" * 101 + "]" * 101: "The store refuses this value: value at "
+            + "[0]" * 100
+            + " is nested deeper than 100 levels",
+            "null": "A key cannot hold null: to delete the key, use d in the key tree.",
+        }
+        for text, message in cases.items():
+            await type_value(app, pilot, text)
+            await pilot.press("ctrl+s")
+            assert problem(app) == message, text
+        assert isinstance(app.screen, ValueEditor)
+        assert store.get("user:user_1") == 1
+
+
+async def test_a_change_made_meanwhile_is_never_overwritten_silently() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_1")
+        await pilot.press("e")
+        await type_value(app, pilot, "100")
+        store.set("user:user_1", 50, source="job.lua#2")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        message = str(app.screen.query_one(".message", Static).render())
+        assert "user:user_1 was changed by job.lua#2 after you opened it" in message
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        assert problem(app) == "Not saved: the key changed meanwhile (ctrl+s asks again)."
+        assert store.get("user:user_1") == 50
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor | Confirm))
+        assert store.get("user:user_1") == 100
+
+
+async def test_a_key_deleted_meanwhile_is_saved_again_only_when_asked() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_1")
+        await pilot.press("e")
+        store.delete("user:user_1", source="job.lua#2")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "was deleted after you opened it" in str(
+            app.screen.query_one(".message", Static).render()
+        )
+        await pilot.press("y")
+        await until(pilot, lambda: store.get("user:user_1") == 1)
+
+
+# -- new keys --------------------------------------------------------------------------
+
+
+async def test_n_makes_a_key_in_the_selected_folder_with_the_apis_key_rules() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_2")
+        await pilot.press("n")
+        key = editor(app).query_one("#key", Input)
+        assert key.value == "user:"
+        assert key.has_focus
+        key.value = ""
+        await type_value(app, pilot, "1")
+        await pilot.press("ctrl+s")
+        assert problem(app) == "key must not be empty"
+        key.value = "user:\x01"
+        await pilot.press("ctrl+s")
+        assert problem(app) == "key contains a control character (\\x01)"
+        key.value = "user:" + "x" * 600
+        await pilot.press("ctrl+s")
+        assert problem(app) == "key is longer than 512 bytes"
+        key.value = "user:user_3"
+        await type_value(app, pilot, '{"new": true}')
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor))
+        entry = store.entry("user:user_3")
+        assert entry is not None
+        assert (orjson.loads(entry.value), entry.source) == ({"new": True}, "editor")
+        await until(pilot, lambda: "  user_3" in tree_lines(app), what=f"{tree_lines(app)}")
+
+
+async def test_a_new_key_that_exists_asks_before_overwriting() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_folder(app, pilot, "user:")
+        await pilot.press("n")
+        editor(app).query_one("#key", Input).value = "user:user_1"
+        await type_value(app, pilot, "7")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "user:user_1 already exists (set by cli)" in str(
+            app.screen.query_one(".message", Static).render()
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        assert store.get("user:user_1") == 1
+
+
+# -- delete ---------------------------------------------------------------------------
+
+
+async def test_d_deletes_a_key_once_confirmed() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_1")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("n")
+        await until(pilot, lambda: not isinstance(app.screen, Confirm))
+        assert store.exists("user:user_1")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: not store.exists("user:user_1"))
+        await until(pilot, lambda: "user  2" in tree_lines(app))
+
+
+async def test_d_on_a_folder_says_how_many_keys_go_then_deletes_them_all() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_folder(app, pilot, "user:")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        message = str(app.screen.query_one(".message", Static).render())
+        assert message == "Delete the 3 keys under user:?"
+        await pilot.press("y")
+        await until(pilot, lambda: store.keys("user:") == [])
+        assert len(store) == 2
+        entry_sources = {change for change in ()}  # nothing left to look at: all gone
+        assert not entry_sources
+        await until(pilot, lambda: tree_lines(app) == ["cache  1", "progress  1"])
+
+
+# -- the filter ----------------------------------------------------------------------------
+
+
+async def test_the_filter_shows_matching_keys_with_counts_over_the_matches() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash")
+        field = app.query_one("#filter", Input)
+        assert field.has_focus
+        await pilot.press(*"user_1")
+        await until(pilot, lambda: tree_lines(app) == ["cache  1", "user  2"])
+        assert app.query_one(KeyTree).border_title == "Keys · 3 of 5 · /user_1"
+        # Live: a matching key appears, another does not.
+        store.set("user:user_100", 1, source="test")
+        store.set("other", 1, source="test")
+        await until(pilot, lambda: tree_lines(app) == ["cache  1", "user  3"])
+        field.value = "cache:*:user_1*"
+        await until(pilot, lambda: tree_lines(app) == ["cache  1"])
+        await pilot.press("enter")
+        assert app.query_one(KeyTree).has_focus
+        await pilot.press("escape")
+        await until(pilot, lambda: len(tree_lines(app)) == 4)
+        assert app.query_one(KeyTree).border_title == "Keys · 7"
+        assert not field.display
+
+
+async def test_deleting_a_folder_under_a_filter_deletes_only_what_it_shows() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash", *"user_1")
+        await until(pilot, lambda: tree_lines(app) == ["cache  1", "user  2"])
+        await pilot.press("enter")
+        await on_folder(app, pilot, "user:")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        message = str(app.screen.query_one(".message", Static).render())
+        assert message == "Delete the 2 keys under user: that match 'user_1'?"
+        await pilot.press("y")
+        await until(pilot, lambda: store.keys("user:") == ["user:user_2"])
+
+
+# -- copy -------------------------------------------------------------------------------
+
+
+async def test_y_copies_a_value_or_a_folder_as_json() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, USER)
+        await pilot.press("y")
+        assert orjson.loads(app.clipboard) == {"name": "Ada", "tags": ["x"]}
+        await on_folder(app, pilot, "user:")
+        await pilot.press("y")
+        assert orjson.loads(app.clipboard) == {
+            "user:user_1": 1,
+            "user:user_12": 12,
+            "user:user_2": 2,
+        }
+
+
+# -- the command palette ---------------------------------------------------------------
+
+
+async def palette(pilot: Pilot[None], command: str) -> None:
+    await pilot.press("ctrl+p", *command)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+
+
+async def test_clear_keys_under_folder_asks_for_the_prefix_then_for_sure() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await palette(pilot, "clear keys")
+        await until(pilot, lambda: isinstance(app.screen, Prompt))
+        field = app.screen.query_one(Input)
+        field.value = "nothing:"
+        await pilot.press("enter")
+        assert problem(app) == "No key starts with 'nothing:'."
+        field.value = "user:user_1"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        message = str(app.screen.query_one(".message", Static).render())
+        assert message == "Delete the 2 keys under user:user_1?"
+        await pilot.press("y")
+        await until(pilot, lambda: store.keys("user:") == ["user:user_2"])
+
+
+async def test_export_writes_the_dump_format(tmp_path: Path) -> None:
+    store = sample_store()
+    target = tmp_path / "out.json"
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await palette(pilot, "export store")
+        await until(pilot, lambda: isinstance(app.screen, Prompt))
+        field = app.screen.query_one(Input)
+        field.value = str(tmp_path / "missing" / "out.json")
+        await pilot.press("enter")
+        assert problem(app) == f"There is no folder {tmp_path / 'missing'}."
+        field.value = str(tmp_path)
+        await pilot.press("enter")
+        assert problem(app) == f"{tmp_path} is a folder: name a file."
+        field.value = str(target)
+        await pilot.press("enter")
+        await until(pilot, target.exists)
+        assert target.read_bytes() == store.dump_json() + b"\n"
+        # Again: the file exists, so it asks first.
+        store.set("more", 1, source="test")
+        await palette(pilot, "export store")
+        await until(pilot, lambda: isinstance(app.screen, Prompt))
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: b'"more"' in target.read_bytes())

@@ -1,0 +1,1 @@
+"""The app's dialogs: each a modal screen that returns what the person chose."""

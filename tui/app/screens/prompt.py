@@ -1,0 +1,61 @@
+"""One line of text asked for, checked before it is taken."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class Prompt(ModalScreen[str | None]):
+    """Asks for a line of text; dismissed with it (enter), or None (escape).
+
+    `check` says what is wrong with the text (None when it is fine); the problem is
+    shown and the prompt stays open.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(
+        self,
+        title: str,
+        message: str,
+        *,
+        value: str = "",
+        placeholder: str = "",
+        check: Callable[[str], str | None] = lambda text: None,
+    ) -> None:
+        super().__init__(classes="dialog")
+        self._title = title
+        self._message = message
+        self._value = value
+        self._placeholder = placeholder
+        self._check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box") as box:
+            box.border_title = self._title
+            yield Static(self._message, classes="message")
+            yield Input(self._value, placeholder=self._placeholder)
+            yield Static("", classes="problem")
+            yield Static("enter: OK · escape: cancel", classes="help")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        problem = self._check(event.value)
+        if problem is not None:
+            self.query_one(".problem", Static).update(problem)
+            return
+        self.dismiss(event.value)
+
+    def on_input_changed(self) -> None:
+        self.query_one(".problem", Static).update("")
+
+    def action_cancel(self) -> None:
+        """Close without an answer."""
+        self.dismiss(None)

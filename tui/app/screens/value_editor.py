@@ -1,0 +1,181 @@
+"""The JSON editor for one key's value, or for a new key and its value."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import orjson
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static, TextArea
+
+from tui.app.screens.confirm import Confirm
+from tui.state import MISSING, StateError, Store
+from tui.state.keys import key_problem
+
+SOURCE = "editor"
+"""What the editor's writes carry as their source."""
+
+HIGHLIGHT_BYTES = 1024 * 1024
+"""Values longer than this are edited without syntax highlighting (it would lag)."""
+
+
+@dataclass(frozen=True)
+class JsonProblem:
+    """Why the text is not a value to store, and where (1-based line and column)."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+def parse_json(text: str) -> Any:
+    """The value the text holds; raises ValueError with a JsonProblem for a person.
+
+    What JSON allows but the store refuses (NaN, Infinity, numbers too big) is parsed
+    anyway, so that the store can say what is wrong with it.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        problem = JsonProblem(f"Invalid JSON: {error.msg}", error.lineno, error.colno)
+    try:
+        return json.loads(text)  # NaN, Infinity, 1e400: for the store's own message
+    except (ValueError, RecursionError):
+        raise ValueError(problem) from None
+
+
+def pretty(data: bytes) -> str:
+    """Stored JSON as the editor shows it: indented by two spaces."""
+    return orjson.dumps(orjson.loads(data), option=orjson.OPT_INDENT_2).decode()
+
+
+class ValueEditor(ModalScreen[str | None]):
+    """Edits a key's value as JSON; dismissed with the key once saved, or None.
+
+    Saving is a compare-and-set against the version the editor opened: when a script
+    changed (or deleted) the key meanwhile, it asks before overwriting. With no key
+    given, it asks for one first (a new key), prefilled with `prefix`.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel", priority=True),
+    ]
+
+    def __init__(self, store: Store, key: str | None = None, *, prefix: str = "") -> None:
+        super().__init__(classes="dialog editor")
+        self.store = store
+        self._new = key is None
+        self.key = key or ""
+        self._prefix = prefix
+        self.version = MISSING
+        """The version the edit is based on (MISSING for a new key)."""
+        text = ""
+        if key is not None:
+            entry = store.entry(key)
+            if entry is not None:
+                self.version = entry.version
+                text = pretty(entry.value)
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box") as box:
+            box.border_title = "New key" if self._new else f"Edit {self.key}"
+            if self._new:
+                yield Static("Key", classes="label")
+                yield Input(self._prefix, placeholder="cache:users:1", id="key")
+                yield Static("Value (JSON)", classes="label")
+            else:
+                yield Static(self._describe(), classes="label")
+            yield TextArea.code_editor(
+                self._text,
+                language="json" if len(self._text) <= HIGHLIGHT_BYTES else None,
+                soft_wrap=False,
+                placeholder='{"any": "JSON value"}',
+                id="value",
+            )
+            yield Static("", classes="problem")
+            yield Static("ctrl+s: save · escape: cancel", classes="help")
+
+    def on_mount(self) -> None:
+        if self._new:
+            self.query_one("#key", Input).focus()
+        else:
+            self.query_one("#value", TextArea).focus()
+
+    def _describe(self) -> str:
+        return f"version {self.version} · saving checks that no one changed it meanwhile"
+
+    # -- saving ---------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Check the key and the JSON, then save unless someone changed the key meanwhile."""
+        if self._new:
+            key = self.query_one("#key", Input).value
+            problem = key_problem(key)
+            if problem is not None:
+                self._problem(problem, focus=self.query_one("#key", Input))
+                return
+            self.key = key
+        editor = self.query_one("#value", TextArea)
+        try:
+            value = parse_json(editor.text)
+        except ValueError as error:
+            found: JsonProblem = error.args[0]
+            if found.line is not None and found.column is not None:
+                editor.cursor_location = (found.line - 1, found.column - 1)
+            self._problem(found.message, focus=editor)
+            return
+        if value is None:
+            self._problem("A key cannot hold null: to delete the key, use d in the key tree.")
+            return
+        self._save(value, self.version)
+
+    def _save(self, value: Any, version: int) -> None:
+        try:
+            saved = self.store.compare_and_set(self.key, value, version, source=SOURCE)
+        except StateError as error:
+            self._problem(f"The store refuses this value: {error}")
+            return
+        if saved:
+            self.dismiss(self.key)
+            return
+        entry = self.store.entry(self.key)
+        current = MISSING if entry is None else entry.version
+        if entry is None:
+            title, why = "Deleted meanwhile", f"{self.key} was deleted after you opened it."
+            yes = "Save it again"
+        elif version == MISSING:
+            title, why = "Key exists", f"{self.key} already exists (set by {entry.source})."
+            yes = "Overwrite"
+        else:
+            title = "Changed meanwhile"
+            why = (
+                f"{self.key} was changed by {entry.source} after you opened it "
+                f"(version {version} → {entry.version})."
+            )
+            yes = "Overwrite"
+        message = Text(f"{why}\nYour edit would replace what is there now.")
+
+        def answered(overwrite: bool | None) -> None:
+            if overwrite:
+                self._save(value, current)
+            else:
+                self._problem("Not saved: the key changed meanwhile (ctrl+s asks again).")
+
+        self.app.push_screen(Confirm(title, message, yes=yes, no="Keep editing"), answered)
+
+    def _problem(self, message: str, *, focus: Input | TextArea | None = None) -> None:
+        self.query_one(".problem", Static).update(message)
+        if focus is not None:
+            focus.focus()
+
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(None)
