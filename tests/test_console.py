@@ -99,6 +99,9 @@ def test_errors_end_the_line_and_leave_the_console_usable(session: Session) -> N
     failed = session.run('error("boom")')
     assert failed.status is RunStatus.ERROR
     assert failed.error is not None and failed.error.message == "console:1: boom"
+    nil_field = session.run('State.get("nope").field')
+    assert nil_field.error is not None
+    assert nil_field.error.message.startswith("console:1: attempt to index a nil value")
     syntax = session.run("for i = 1")
     assert syntax.error is not None and "console:1:" in syntax.error.message
     refused = session.run('State.set("", 1)')

@@ -12,12 +12,17 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import TextArea
 
 from tests.app_helpers import move_to_key, open_folder, output_text, until
 from tests.test_app import fixed_store
 from tui.app import app as app_module
 from tui.app import script_list
 from tui.app.app import StateApp
+from tui.app.console_input import ConsoleInput
+from tui.app.key_tree import FolderItem, KeyTree
+from tui.app.screens.confirm import Confirm
+from tui.app.screens.value_editor import ValueEditor
 
 
 @pytest.fixture(autouse=True)
@@ -76,3 +81,70 @@ def test_main_screen_in_a_small_terminal(snap_compare, tmp_path: Path) -> None: 
 
 def test_empty_store_without_scripts(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(StateApp(fixed_store().__class__()), terminal_size=(80, 20))
+
+
+async def edit_with_an_error(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, StateApp)
+    await browse(pilot)
+    await pilot.press("e")
+    await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+    app.screen.query_one(TextArea).load_text('{\n  "name": "Ada",\n  "tags": ["x" "y"]\n}')
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+def test_the_editor_showing_an_error(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "import.lua"
+    script.write_text(SCRIPT)
+    app = StateApp(fixed_store(), [script], watch=False)
+    assert snap_compare(app, terminal_size=(110, 32), run_before=edit_with_an_error)
+
+
+async def delete_a_folder(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, StateApp)
+    await browse(pilot)
+    tree = app.query_one(KeyTree)
+    node = tree.node_for(FolderItem("workflow:"))
+    assert node is not None
+    tree.move_cursor(node)
+    await pilot.press("d")
+    await until(pilot, lambda: isinstance(app.screen, Confirm))
+    await pilot.pause()
+
+
+def test_the_delete_confirmation_of_a_folder(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "import.lua"
+    script.write_text(SCRIPT)
+    app = StateApp(fixed_store(), [script], watch=False)
+    assert snap_compare(app, terminal_size=(110, 32), run_before=delete_a_folder)
+
+
+async def a_few_commands(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, StateApp)
+    await pilot.press("colon")
+    lines = [
+        'State.set("cache:api_response:user_7", {name = "Grace", langs = {"lua", "c"}})',
+        'State.get("cache:api_response:user_7")',
+        '#State.list("user:")',
+        'print("hello from the console")',
+        'State.incr("counter")',
+        'State.get("nope").field',
+    ]
+    for number, line in enumerate(lines, start=1):
+        app.query_one(ConsoleInput).value = line
+        await pilot.press("enter")
+        await until(pilot, lambda n=number: app.lua_console.count == n)  # type: ignore[misc]
+        await until(pilot, lambda: not app.lua_console.busy)
+    await until(pilot, lambda: "attempt to index a nil value" in output_text(app))
+    await pilot.press(*"State.", "tab")
+    await until(pilot, lambda: "State.clear" in output_text(app))
+    await until(pilot, lambda: not app.query_one(KeyTree).highlighting)  # changed keys cool
+    await pilot.pause()
+
+
+def test_the_console_after_a_few_commands(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = StateApp(fixed_store())
+    assert snap_compare(app, terminal_size=(110, 32), run_before=a_few_commands)

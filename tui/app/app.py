@@ -56,6 +56,11 @@ BUSY_CHANGES = 2_000
 QUIT_GRACE = 0.5
 """Seconds the runs get to stop when the app quits; stuck ones are left behind."""
 
+_LETTER_ACTIONS = frozenset(
+    ("edit", "new_key", "delete", "filter", "copy", "console", "rerun", "stop", "quit")
+)
+"""The actions of one-letter keys (see `check_action`)."""
+
 FILTER_DELAY = 0.15
 """Seconds of no typing before the filter is applied (a big store takes a moment)."""
 
@@ -534,7 +539,13 @@ class StateApp(App[None]):
         self.notify(f"Wrote {count:,} {_keys(count)} to {path}.", title="Exported")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Rerun and stop are offered (and shown in the footer) only when there are scripts."""
+        """Which actions the footer offers.
+
+        While a line of text is being typed (the console, the filter), the one-letter
+        keys type letters, so they are not offered. Rerun and stop need scripts.
+        """
+        if action in _LETTER_ACTIONS and isinstance(self.focused, Input):
+            return False
         if action in ("rerun", "stop"):
             return bool(self.supervisor.scripts)
         return True

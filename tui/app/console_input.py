@@ -23,8 +23,8 @@ class ConsoleInput(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history_back", "Older line", show=False),
         Binding("down", "history_forward", "Newer line", show=False),
-        Binding("tab", "complete", "Complete", show=False),
-        Binding("ctrl+c", "interrupt", "Cancel", show=False),
+        Binding("tab", "complete", "Complete"),
+        Binding("ctrl+c", "interrupt", "Cancel"),
     ]
 
     class Interrupted(Message):

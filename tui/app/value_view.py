@@ -114,7 +114,11 @@ class ValueView(Vertical):
         if not prefix and not count:
             self.show(None, None)
             self.query_one("#value-header", Static).update(
-                Text("The store is empty: keys appear here as scripts set them.", style="dim")
+                Text(
+                    "The store is empty: keys appear here as scripts set them, "
+                    "or as you make them (n, or Lua typed after : in the console).",
+                    style="dim",
+                )
             )
             return
         self.remove_class("deleted")

@@ -108,9 +108,14 @@ class LuaStateRuntime:
         As Lua's own console does, the line is first tried as an expression. The values
         are this runtime's (tables stay Lua tables: see `convert` and `describe`).
         """
+        # The prelude passes `table.pack` as the chunk's first argument. The closing
+        # bracket goes on a line of its own only when it must (after a comment): on
+        # it, the last line's errors would name the wrong line.
+        chunkname = os.fsencode(f"@{name}")
         try:
-            # The prelude passes `table.pack` as the chunk's first argument.
-            chunk, _ = self._compile(f"return (...)({text}\n)", os.fsencode(f"@{name}"))
+            chunk, _ = self._compile(f"return (...)({text})", chunkname)
+            if chunk is None:
+                chunk, _ = self._compile(f"return (...)({text}\n)", chunkname)
         except LuaMemoryError:
             raise self._memory_error() from None
         expression = chunk is not None
