@@ -89,7 +89,9 @@ async def edit_with_an_error(pilot: Pilot[None]) -> None:
     await browse(pilot)
     await pilot.press("e")
     await until(pilot, lambda: isinstance(app.screen, ValueEditor))
-    app.screen.query_one(TextArea).load_text('{\n  "name": "Ada",\n  "tags": ["x" "y"]\n}')
+    area = app.screen.query_one(TextArea)
+    area.cursor_blink = False  # a blinking cursor is drawn, or not, by chance
+    area.load_text('{\n  "name": "Ada",\n  "tags": ["x" "y"]\n}')
     await pilot.press("ctrl+s")
     await pilot.pause()
 
@@ -125,6 +127,7 @@ async def a_few_commands(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, StateApp)
     await pilot.press("colon")
+    app.query_one(ConsoleInput).cursor_blink = False  # drawn, or not, by chance otherwise
     lines = [
         'State.set("cache:api_response:user_7", {name = "Grace", langs = {"lua", "c"}})',
         'State.get("cache:api_response:user_7")',
