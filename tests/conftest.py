@@ -14,6 +14,11 @@ import pytest
 from tui.lua import LuaStateRuntime, RunResult, ScriptRun
 from tui.state import Store
 
+STUCK_IN_C = 'string.find(string.rep("a", 25) .. "b", string.rep("a*", 10) .. "c")'
+"""One long call into Lua's C library (a pattern that backtracks): a cancel cannot reach
+it. It ends by itself after about 5 seconds, so that abandoned threads do not slow the
+tests that follow."""
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "lua_examples"
 

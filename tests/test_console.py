@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import STUCK_IN_C
 from tui.lua.console import MAX_RESULT_LINES, Console, Evaluation
 from tui.lua.runner import RunStatus
 from tui.state import Store
-
-STUCK_IN_C = 'string.find(string.rep("a", 40) .. "b", string.rep("a*", 40) .. "c")'
 
 
 class Session:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import STUCK_IN_C
 from tui.lua.supervisor import (
     Event,
     Printed,
@@ -67,12 +68,8 @@ def supervise(store: Store, events: Events) -> Iterator[Callable[..., Supervisor
         supervisor.close()
 
 
-# One long call into Lua's C library (a pattern that backtracks for a very long time):
-# a cancel cannot reach it.
-STUCK_IN_C = (
-    'print("in")\nlocal s = string.rep("a", 40) .. "b"\n'
-    'string.find(s, string.rep("a*", 40) .. "c")\n'
-)
+# A script that prints, then enters one long call into C that a cancel cannot reach.
+STUCK_SCRIPT = f'print("in")\n{STUCK_IN_C}\n'
 
 
 def ended(count: int) -> Callable[[list[Event]], bool]:
@@ -189,7 +186,7 @@ def test_a_run_stuck_in_a_c_call_is_abandoned_after_the_grace(
     tmp_path: Path, supervise, events: Events
 ) -> None:
     script = tmp_path / "stuck.lua"
-    script.write_text(STUCK_IN_C)
+    script.write_text(STUCK_SCRIPT)
     supervisor = supervise(script, stuck_grace=0.2)
     supervisor.start_all()
     events.wait_for(lambda seen: "in" in events.printed())
@@ -318,7 +315,7 @@ def test_closing_gives_stuck_runs_one_deadline_in_all(
     scripts = []
     for n in range(3):
         script = tmp_path / f"stuck{n}.lua"
-        script.write_text(STUCK_IN_C)
+        script.write_text(STUCK_SCRIPT)
         scripts.append(script)
     supervisor = supervise(*scripts, stuck_grace=60)
     supervisor.start_all()
