@@ -19,7 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from textual.widgets import Input
+
 from tui.app.app import StateApp
+from tui.app.console_input import ConsoleInput
 from tui.app.key_tree import FolderItem, KeyTree
 from tui.lua import ScriptRun
 from tui.lua.supervisor import Event, Printed, RunEnded
@@ -95,8 +98,9 @@ def writer_alone(script: Path) -> float:
     return result.duration
 
 
-async def million_keys() -> tuple[float, float]:
-    """Seconds from a full 1M-key store to the first frame; seconds to open a 100k folder."""
+async def million_keys() -> dict[str, float]:
+    """Seconds, with 1M keys: to the first frame, to open a 100k folder, to filter the
+    tree (text and glob), and to complete a key prefix in the console."""
     store = Store()
     store.load({f"big:item_{n}": n for n in range(100_000)}, source="bench")
     for group in range(9):
@@ -117,7 +121,25 @@ async def million_keys() -> tuple[float, float]:
         await pilot.pause()
         expand = time.perf_counter() - start
         assert tree.last_line > 1000
-    return first_frame, expand
+        timings = {"first frame": first_frame, "expand": expand}
+        for name, text, matches in (
+            ("filter text", "user_1234", 9 * 11),
+            ("filter glob", "cache:*:user_1*", 9 * 11_111),
+        ):
+            app.query_one("#filter", Input).value = text
+            start = time.perf_counter()
+            app._apply_filter()
+            await pilot.pause()
+            timings[name] = time.perf_counter() - start
+            assert len(app.index) == matches, (text, len(app.index))
+        line = app.query_one(ConsoleInput)
+        line.value = 'State.get("cache:shard_3:'
+        line.cursor_position = len(line.value)
+        start = time.perf_counter()
+        line.action_complete()
+        timings["complete"] = time.perf_counter() - start
+        assert line.value == 'State.get("cache:shard_3:user_', line.value
+    return timings
 
 
 async def save_to_rerun(folder: Path, saves: int = 15) -> list[float]:
@@ -183,10 +205,13 @@ def main() -> None:
                 f"loop lag p50 {percentile(lag, 0.5) * 1e3:.1f} ms, "
                 f"p99 {percentile(lag, 0.99) * 1e3:.1f} ms"
             )
-        first_frame, expand = asyncio.run(million_keys())
+        timings = asyncio.run(million_keys())
         print(
-            f"1,000,000 keys: first frame {first_frame:.2f} s, "
-            f"open 100,000 children {expand * 1e3:.0f} ms"
+            f"1,000,000 keys: first frame {timings['first frame']:.2f} s, "
+            f"open 100,000 children {timings['expand'] * 1e3:.0f} ms, "
+            f"filter by text {timings['filter text'] * 1e3:.0f} ms, "
+            f"by glob {timings['filter glob'] * 1e3:.0f} ms, "
+            f"complete a key in the console {timings['complete'] * 1e3:.0f} ms"
         )
         latencies = asyncio.run(save_to_rerun(folder))
         print(
