@@ -122,3 +122,29 @@ def test_stateui_alone_opens_the_app_on_the_loaded_store(tmp_path: Path) -> None
         assert terminal.quit() == 0
     finally:
         terminal.close()
+
+
+def test_the_console_runs_lines_in_a_real_terminal_and_keeps_them(
+    tmp_path: Path, state_home: Path
+) -> None:
+    (tmp_path / "state.json").write_text('{"config:name": "loaded"}')
+    terminal = Terminal([*stateui_command(), "watch", "--load", "state.json"], cwd=tmp_path)
+    try:
+        terminal.read_until("Keys · 1")
+        terminal.press(":")
+        terminal.read_until("tab Complete")  # the footer of the console line
+        terminal.press('State.set("config:answer", 6 * 7)\r')
+        terminal.read_until("Keys · 2")
+        terminal.forget()
+        terminal.press('State.get("config:answer") + 0.5\r')
+        terminal.read_until("42.5")
+        terminal.press("\x1b")  # escape: back to the tree, where q quits
+        terminal.read_until("q Quit")
+        assert terminal.quit() == 0
+    finally:
+        terminal.close()
+    history = (state_home / "stateui" / "console_history").read_text()
+    assert history.splitlines() == [
+        '"State.set(\\"config:answer\\", 6 * 7)"',
+        '"State.get(\\"config:answer\\") + 0.5"',
+    ]
