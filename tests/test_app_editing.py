@@ -380,3 +380,19 @@ async def test_export_writes_the_dump_format(tmp_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("y")
         await until(pilot, lambda: b'"more"' in target.read_bytes())
+
+
+async def test_a_value_too_big_for_the_editor_says_so_and_opens_nothing() -> None:
+    store = Store()
+    store.set("big", ["x" * 100] * 3000, source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "big")
+        await pilot.press("e")
+        await pilot.pause()
+        assert not isinstance(app.screen, ValueEditor)
+        (shown,) = [n.message for n in app._notifications]
+        assert shown == (
+            "It is 310.5 KiB as indented JSON: the editor takes up to 256 KiB. "
+            "Change it from the console, or copy it with y."
+        )

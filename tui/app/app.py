@@ -26,7 +26,7 @@ from tui.app.output_log import ERROR, MARK, OK, STDERR, OutputLog
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import SOURCE as EDITOR
-from tui.app.screens.value_editor import ValueEditor
+from tui.app.screens.value_editor import ValueEditor, editable_text
 from tui.app.script_list import ScriptList, format_duration
 from tui.app.value_view import ValueView
 from tui.lua.console import SOURCE as CONSOLE
@@ -215,10 +215,17 @@ class StateApp(App[None]):
         if not isinstance(item, KeyItem):
             self.notify("Select a key to edit it (n makes a new one).", severity="warning")
             return
-        if not self.store.exists(item.key):
+        entry = self.store.entry(item.key)
+        if entry is None:
             self.notify(f"{item.key} no longer exists.", severity="warning")
             return
-        self.push_screen(ValueEditor(self.store, item.key), self._saved)
+        try:
+            text = editable_text(entry.value)
+        except ValueError as too_long:
+            self.notify(str(too_long), title=f"{item.key} is too big to edit here")
+            return
+        editor = ValueEditor(self.store, item.key, text=text, version=entry.version)
+        self.push_screen(editor, self._saved)
 
     def on_key_tree_edit_requested(self, event: KeyTree.EditRequested) -> None:
         self.action_edit()

@@ -16,13 +16,17 @@ from textual.widgets import Input, Static, TextArea
 
 from tui.app.screens.confirm import Confirm
 from tui.state import MISSING, StateError, Store
+from tui.state.codec import format_size
 from tui.state.keys import key_problem
 
 SOURCE = "editor"
 """What the editor's writes carry as their source."""
 
-HIGHLIGHT_BYTES = 1024 * 1024
-"""Values longer than this are edited without syntax highlighting (it would lag)."""
+HIGHLIGHT_BYTES = 64 * 1024
+"""Values longer than this (as indented JSON) are edited without highlighting: it lags."""
+
+EDIT_BYTES = 256 * 1024
+"""The longest value the editor takes, as indented JSON: past it, every key lags."""
 
 
 @dataclass(frozen=True)
@@ -50,13 +54,24 @@ def parse_json(text: str) -> Any:
         raise ValueError(problem) from None
 
 
-def pretty(data: bytes) -> str:
-    """Stored JSON as the editor shows it: indented by two spaces."""
-    return orjson.dumps(orjson.loads(data), option=orjson.OPT_INDENT_2).decode()
+def editable_text(data: bytes) -> str:
+    """Stored JSON as the editor shows it, indented by two spaces.
+
+    Raises ValueError, with a message for a person, when it is too long to edit.
+    """
+    text = orjson.dumps(orjson.loads(data), option=orjson.OPT_INDENT_2).decode()
+    if len(text) > EDIT_BYTES:
+        raise ValueError(
+            f"It is {format_size(len(text))} as indented JSON: the editor takes up to "
+            f"{format_size(EDIT_BYTES)}. Change it from the console, or copy it with y."
+        )
+    return text
 
 
 class ValueEditor(ModalScreen[str | None]):
     """Edits a key's value as JSON; dismissed with the key once saved, or None.
+
+    `text` is the value as `editable_text` gives it, at `version`.
 
     Saving is a compare-and-set against the version the editor opened: when a script
     changed (or deleted) the key meanwhile, it asks before overwriting. With no key
@@ -68,21 +83,23 @@ class ValueEditor(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", priority=True),
     ]
 
-    def __init__(self, store: Store, key: str | None = None, *, prefix: str = "") -> None:
+    def __init__(
+        self,
+        store: Store,
+        key: str | None = None,
+        *,
+        text: str = "",
+        version: int = MISSING,
+        prefix: str = "",
+    ) -> None:
         super().__init__(classes="dialog editor")
         self.store = store
         self._new = key is None
         self.key = key or ""
-        self._prefix = prefix
-        self.version = MISSING
-        """The version the edit is based on (MISSING for a new key)."""
-        text = ""
-        if key is not None:
-            entry = store.entry(key)
-            if entry is not None:
-                self.version = entry.version
-                text = pretty(entry.value)
         self._text = text
+        self.version = version
+        """The version the edit is based on (MISSING for a new key)."""
+        self._prefix = prefix
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
