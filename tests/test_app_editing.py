@@ -8,7 +8,7 @@ import orjson
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
-from tests.app_helpers import move_to_key, open_folder, tree_lines, until
+from tests.app_helpers import move_to_key, open_folder, tree_lines, until, value_text
 from tui.app.app import StateApp
 from tui.app.key_tree import FolderItem, KeyTree
 from tui.app.screens.confirm import Confirm
@@ -396,3 +396,15 @@ async def test_a_value_too_big_for_the_editor_says_so_and_opens_nothing() -> Non
             "It is 310.5 KiB as indented JSON: the editor takes up to 256 KiB. "
             "Change it from the console, or copy it with y."
         )
+
+
+async def test_a_key_the_filter_hides_is_not_shown_as_deleted() -> None:
+    store = sample_store()
+    store.set("job", 1, source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "job")
+        await pilot.press("slash", *"user")
+        await until(pilot, lambda: tree_lines(app) == ["cache  1", "user  3"])
+        assert "deleted" not in value_text(app)
+        assert store.get("job") == 1

@@ -338,15 +338,15 @@ class StateApp(App[None]):
         if key_filter == self.key_filter:
             return
         self.key_filter = key_filter
-        self._reindex()
+        self._reindex(filtered=True)
 
-    def _reindex(self) -> None:
-        """Read the keys afresh into the index, through the filter."""
+    def _reindex(self, *, filtered: bool = False) -> None:
+        """Read the keys afresh into the index, through the filter (`filtered`: it changed)."""
         keys = self.store.keys(sort=False)
         if self.key_filter is not None:
             keys = self.key_filter.select(keys)
         self.index = KeyIndex(self.index.delimiter, keys)
-        self._tree.rebuild(self.index)
+        self._tree.rebuild(self.index, filtered=filtered)
         self._show_key_count()
         self._show_item(self._tree.cursor_item)
 

@@ -104,6 +104,7 @@ class KeyTree(Tree[Item]):
         self._shown: dict[str, int] = {}
         self._hot: dict[str, float] = {}
         self._ghost: Node | None = None
+        self._filtered = False  # see `rebuild`
         self._touched: set[str] = set()
         self._hot_until = 0.0
         self._reopen: set[str] = set()
@@ -139,11 +140,22 @@ class KeyTree(Tree[Item]):
             return self._folders.get(item.prefix)
         return None
 
-    def rebuild(self, index: KeyIndex) -> None:
-        """Start over from a new index (after the change feed overflowed), keeping what is open."""
+    def rebuild(self, index: KeyIndex, *, filtered: bool = False) -> None:
+        """Start over from a new index, keeping what is open.
+
+        After the change feed overflowed, a key gone from under the cursor was deleted
+        and stays, struck through. When the new index is `filtered`, it was not: it
+        just does not match.
+        """
         self.index = index
         index.changed.update(self._folders)
-        self.refresh_from(set())
+        self._filtered = filtered
+        if filtered:
+            self._ghost = None
+        try:
+            self.refresh_from(set())
+        finally:
+            self._filtered = False
 
     def refresh_from(self, touched: set[str]) -> None:
         """Bring the tree up to date with the index; highlight the `touched` keys."""
@@ -259,6 +271,7 @@ class KeyTree(Tree[Item]):
             and cursor.parent is node
             and isinstance(cursor.data, KeyItem)
             and cursor.data.key not in self.index
+            and not self._filtered
         ):
             # The deleted key stays in its place in the natural order of the keys.
             place = natural_key(cursor.data.name)
