@@ -156,3 +156,38 @@ async def test_console_writes_show_live_in_the_tree_and_value() -> None:
         await until(pilot, lambda: app.index.folder("k:") is not None)
         folder = app.index.folder("k:")
         assert folder is not None and folder.count == 3
+
+
+async def test_each_lines_output_comes_before_the_next_lines_echo() -> None:
+    app = StateApp(Store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("colon")
+        console(app).value = 'print("one") return 1'
+        await pilot.press("enter")
+        await until(pilot, lambda: not app.lua_console.busy)
+        console(app).value = "2"
+        await pilot.press("enter")
+        await until(pilot, lambda: output_text(app).endswith("console │ 2"))
+        assert output_text(app).splitlines()[-5:] == [
+            'console │ > print("one") return 1',
+            "console │ one",
+            "console │ 1",
+            "console │ > 2",
+            "console │ 2",
+        ]
+
+
+async def test_escape_in_the_console_keeps_the_filter() -> None:
+    store = Store()
+    store.set("cache:a", 1, source="test")
+    store.set("other", 1, source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash", *"cache", "enter")
+        await until(pilot, lambda: app.key_filter is not None and len(app.index) == 1)
+        await pilot.press("colon")
+        await pilot.press("escape")
+        assert app.query_one("#keys").has_focus
+        assert app.key_filter is not None and app.key_filter.text == "cache"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.key_filter is None and len(app.index) == 2)

@@ -301,3 +301,12 @@ def test_a_million_keys_complete_one_folder_at_a_time() -> None:
         "cache:api_response:user_2",
     )
     assert found.choices[-2:] == ("cache:api_response:user_99", "… 999,900 more")
+
+
+def test_nothing_is_completed_in_the_middle_of_a_name() -> None:
+    keys = always(["cache:api:user_1"])
+    assert complete('State.get("x")', len("State.ge"), functions=FUNCTIONS, keys=keys) is None
+    text = 'State.get("cache:api:user_1")'
+    assert complete(text, len('State.get("ca'), functions=FUNCTIONS, keys=keys) is None
+    found = complete('State.get("ca")', len('State.get("ca'), functions=FUNCTIONS, keys=keys)
+    assert found is not None and found.text == 'State.get("cache:")'

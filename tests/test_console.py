@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -146,3 +147,65 @@ def test_a_huge_result_is_cut(session: Session) -> None:
     lines = shown.splitlines()
     assert len(lines) == MAX_RESULT_LINES + 1
     assert lines[-1] == "… 4,002 more lines"
+
+
+def test_many_values_are_cut_like_one_long_one(session: Session) -> None:
+    shown = session.run('string.byte(string.rep("a", 5000), 1, -1)').results
+    assert len(shown) == MAX_RESULT_LINES + 1
+    assert shown[-1] == "… 4,000 more values"
+
+
+def test_numbers_show_exactly_as_in_json(session: Session) -> None:
+    shown = session.run("0.1 + 0.2, 1e15 + 0.5, 2^63, math.maxinteger, 1/0, -1/0").results
+    assert shown == (
+        "0.30000000000000004",
+        "1000000000000000.5",
+        "9.223372036854776e+18",
+        "9223372036854775807",
+        "inf",
+        "-inf",
+    )
+
+
+def test_a_trailing_comment_keeps_the_errors_line(session: Session) -> None:
+    failed = session.run('State.get("nope").field -- a comment')
+    assert failed.error is not None
+    assert failed.error.message.startswith("console:1: attempt to index a nil value")
+    assert session.run("1 + 1 -- two").results == ("2",)
+
+
+def test_lines_that_are_not_lua_are_syntax_errors(session: Session) -> None:
+    for text in (") --", "1) + (2"):
+        failed = session.run(text)
+        assert failed.error is not None, text
+        assert failed.error.message.startswith("console:1: unexpected symbol near"), text
+
+
+def test_a_given_up_line_still_shows_what_it_wrote(session: Session) -> None:
+    # The line on stderr comes once the unfinished one is written.
+    text = f'io.write("half a line") io.stderr:write("in C now\\n") {STUCK_IN_C}'
+    number = session.console.submit(text)
+    assert number is not None
+    deadline = time.monotonic() + 10
+    while ("in C now", True) not in session.lines:
+        assert time.monotonic() < deadline, "the line never got going"
+        time.sleep(0.01)
+    assert session.console.restart("it did not stop")
+    session.wait(number)
+    assert ("half a line", False) in session.lines
+
+
+def test_a_line_is_busy_until_its_end_is_reported(store: Store) -> None:
+    seen: list[bool] = []
+    ended = threading.Event()
+    console: Console
+
+    def on_done(evaluation: Evaluation) -> None:
+        seen.append(console.busy)
+        ended.set()
+
+    console = Console(store, on_line=print, on_error_line=print, on_done=on_done)
+    console.submit("1")
+    assert ended.wait(10)
+    assert seen == [True]
+    assert not console.busy

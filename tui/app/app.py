@@ -158,6 +158,7 @@ class StateApp(App[None]):
         for script in self.supervisor.scripts:
             output.tag(script.label)
         output.tag(CONSOLE)
+        self._history_problem_shown = bool(self.history.problem)
         if self.history.problem:
             self.notify(self.history.problem, title="Console history", severity="warning")
         if not self.supervisor.scripts:
@@ -382,7 +383,11 @@ class StateApp(App[None]):
             output.write(CONSOLE, ["… the last line is still running: ctrl+c cancels it"], MARK)
             return
         self.history.add(text)
+        if self.history.problem and not self._history_problem_shown:
+            self._history_problem_shown = True
+            self.notify(self.history.problem, title="Console history", severity="warning")
         line.clear_line()
+        self._show_pending_events()  # the last line's output comes before this one
         output.write(CONSOLE, [f"> {part}" for part in text.splitlines()], MARK)
         self.lua_console.submit(text)
 
@@ -401,6 +406,7 @@ class StateApp(App[None]):
             )
 
     def on_console_input_choices(self, event: ConsoleInput.Choices) -> None:
+        self._show_pending_events()
         width = max(20, self.query_one(OutputLog).size.width - 12)
         rows: list[str] = []
         for choice in event.choices:
@@ -414,11 +420,11 @@ class StateApp(App[None]):
         self._take_event(Printed(CONSOLE, self.lua_console.count, text, error))
 
     def action_leave(self) -> None:
-        """Escape: close the filter, or leave the console for the key tree."""
-        if self.key_filter is not None or self.query_one("#filter").has_class("shown"):
-            self._close_filter()
-        else:
+        """Escape: leave the console for the key tree; elsewhere, clear the filter."""
+        if isinstance(self.focused, ConsoleInput):
             self._tree.focus()
+        elif self.key_filter is not None or self.query_one("#filter").has_class("shown"):
+            self._close_filter()
 
     # -- the command palette --------------------------------------------------------
 
@@ -591,13 +597,17 @@ class StateApp(App[None]):
             self._resting = False
             return
         changes, dropped = self._feed.drain()
-        with self._events_lock:
-            events, self._events = self._events, []
         if changes or dropped:
             await self._apply_changes(changes, dropped)
             self._resting = len(changes) >= BUSY_CHANGES
         elif self._tree.highlighting:
             self._tree.cool_down()
+        self._show_pending_events()
+
+    def _show_pending_events(self) -> None:
+        """Show what the runs and the console reported since last time."""
+        with self._events_lock:
+            events, self._events = self._events, []
         if events:
             self._show_events(events)
 
@@ -712,8 +722,9 @@ class StateApp(App[None]):
     def _show_evaluation(self, output: OutputLog, done: Evaluation) -> None:
         took = format_duration(done.duration)
         if done.status is RunStatus.OK:
-            for result in done.results:
-                output.write(CONSOLE, result.splitlines())
+            lines = [line for result in done.results for line in result.splitlines()]
+            if lines:
+                output.write(CONSOLE, lines)
         elif done.status is RunStatus.ERROR:
             assert done.error is not None
             output.write(CONSOLE, done.error.describe().splitlines(), ERROR)

@@ -59,8 +59,14 @@ def complete(
     if where is None:
         return None
     start, quote = where
+    after = text[cursor : cursor + 1]
     if quote:
+        # Only at the end of the name: completing the middle would repeat its end.
+        if after and after != quote:
+            return None
         return _complete_key(text, cursor, before[start:], quote, keys, delimiter)
+    if after.isalnum() or after == "_":
+        return None
     call = _STATE_CALL.search(before)
     if call is None:
         return None

@@ -14,7 +14,8 @@ from tui.app.history import History
 
 
 class ConsoleInput(Input):
-    """One line of Lua: up and down walk the history, tab completes, ctrl+c interrupts.
+    """One line of Lua: up and down walk the history, tab completes, ctrl+c interrupts
+    (or copies, when text is selected).
 
     Completion covers the `State.` functions and, inside a string, key names (a folder
     level at a time). Enter posts Input.Submitted as usual; the app runs the line.
@@ -92,7 +93,10 @@ class ConsoleInput(Input):
             self.post_message(self.Choices(found.choices))
 
     def action_interrupt(self) -> None:
-        """Ask the app to cancel the running line."""
+        """Copy the selected text, if any; otherwise ask the app to cancel the running line."""
+        if self.selected_text:
+            self.action_copy()
+            return
         self.post_message(self.Interrupted())
 
     def clear_line(self) -> None:

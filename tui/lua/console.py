@@ -3,6 +3,7 @@ at a time, in its own thread."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -70,6 +71,7 @@ class Console:
         self._lock = threading.Lock()
         self._running: int | None = None  # the number of the line running, if any
         self._started = 0.0
+        self._ending = False  # the running line is reporting its end
         self._count = 0
         self._generation = 0
         self._runtime, self._lines, self._error_lines = self._fresh_runtime()
@@ -146,8 +148,11 @@ class Console:
         """
         with self._lock:
             number = self._running
-            if number is None:
+            if number is None or self._ending:
                 return False
+            # What it wrote of an unfinished line is shown, as a cancel would.
+            self._lines.flush()
+            self._error_lines.flush()
             self._generation += 1
             self._running = None
             self._runtime.token.cancel(reason)
@@ -161,7 +166,7 @@ class Console:
         status, error = RunStatus.OK, None
         results: tuple[str, ...] = ()
         try:
-            results = tuple(self._show(runtime, value) for value in runtime.evaluate(text, SOURCE))
+            results = self._show_all(runtime, runtime.evaluate(text, SOURCE))
         except ScriptCancelled:
             status = RunStatus.CANCELLED
         except ScriptError as failure:
@@ -171,6 +176,7 @@ class Console:
         with self._lock:
             if generation != self._generation:
                 return  # given up on (see `restart`): that ending was reported
+            self._ending = True  # too late to give it up now
             lines, error_lines = self._lines, self._error_lines
         lines.flush()
         error_lines.flush()
@@ -178,11 +184,27 @@ class Console:
         evaluation = Evaluation(
             number, text, status, time.perf_counter() - started, results, error, reason
         )
-        with self._lock:
-            if generation != self._generation:
-                return
-            self._running = None
-        self._on_done(evaluation)
+        # Still busy while the end is reported: the next line's output cannot come
+        # before this line's result.
+        try:
+            self._on_done(evaluation)
+        finally:
+            with self._lock:
+                self._ending = False
+                self._running = None
+
+    def _show_all(self, runtime: LuaStateRuntime, values: list[Any]) -> tuple[str, ...]:
+        """The values a line gave, formatted, up to about MAX_RESULT_LINES lines in all."""
+        shown: list[str] = []
+        lines = 0
+        for at, value in enumerate(values):
+            if lines >= MAX_RESULT_LINES:
+                shown.append(f"… {len(values) - at:,} more values")
+                break
+            text = self._show(runtime, value)
+            lines += text.count("\n") + 1
+            shown.append(text)
+        return tuple(shown)
 
     def _show(self, runtime: LuaStateRuntime, value: Any) -> str:
         """One value as the console shows it: JSON where it can be, Lua's name otherwise."""
@@ -192,8 +214,10 @@ class Console:
             return "true" if value else "false"
         if isinstance(value, int):
             return str(value)
+        if isinstance(value, float) and math.isfinite(value):
+            return orjson.dumps(value).decode()  # as in tables: the shortest exact form
         if value is None or isinstance(value, float):
-            return str(runtime.describe(value))  # as Lua writes it: nil, 1.0, inf, -nan
+            return str(runtime.describe(value))  # as Lua writes it: nil, inf, -nan
         if lua_type(value) != "table":
             return str(runtime.describe(value))
         try:

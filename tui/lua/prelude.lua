@@ -640,8 +640,8 @@ local function run(fn, ...)
 end
 
 -- Like run, for the console: nil and the chunk's results (packed), or the error.
--- An expression's chunk packs its values itself (`return (...)(LINE)`: a tail call
--- would lose the line's place in error messages); a statement's returns them.
+-- An expression's chunk mostly packs its values itself (see LuaStateRuntime.evaluate);
+-- a statement's returns them.
 -- A string that is not UTF-8 cannot reach Python: its bad bytes are shown as \xNN.
 local function finish(packed, ok, ...)
   if not ok then

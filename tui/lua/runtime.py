@@ -108,20 +108,23 @@ class LuaStateRuntime:
         As Lua's own console does, the line is first tried as an expression. The values
         are this runtime's (tables stay Lua tables: see `convert` and `describe`).
         """
-        # The prelude passes `table.pack` as the chunk's first argument. The closing
-        # bracket goes on a line of its own only when it must (after a comment): on
-        # it, the last line's errors would name the wrong line.
         chunkname = os.fsencode(f"@{name}")
         try:
-            chunk, _ = self._compile(f"return (...)({text})", chunkname)
-            if chunk is None:
-                chunk, _ = self._compile(f"return (...)({text}\n)", chunkname)
+            chunk, _ = self._compile(f"return {text}", chunkname)
+            packed = False
+            if chunk is not None:
+                # An expression. Its values are packed by a call of the prelude's
+                # `table.pack` (the chunk's first argument) rather than returned: a
+                # returned call is a tail call, whose errors lose their line. After a
+                # comment the bracket would be commented out: then it stays returned.
+                wrapped, _ = self._compile(f"return (...)({text})", chunkname)
+                if wrapped is not None:
+                    chunk, packed = wrapped, True
         except LuaMemoryError:
             raise self._memory_error() from None
-        expression = chunk is not None
-        if not expression:
+        if chunk is None:
             chunk = self._compiled(text, name)
-        results = self._protected(self._evaluate, chunk, expression)
+        results = self._protected(self._evaluate, chunk, packed)
         if results is None:  # os.exit(0)
             return []
         return [results[i] for i in range(1, results.n + 1)]
