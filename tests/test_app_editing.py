@@ -104,11 +104,13 @@ async def test_invalid_json_says_where_and_saves_nothing() -> None:
         await pilot.press("e")
         await type_value(app, pilot, '{\n  "a": 1,\n  "b": tru\n}')
         await pilot.press("ctrl+s")
-        assert problem(app) == "Invalid JSON: invalid literal, expected 'true'"
+        assert problem(app) == "Invalid JSON at line 3, column 8: invalid literal, expected 'true'"
         assert editor(app).query_one("#value", TextArea).cursor_location == (2, 7)
         await type_value(app, pilot, "")
         await pilot.press("ctrl+s")
-        assert problem(app) == "Invalid JSON: Input is a zero-length, empty document"
+        assert problem(app) == (
+            "Invalid JSON at line 1, column 1: Input is a zero-length, empty document"
+        )
         assert store.get("user:user_1") == 1
 
 
@@ -223,6 +225,7 @@ async def test_a_new_key_that_exists_asks_before_overwriting() -> None:
         )
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        assert problem(app) == "Not saved: the key exists (ctrl+s asks again)."
         assert store.get("user:user_1") == 1
 
 
@@ -408,3 +411,81 @@ async def test_a_key_the_filter_hides_is_not_shown_as_deleted() -> None:
         await until(pilot, lambda: tree_lines(app) == ["cache  1", "user  3"])
         assert "deleted" not in value_text(app)
         assert store.get("job") == 1
+
+
+async def test_overwriting_a_key_a_script_keeps_writing_succeeds_once_asked() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_1")
+        await pilot.press("e")
+        await type_value(app, pilot, "100")
+        store.set("user:user_1", 50, source="job.lua#2")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        store.set("user:user_1", 51, source="job.lua#2")  # again, while the question is open
+        await pilot.press("y")
+        await until(pilot, lambda: store.get("user:user_1") == 100)
+        entry = store.entry("user:user_1")
+        assert entry is not None and entry.source == "editor"
+
+
+async def test_a_folder_delete_deletes_what_it_counted_not_what_came_since() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_folder(app, pilot, "user:")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        store.set("user:late", 1, source="job.lua#2")
+        await pilot.press("y")
+        await until(pilot, lambda: store.keys("user:") == ["user:late"])
+
+
+async def test_keys_with_brackets_are_shown_as_they_are() -> None:
+    store = Store()
+    for key in ("files:[/etc/hosts]", "user[admin]", "user", "x[/]"):
+        store.set(key, 1, source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        for key in ("files:[/etc/hosts]", "user[admin]"):
+            await on_key(app, pilot, key)
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, Confirm))
+            message = str(app.screen.query_one(".message", Static).render())
+            assert message == f"Delete {key}?"
+            await pilot.press("y")
+            await until(pilot, lambda key=key: not store.exists(key))  # type: ignore[misc]
+        await on_key(app, pilot, "x[/]")
+        await pilot.press("y", "e")
+        await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        await pilot.press("escape")
+        await pilot.press("slash", *"*[/:]*")
+        await until(pilot, lambda: app.key_filter is not None and len(app.index) == 1)
+        assert app.key_filter is not None and app.key_filter.text == "*[/:]*"
+        assert app.is_running
+
+
+async def test_new_key_with_a_long_delimiter_starts_in_the_right_folder() -> None:
+    store = Store()
+    store.set("a:::b", 1, source="test")
+    app = StateApp(store, delimiter="::")
+    async with app.run_test(size=(100, 30)) as pilot:
+        open_folder(app, "a::")
+        await pilot.pause()
+        move_to_key(app, "a:::b")
+        await pilot.press("n")
+        assert editor(app).query_one("#key", Input).value == "a::"
+
+
+async def test_export_names_that_cannot_be_written_are_said_in_the_prompt() -> None:
+    app = StateApp(sample_store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await palette(pilot, "export store")
+        await until(pilot, lambda: isinstance(app.screen, Prompt))
+        field = app.screen.query_one(Input)
+        for name in ("~no_such_user_here/dump.json", "x" * 300 + ".json"):
+            field.value = name
+            await pilot.press("enter")
+            assert problem(app).startswith("Cannot write there: "), name
+        assert isinstance(app.screen, Prompt)

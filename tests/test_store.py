@@ -295,3 +295,16 @@ def test_draining_never_waits_for_a_writer_holding_the_store(store: Store) -> No
         thread.start()
         assert drained.wait(5), "drain waited for the store's lock"
     thread.join()
+
+
+def test_delete_many_removes_the_keys_that_exist_in_one_go(store: Store) -> None:
+    for key in ("a", "b", "c"):
+        store.set(key, 1, source="test")
+    feed = store.subscribe()
+    assert store.delete_many(["a", "c", "missing"], source="editor") == 2
+    assert store.keys() == ["b"]
+    changes, _ = feed.drain()
+    assert [(c.op, c.key, c.source) for c in changes] == [
+        (Op.DELETE, "a", "editor"),
+        (Op.DELETE, "c", "editor"),
+    ]

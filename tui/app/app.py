@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import orjson
+from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Tree
@@ -193,6 +195,18 @@ class StateApp(App[None]):
         self.lua_console.cancel("the app quit")
         self.supervisor.close(QUIT_GRACE)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notification, as plain text by default: keys and paths hold brackets."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     # -- actions --------------------------------------------------------------------
 
     def action_rerun(self) -> None:
@@ -247,9 +261,7 @@ class StateApp(App[None]):
         if isinstance(item, FolderItem | MoreItem):
             return item.prefix
         if isinstance(item, KeyItem):
-            delimiter = self.index.delimiter
-            head, found, _ = item.key.rpartition(delimiter)
-            return f"{head}{delimiter}" if found else ""
+            return item.key[: len(item.key) - len(item.name)]  # its folder's prefix
         return ""
 
     def action_delete(self) -> None:
@@ -263,19 +275,15 @@ class StateApp(App[None]):
             )
         elif isinstance(item, FolderItem):
             prefix = item.prefix
-            folder = self.index.folder(prefix)
-            count = 0 if folder is None else folder.count
             which = f" that match {self.key_filter.text!r}" if self.key_filter else ""
-            self.push_screen(
-                Confirm(
-                    "Delete folder",
-                    f"Delete the {count:,} {_keys(count)} under {prefix}{which}?",
-                    yes=f"Delete {count:,} {_keys(count)}",
-                ),
-                lambda yes: self._clear(prefix, self.key_filter) if yes else None,
-            )
+            self._confirm_delete(self._keys_under(prefix), f"under {prefix}{which}")
         else:
             self.notify("Select a key or a folder to delete it.", severity="warning")
+
+    def _keys_under(self, prefix: str) -> list[str]:
+        """The keys under `prefix` that the tree shows (through the filter)."""
+        keys = self.store.keys(prefix, sort=False)
+        return keys if self.key_filter is None else self.key_filter.select(keys)
 
     def _delete_key(self, key: str) -> None:
         if self.store.delete(key, source=EDITOR):
@@ -283,15 +291,19 @@ class StateApp(App[None]):
         else:
             self.notify(f"{key} was already gone.", severity="warning")
 
-    def _clear(self, prefix: str, only: KeyFilter | None = None) -> None:
-        """Delete the keys under `prefix` (only those `only` matches, when given)."""
-        if only is None:
-            count = self.store.clear(prefix, source=EDITOR)
-        else:
-            doomed = only.select(self.store.keys(prefix, sort=False))
-            count = sum(self.store.delete(key, source=EDITOR) for key in doomed)
-        self.notify(
-            f"Deleted {count:,} {_keys(count)} under {prefix or 'the top'}.", title="Deleted"
+    def _confirm_delete(self, keys: list[str], where: str) -> None:
+        """Ask, then delete exactly `keys`: keys written meanwhile are not part of the deal."""
+        count = len(keys)
+        amount = f"{count:,} {_keys(count)}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                deleted = self.store.delete_many(keys, source=EDITOR)
+                self.notify(f"Deleted {deleted:,} {_keys(deleted)} {where}.", title="Deleted")
+
+        self.push_screen(
+            Confirm("Delete keys", f"Delete the {amount} {where}?", yes=f"Delete {amount}"),
+            answered,
         )
 
     def action_copy(self) -> None:
@@ -482,18 +494,9 @@ class StateApp(App[None]):
             return None if self.store.keys(prefix) else f"No key starts with {prefix!r}."
 
         def confirm(prefix: str | None) -> None:
-            if prefix is None:
-                return
-            count = len(self.store.keys(prefix, sort=False))
-            where = f"under {prefix}" if prefix else "in the store"
-            self.push_screen(
-                Confirm(
-                    "Clear keys",
-                    f"Delete the {count:,} {_keys(count)} {where}?",
-                    yes=f"Delete {count:,} {_keys(count)}",
-                ),
-                lambda yes: self._clear(prefix) if yes else None,
-            )
+            if prefix is not None:
+                where = f"under {prefix}" if prefix else "in the store"
+                self._confirm_delete(self.store.keys(prefix, sort=False), where)
 
         self.push_screen(
             Prompt(
@@ -509,11 +512,15 @@ class StateApp(App[None]):
         def check(name: str) -> str | None:
             if not name.strip():
                 return "Type a file name."
-            path = Path(name).expanduser()
-            if path.is_dir():
-                return f"{name} is a folder: name a file."
-            if not path.parent.is_dir():
-                return f"There is no folder {path.parent}."
+            try:
+                path = Path(name).expanduser()
+                if path.is_dir():
+                    return f"{name} is a folder: name a file."
+                if not path.parent.is_dir():
+                    return f"There is no folder {path.parent}."
+                path.exists()  # a name too long, or a folder that cannot be read, fails here
+            except (OSError, RuntimeError, ValueError) as error:  # ~nobody/, too long, NUL
+                return f"Cannot write there: {getattr(error, 'strerror', None) or error}"
             return None
 
         def export(name: str | None) -> None:
@@ -539,17 +546,22 @@ class StateApp(App[None]):
         )
 
     def _export(self, path: Path) -> None:
-        count = len(self.store)
-        try:
-            self.store.write_dump(path)
-        except OSError as error:
-            self.notify(
-                f"Could not write {path}: {error.strerror or error}",
-                title="Export failed",
-                severity="error",
-            )
-            return
-        self.notify(f"Wrote {count:,} {_keys(count)} to {path}.", title="Exported")
+        """Write the store to `path` in a thread (a big store takes seconds), then say so."""
+
+        def write() -> None:
+            count = len(self.store)
+            try:
+                self.store.write_dump(path)
+            except OSError as error:
+                self.notify(
+                    f"Could not write {path}: {error.strerror or error}",
+                    title="Export failed",
+                    severity="error",
+                )
+                return
+            self.notify(f"Wrote {count:,} {_keys(count)} to {path}.", title="Exported")
+
+        self.run_worker(write, name="export", thread=True, exit_on_error=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which actions the footer offers.
@@ -658,7 +670,7 @@ class StateApp(App[None]):
             title = f"Keys · {count:,}"
         else:
             title = f"Keys · {count:,} of {len(self.store):,} · /{self.key_filter.text}"
-        self._tree.border_title = title
+        self._tree.border_title = Text(title)  # a filter may hold brackets: not markup
 
     def _show_events(self, events: list[Event | Evaluation]) -> None:
         output = self.query_one(OutputLog)

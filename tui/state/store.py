@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -188,6 +188,18 @@ class Store:
             self._remove(key, source)
         self._notify()
         return True
+
+    def delete_many(self, keys: Iterable[str], *, source: str) -> int:
+        """Remove each of `keys` at once (those that exist); return how many went."""
+        keys = [check_key(key) for key in keys]
+        with self._lock:
+            gone = 0
+            for key in keys:
+                if key in self._backend:
+                    self._remove(key, source)
+                    gone += 1
+        self._notify()
+        return gone
 
     def incr(self, key: str, by: int | float = 1, *, source: str) -> int | float:
         """Add `by` to the number at `key` atomically (missing counts as 0); return the sum."""

@@ -13,7 +13,10 @@ from textual.widgets import Button, Static
 
 
 class Confirm(ModalScreen[bool]):
-    """Asks before an action; dismissed with True (`y`, or the action's button) or False."""
+    """Asks before an action; dismissed with True (`y`, or the action's button) or False.
+
+    The focus starts on the cancel button, so that `enter` does nothing rash.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", show=False),
@@ -29,14 +32,17 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = self._title
-            yield Static(self._message, classes="message")
+            box.border_title = Text(self._title)
+            # Keys and paths hold brackets: the message is plain text, never markup.
+            message = self._message
+            yield Static(Text(message) if isinstance(message, str) else message, classes="message")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self._yes} (y)", variant="error", id="yes")
                 yield Button(f"{self._no} (n)", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#yes").focus()
+        # enter cancels: what cannot be undone takes a deliberate `y`.
+        self.query_one("#no").focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

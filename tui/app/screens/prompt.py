@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -39,8 +40,8 @@ class Prompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = self._title
-            yield Static(self._message, classes="message")
+            box.border_title = Text(self._title)
+            yield Static(Text(self._message), classes="message")
             yield Input(self._value, placeholder=self._placeholder)
             yield Static("", classes="problem")
             yield Static("enter: OK · escape: cancel", classes="help")
@@ -49,7 +50,7 @@ class Prompt(ModalScreen[str | None]):
         event.stop()
         problem = self._check(event.value)
         if problem is not None:
-            self.query_one(".problem", Static).update(problem)
+            self.query_one(".problem", Static).update(Text(problem))
             return
         self.dismiss(event.value)
 

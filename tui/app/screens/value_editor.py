@@ -47,7 +47,11 @@ def parse_json(text: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as error:
-        problem = JsonProblem(f"Invalid JSON: {error.msg}", error.lineno, error.colno)
+        problem = JsonProblem(
+            f"Invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
+            error.lineno,
+            error.colno,
+        )
     try:
         return json.loads(text)  # NaN, Infinity, 1e400: for the store's own message
     except (ValueError, RecursionError):
@@ -103,7 +107,7 @@ class ValueEditor(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = "New key" if self._new else f"Edit {self.key}"
+            box.border_title = Text("New key" if self._new else f"Edit {self.key}")
             if self._new:
                 yield Static("Key", classes="label")
                 yield Input(self._prefix, placeholder="cache:users:1", id="key")
@@ -164,7 +168,6 @@ class ValueEditor(ModalScreen[str | None]):
             self.dismiss(self.key)
             return
         entry = self.store.entry(self.key)
-        current = MISSING if entry is None else entry.version
         if entry is None:
             title, why = "Deleted meanwhile", f"{self.key} was deleted after you opened it."
             yes = "Save it again"
@@ -182,14 +185,26 @@ class ValueEditor(ModalScreen[str | None]):
 
         def answered(overwrite: bool | None) -> None:
             if overwrite:
-                self._save(value, current)
+                # Asked and answered: whatever is there now is replaced, even if a busy
+                # script wrote again while the question was open.
+                self._overwrite(value)
+            elif version == MISSING and entry is not None:
+                self._problem("Not saved: the key exists (ctrl+s asks again).")
             else:
                 self._problem("Not saved: the key changed meanwhile (ctrl+s asks again).")
 
         self.app.push_screen(Confirm(title, message, yes=yes, no="Keep editing"), answered)
 
+    def _overwrite(self, value: Any) -> None:
+        try:
+            self.store.set(self.key, value, source=SOURCE)
+        except StateError as error:
+            self._problem(f"The store refuses this value: {error}")
+            return
+        self.dismiss(self.key)
+
     def _problem(self, message: str, *, focus: Input | TextArea | None = None) -> None:
-        self.query_one(".problem", Static).update(message)
+        self.query_one(".problem", Static).update(Text(message))
         if focus is not None:
             focus.focus()
 
