@@ -191,3 +191,16 @@ async def test_escape_in_the_console_keeps_the_filter() -> None:
         assert app.key_filter is not None and app.key_filter.text == "cache"
         await pilot.press("escape")
         await until(pilot, lambda: app.key_filter is None and len(app.index) == 2)
+
+
+async def test_the_palette_cancels_the_consoles_line() -> None:
+    app = StateApp(Store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("colon")
+        console(app).value = "while true do sleep(0.01) end"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.lua_console.busy)
+        await pilot.press("ctrl+p", *"cancel console")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: "── cancelled after" in output_text(app))

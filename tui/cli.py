@@ -288,7 +288,10 @@ def watch(
     """Open the live inspector; run the scripts, and run each again when it changes.
 
     \b
-    Keys: r reruns the highlighted script (all of them when none is), s stops it,
+    Keys: e edits the selected key as JSON (ctrl+s saves), n makes a new key,
+    d deletes a key or a folder, / filters the keys, y copies a value,
+    : goes to the Lua console (ctrl+c cancels a line, escape comes back),
+    r reruns the highlighted script (all of them when none is), s stops it,
     q quits, ctrl+p opens the command palette.
     """
     from tui.app.app import StateApp  # Textual loads only for the app

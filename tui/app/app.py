@@ -150,13 +150,18 @@ class StateApp(App[None]):
 
     def on_mount(self) -> None:
         # Kept, rather than queried: the update tick can still fire while the app
-        # takes its screen down.
+        # takes its screen down, when a query finds nothing.
         self._tree = self.query_one(KeyTree)
+        self._output = self.query_one(OutputLog)
+        self._scripts = self.query_one(ScriptList)
+        self._value = self.query_one(ValueView)
+        self._filter_field = self.query_one("#filter", Input)
+        self._console_input = self.query_one(ConsoleInput)
         self.query_one("#keys").border_title = "Keys"
         self.query_one("#scripts").border_title = "Scripts"
         self.query_one("#value").border_title = "Value"
         self.query_one("#output").border_title = "Output"
-        output = self.query_one(OutputLog)
+        output = self._output
         for script in self.supervisor.scripts:
             output.tag(script.label)
         output.tag(CONSOLE)
@@ -167,7 +172,7 @@ class StateApp(App[None]):
             output.write("", ["No scripts: `stateui watch FILE.lua` runs one."])
         self._show_scripts()
         self._show_key_count()
-        self.query_one(KeyTree).focus()
+        self._tree.focus()
         self._ticker = self.set_interval(TICK_SECONDS, self._tick)
         self.supervisor.start_all()
         if self._watch:
@@ -211,11 +216,11 @@ class StateApp(App[None]):
 
     def action_rerun(self) -> None:
         """Run the highlighted script again (every script when none is highlighted)."""
-        self.supervisor.rerun(self.query_one(ScriptList).selected_label)
+        self.supervisor.rerun(self._scripts.selected_label)
 
     def action_stop(self) -> None:
         """Stop the highlighted script (every script when none is highlighted)."""
-        self.supervisor.stop(self.query_one(ScriptList).selected_label)
+        self.supervisor.stop(self._scripts.selected_label)
 
     async def action_quit(self) -> None:
         """Stop every run, then leave (any other way out stops them as the app unmounts)."""
@@ -332,7 +337,7 @@ class StateApp(App[None]):
 
     def action_filter(self) -> None:
         """Open the filter above the key tree."""
-        field = self.query_one("#filter", Input)
+        field = self._filter_field
         field.add_class("shown")
         field.focus()
 
@@ -347,7 +352,7 @@ class StateApp(App[None]):
         if self._filter_timer is not None:
             self._filter_timer.stop()
             self._filter_timer = None
-        key_filter = KeyFilter.parse(self.query_one("#filter", Input).value)
+        key_filter = KeyFilter.parse(self._filter_field.value)
         if key_filter == self.key_filter:
             return
         self.key_filter = key_filter
@@ -364,7 +369,7 @@ class StateApp(App[None]):
         self._show_item(self._tree.cursor_item)
 
     def _close_filter(self) -> None:
-        field = self.query_one("#filter", Input)
+        field = self._filter_field
         field.value = ""
         field.remove_class("shown")
         self._apply_filter()
@@ -374,7 +379,7 @@ class StateApp(App[None]):
 
     def action_console(self) -> None:
         """Focus the console's input line."""
-        self.query_one(ConsoleInput).focus()
+        self._console_input.focus()
 
     def _keys_for_completion(self, prefix: str) -> list[str]:
         return self.store.keys(prefix, sort=False)
@@ -390,7 +395,7 @@ class StateApp(App[None]):
         text = line.value
         if not text.strip():
             return
-        output = self.query_one(OutputLog)
+        output = self._output
         if self.lua_console.busy:
             output.write(CONSOLE, ["… the last line is still running: ctrl+c cancels it"], MARK)
             return
@@ -404,11 +409,16 @@ class StateApp(App[None]):
         self.lua_console.submit(text)
 
     def on_console_input_interrupted(self, event: ConsoleInput.Interrupted) -> None:
-        if self.lua_console.cancel():
-            number = self.lua_console.count
-            self.set_timer(STUCK_GRACE, partial(self._give_up_on_line, number))
-        else:
-            self.query_one(ConsoleInput).clear_line()
+        if not self._interrupt():
+            self._console_input.clear_line()
+
+    def _interrupt(self) -> bool:
+        """Cancel the console's running line (given up on if it does not stop); False: none."""
+        if not self.lua_console.cancel():
+            return False
+        number = self.lua_console.count
+        self.set_timer(STUCK_GRACE, partial(self._give_up_on_line, number))
+        return True
 
     def _give_up_on_line(self, number: int) -> None:
         if self.lua_console.busy and self.lua_console.count == number:
@@ -419,14 +429,14 @@ class StateApp(App[None]):
 
     def on_console_input_choices(self, event: ConsoleInput.Choices) -> None:
         self._show_pending_events()
-        width = max(20, self.query_one(OutputLog).size.width - 12)
+        width = max(20, self._output.size.width - 12)
         rows: list[str] = []
         for choice in event.choices:
             if rows and len(rows[-1]) + 2 + len(choice) <= width:
                 rows[-1] += f"  {choice}"
             else:
                 rows.append(choice)
-        self.query_one(OutputLog).write(CONSOLE, rows, MARK)
+        self._output.write(CONSOLE, rows, MARK)
 
     def _take_console_line(self, error: bool, text: str) -> None:
         self._take_event(Printed(CONSOLE, self.lua_console.count, text, error))
@@ -435,7 +445,7 @@ class StateApp(App[None]):
         """Escape: leave the console for the key tree; elsewhere, clear the filter."""
         if isinstance(self.focused, ConsoleInput):
             self._tree.focus()
-        elif self.key_filter is not None or self.query_one("#filter").has_class("shown"):
+        elif self.key_filter is not None or self._filter_field.has_class("shown"):
             self._close_filter()
 
     # -- the command palette --------------------------------------------------------
@@ -468,6 +478,10 @@ class StateApp(App[None]):
         yield SystemCommand(
             "Focus console", "Type Lua that runs against the store", self.action_console
         )
+        if self.lua_console.busy:
+            yield SystemCommand(
+                "Cancel console line", "Stop the line the console is running", self._interrupt
+            )
         if not self.supervisor.scripts:
             return
         yield SystemCommand("Rerun all scripts", "Run every script again", self._rerun_all)
@@ -585,7 +599,7 @@ class StateApp(App[None]):
         if item != self._shown_item:
             self._deleted_by = ""
         self._shown_item = item
-        value = self.query_one(ValueView)
+        value = self._value
         if isinstance(item, KeyItem):
             value.show(item.key, self.store.entry(item.key), deleted_by=self._deleted_by)
         elif isinstance(item, FolderItem | MoreItem):
@@ -673,7 +687,7 @@ class StateApp(App[None]):
         self._tree.border_title = Text(title)  # a filter may hold brackets: not markup
 
     def _show_events(self, events: list[Event | Evaluation]) -> None:
-        output = self.query_one(OutputLog)
+        output = self._output
         printed = sum(isinstance(event, Printed) for event in events)
         # Half the history for a flood, leaving room for the note and the runs' marks.
         skip = printed - output.max_lines // 2 if printed > output.max_lines // 2 else 0
@@ -745,11 +759,11 @@ class StateApp(App[None]):
             output.write(CONSOLE, [f"── cancelled{why} after {took}"], MARK)
 
     def _show_scripts(self) -> None:
-        scripts = self.query_one(ScriptList)
+        scripts = self._scripts
         if not self.supervisor.scripts:
             scripts.display = False
             return
-        output = self.query_one(OutputLog)
+        output = self._output
         tags = {script.label: output.tag(script.label) for script in self.supervisor.scripts}
         scripts.show(self.supervisor.scripts, tags)
 
