@@ -52,6 +52,22 @@ def editor(app: StateApp) -> ValueEditor:
     return screen
 
 
+def dialog_message(app: StateApp) -> str:
+    """What the open Confirm asks."""
+    assert isinstance(app.screen, Confirm), f"no question is open: {app.screen!r}"
+    return str(app.screen.query_one(".message", Static).render())
+
+
+async def save_after_a_script_wrote(app: StateApp, pilot: Pilot[None]) -> None:
+    """Edit user:user_1 to 100 while job.lua#2 sets it to 50, and save: the question opens."""
+    await on_key(app, pilot, "user:user_1")
+    await pilot.press("e")
+    await type_value(app, pilot, "100")
+    app.store.set("user:user_1", 50, source="job.lua#2")
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(app.screen, Confirm))
+
+
 def problem(app: StateApp) -> str:
     return str(app.screen.query_one(".problem", Static).render())
 
@@ -143,13 +159,8 @@ async def test_a_change_made_meanwhile_is_never_overwritten_silently() -> None:
     store = sample_store()
     app = StateApp(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await on_key(app, pilot, "user:user_1")
-        await pilot.press("e")
-        await type_value(app, pilot, "100")
-        store.set("user:user_1", 50, source="job.lua#2")
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, Confirm))
-        message = str(app.screen.query_one(".message", Static).render())
+        await save_after_a_script_wrote(app, pilot)
+        message = dialog_message(app)
         assert "user:user_1 was changed by job.lua#2 after you opened it" in message
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, ValueEditor))
@@ -256,7 +267,7 @@ async def test_d_on_a_folder_says_how_many_keys_go_then_deletes_them_all() -> No
         await on_folder(app, pilot, "user:")
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
-        message = str(app.screen.query_one(".message", Static).render())
+        message = dialog_message(app)
         assert message == "Delete the 3 keys under user:?"
         await pilot.press("y")
         await until(pilot, lambda: store.keys("user:") == [])
@@ -303,7 +314,7 @@ async def test_deleting_a_folder_under_a_filter_deletes_only_what_it_shows() -> 
         await on_folder(app, pilot, "user:")
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
-        message = str(app.screen.query_one(".message", Static).render())
+        message = dialog_message(app)
         assert message == "Delete the 2 keys under user: that match 'user_1'?"
         await pilot.press("y")
         await until(pilot, lambda: store.keys("user:") == ["user:user_2"])
@@ -350,7 +361,7 @@ async def test_clear_keys_under_folder_asks_for_the_prefix_then_for_sure() -> No
         field.value = "user:user_1"
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
-        message = str(app.screen.query_one(".message", Static).render())
+        message = dialog_message(app)
         assert message == "Delete the 2 keys under user:user_1?"
         await pilot.press("y")
         await until(pilot, lambda: store.keys("user:") == ["user:user_2"])
@@ -417,12 +428,7 @@ async def test_overwriting_a_key_a_script_keeps_writing_succeeds_once_asked() ->
     store = sample_store()
     app = StateApp(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await on_key(app, pilot, "user:user_1")
-        await pilot.press("e")
-        await type_value(app, pilot, "100")
-        store.set("user:user_1", 50, source="job.lua#2")
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await save_after_a_script_wrote(app, pilot)
         store.set("user:user_1", 51, source="job.lua#2")  # again, while the question is open
         await pilot.press("y")
         await until(pilot, lambda: store.get("user:user_1") == 100)
@@ -452,7 +458,7 @@ async def test_keys_with_brackets_are_shown_as_they_are() -> None:
             await on_key(app, pilot, key)
             await pilot.press("d")
             await until(pilot, lambda: isinstance(app.screen, Confirm))
-            message = str(app.screen.query_one(".message", Static).render())
+            message = dialog_message(app)
             assert message == f"Delete {key}?"
             await pilot.press("y")
             await until(pilot, lambda key=key: not store.exists(key))  # type: ignore[misc]

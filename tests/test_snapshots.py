@@ -50,6 +50,13 @@ check(3)
 """
 
 
+def importing(folder: Path) -> StateApp:
+    """The app on the fixed store, with the import script run once (not watched)."""
+    script = folder / "import.lua"
+    script.write_text(SCRIPT)
+    return StateApp(fixed_store(), [script], watch=False)
+
+
 async def browse(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, StateApp)
@@ -66,17 +73,11 @@ async def browse(pilot: Pilot[None]) -> None:
 
 
 def test_main_screen(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    script = tmp_path / "import.lua"
-    script.write_text(SCRIPT)
-    app = StateApp(fixed_store(), [script], watch=False)
-    assert snap_compare(app, terminal_size=(110, 32), run_before=browse)
+    assert snap_compare(importing(tmp_path), terminal_size=(110, 32), run_before=browse)
 
 
 def test_main_screen_in_a_small_terminal(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    script = tmp_path / "import.lua"
-    script.write_text(SCRIPT)
-    app = StateApp(fixed_store(), [script], watch=False)
-    assert snap_compare(app, terminal_size=(60, 15), run_before=browse)
+    assert snap_compare(importing(tmp_path), terminal_size=(60, 15), run_before=browse)
 
 
 def test_empty_store_without_scripts(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -97,10 +98,7 @@ async def edit_with_an_error(pilot: Pilot[None]) -> None:
 
 
 def test_the_editor_showing_an_error(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    script = tmp_path / "import.lua"
-    script.write_text(SCRIPT)
-    app = StateApp(fixed_store(), [script], watch=False)
-    assert snap_compare(app, terminal_size=(110, 32), run_before=edit_with_an_error)
+    assert snap_compare(importing(tmp_path), terminal_size=(110, 32), run_before=edit_with_an_error)
 
 
 async def delete_a_folder(pilot: Pilot[None]) -> None:
@@ -117,10 +115,7 @@ async def delete_a_folder(pilot: Pilot[None]) -> None:
 
 
 def test_the_delete_confirmation_of_a_folder(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    script = tmp_path / "import.lua"
-    script.write_text(SCRIPT)
-    app = StateApp(fixed_store(), [script], watch=False)
-    assert snap_compare(app, terminal_size=(110, 32), run_before=delete_a_folder)
+    assert snap_compare(importing(tmp_path), terminal_size=(110, 32), run_before=delete_a_folder)
 
 
 async def a_few_commands(pilot: Pilot[None]) -> None:
