@@ -321,10 +321,7 @@ class StateApp(App[None]):
                 return
             text, what = _pretty(orjson.loads(data)), item.key
         elif isinstance(item, FolderItem):
-            keys = self.store.keys(item.prefix)
-            if self.key_filter is not None:
-                keys = self.key_filter.select(keys)
-            values = {key: self.store.get(key) for key in keys}
+            values = {key: self.store.get(key) for key in sorted(self._keys_under(item.prefix))}
             text = _pretty({key: value for key, value in values.items() if value is not None})
             what = f"{len(values):,} {_keys(len(values))} under {item.prefix}"
         else:
@@ -360,10 +357,7 @@ class StateApp(App[None]):
 
     def _reindex(self, *, filtered: bool = False) -> None:
         """Read the keys afresh into the index, through the filter (`filtered`: it changed)."""
-        keys = self.store.keys(sort=False)
-        if self.key_filter is not None:
-            keys = self.key_filter.select(keys)
-        self.index = KeyIndex(self.index.delimiter, keys)
+        self.index = KeyIndex(self.index.delimiter, self._keys_under(""))
         self._tree.rebuild(self.index, filtered=filtered)
         self._show_key_count()
         self._show_item(self._tree.cursor_item)
