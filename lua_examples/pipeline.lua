@@ -30,7 +30,11 @@ end
 
 local summary = { records = State.get(pipeline .. ":records"), errors = 0, users = {} }
 for _, key in ipairs(State.list("cache:api_response:")) do
-    table.insert(summary.users, State.get(key).name)
+    local user = State.get(key)
+    -- Keys added by hand (in the inspector, say) may hold anything.
+    if type(user) == "table" and user.name then
+        table.insert(summary.users, user.name)
+    end
 end
 State.set(pipeline .. ":summary", summary)
 State.set(pipeline .. ":status", "done")

@@ -204,3 +204,13 @@ async def test_the_palette_cancels_the_consoles_line() -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: "── cancelled after" in output_text(app))
+
+
+async def test_a_half_typed_line_waits_whole_for_your_return() -> None:
+    app = StateApp(Store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("colon", *'State.get("ca')
+        await pilot.press("escape")
+        assert app.query_one("#keys").has_focus
+        await pilot.press("colon", "c")
+        assert console(app).value == 'State.get("cac'

@@ -495,3 +495,26 @@ async def test_export_names_that_cannot_be_written_are_said_in_the_prompt() -> N
             await pilot.press("enter")
             assert problem(app).startswith("Cannot write there: "), name
         assert isinstance(app.screen, Prompt)
+
+
+async def test_typing_a_new_keys_name_keeps_the_folder_prefilled() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_folder(app, pilot, "user:")
+        await pilot.press("n", *"user_9")
+        assert editor(app).query_one("#key", Input).value == "user:user_9"
+
+
+async def test_integers_past_64_bits_are_refused_not_rounded() -> None:
+    store = sample_store()
+    app = StateApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_1")
+        await pilot.press("e")
+        await type_value(app, pilot, "18446744073709551616")
+        await pilot.press("ctrl+s")
+        assert problem(app) == (
+            "The store refuses this value: value does not fit in a 64-bit integer"
+        )
+        assert store.get("user:user_1") == 1

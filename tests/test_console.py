@@ -209,3 +209,14 @@ def test_a_line_is_busy_until_its_end_is_reported(store: Store) -> None:
     assert ended.wait(10)
     assert seen == [True]
     assert not console.busy
+
+
+def test_a_trailing_semicolon_keeps_the_errors_line(session: Session) -> None:
+    failed = session.run('State.set("", 1);')
+    assert failed.error is not None
+    assert failed.error.message == "console:1: State.set: key must not be empty"
+
+
+def test_the_standard_files_are_named_as_files(session: Session) -> None:
+    assert session.run('io.write("hi")').results == ("file (stdout)",)
+    assert session.run("io.stderr").results == ("file (stderr)",)

@@ -131,7 +131,11 @@ class StateApp(App[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield Input(placeholder="filter: a glob (cache:*:user_1*) or text", id="filter")
+                yield Input(
+                    placeholder="filter: a glob (cache:*:user_1*) or text",
+                    id="filter",
+                    select_on_focus=False,
+                )
                 yield KeyTree(self.index, id="keys")
                 yield ScriptList(id="scripts")
             with Vertical(id="right"):
@@ -167,7 +171,7 @@ class StateApp(App[None]):
         output.tag(CONSOLE)
         self._history_problem_shown = bool(self.history.problem)
         if self.history.problem:
-            self.notify(self.history.problem, title="Console history", severity="warning")
+            self._say(self.history.problem, title="Console history", severity="warning")
         if not self.supervisor.scripts:
             output.write("", ["No scripts: `stateui watch FILE.lua` runs one."])
         self._show_scripts()
@@ -182,7 +186,7 @@ class StateApp(App[None]):
         try:
             await watch_scripts(self.supervisor, self._stop_watching)
         except Exception as error:  # the app goes on without reruns, and says so
-            self.notify(
+            self._say(
                 f"Scripts are no longer rerun on save: {error}",
                 title="File watching stopped",
                 severity="error",
@@ -200,17 +204,16 @@ class StateApp(App[None]):
         self.lua_console.cancel("the app quit")
         self.supervisor.close(QUIT_GRACE)
 
-    def notify(
+    def _say(
         self,
         message: str,
         *,
         title: str = "",
         severity: SeverityLevel = "information",
         timeout: float | None = None,
-        markup: bool = False,
     ) -> None:
-        """A notification, as plain text by default: keys and paths hold brackets."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """A notification of ours, as plain text: keys and paths hold brackets."""
+        self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- actions --------------------------------------------------------------------
 
@@ -233,16 +236,16 @@ class StateApp(App[None]):
         """Edit the value of the key under the cursor."""
         item = self._tree.cursor_item
         if not isinstance(item, KeyItem):
-            self.notify("Select a key to edit it (n makes a new one).", severity="warning")
+            self._say("Select a key to edit it (n makes a new one).", severity="warning")
             return
         entry = self.store.entry(item.key)
         if entry is None:
-            self.notify(f"{item.key} no longer exists.", severity="warning")
+            self._say(f"{item.key} no longer exists.", severity="warning")
             return
         try:
             text = editable_text(entry.value)
         except ValueError as too_long:
-            self.notify(str(too_long), title=f"{item.key} is too big to edit here")
+            self._say(str(too_long), title=f"{item.key} is too big to edit here")
             return
         editor = ValueEditor(self.store, item.key, text=text, version=entry.version)
         self.push_screen(editor, self._saved)
@@ -258,7 +261,7 @@ class StateApp(App[None]):
         if key is not None:
             entry = self.store.entry(key)
             version = f" (version {entry.version})" if entry is not None else ""
-            self.notify(f"Saved {key}{version}.", title="Saved")
+            self._say(f"Saved {key}{version}.", title="Saved")
 
     def _cursor_prefix(self) -> str:
         """The folder the cursor is in (or on), as a key prefix."""
@@ -283,7 +286,7 @@ class StateApp(App[None]):
             which = f" that match {self.key_filter.text!r}" if self.key_filter else ""
             self._confirm_delete(self._keys_under(prefix), f"under {prefix}{which}")
         else:
-            self.notify("Select a key or a folder to delete it.", severity="warning")
+            self._say("Select a key or a folder to delete it.", severity="warning")
 
     def _keys_under(self, prefix: str) -> list[str]:
         """The keys under `prefix` that the tree shows (through the filter)."""
@@ -292,9 +295,9 @@ class StateApp(App[None]):
 
     def _delete_key(self, key: str) -> None:
         if self.store.delete(key, source=EDITOR):
-            self.notify(f"Deleted {key}.", title="Deleted")
+            self._say(f"Deleted {key}.", title="Deleted")
         else:
-            self.notify(f"{key} was already gone.", severity="warning")
+            self._say(f"{key} was already gone.", severity="warning")
 
     def _confirm_delete(self, keys: list[str], where: str) -> None:
         """Ask, then delete exactly `keys`: keys written meanwhile are not part of the deal."""
@@ -304,7 +307,7 @@ class StateApp(App[None]):
         def answered(yes: bool | None) -> None:
             if yes:
                 deleted = self.store.delete_many(keys, source=EDITOR)
-                self.notify(f"Deleted {deleted:,} {_keys(deleted)} {where}.", title="Deleted")
+                self._say(f"Deleted {deleted:,} {_keys(deleted)} {where}.", title="Deleted")
 
         self.push_screen(
             Confirm("Delete keys", f"Delete the {amount} {where}?", yes=f"Delete {amount}"),
@@ -317,7 +320,7 @@ class StateApp(App[None]):
         if isinstance(item, KeyItem):
             data = self.store.get_encoded(item.key)
             if data is None:
-                self.notify(f"{item.key} no longer exists.", severity="warning")
+                self._say(f"{item.key} no longer exists.", severity="warning")
                 return
             text, what = _pretty(orjson.loads(data)), item.key
         elif isinstance(item, FolderItem):
@@ -325,10 +328,10 @@ class StateApp(App[None]):
             text = _pretty({key: value for key, value in values.items() if value is not None})
             what = f"{len(values):,} {_keys(len(values))} under {item.prefix}"
         else:
-            self.notify("Select a key or a folder to copy it.", severity="warning")
+            self._say("Select a key or a folder to copy it.", severity="warning")
             return
         self.copy_to_clipboard(text)
-        self.notify(f"Copied {what} as JSON ({len(text.encode()):,} bytes).", title="Copied")
+        self._say(f"Copied {what} as JSON ({len(text.encode()):,} bytes).", title="Copied")
 
     # -- the key filter -----------------------------------------------------------------
 
@@ -396,7 +399,7 @@ class StateApp(App[None]):
         self.history.add(text)
         if self.history.problem and not self._history_problem_shown:
             self._history_problem_shown = True
-            self.notify(self.history.problem, title="Console history", severity="warning")
+            self._say(self.history.problem, title="Console history", severity="warning")
         line.clear_line()
         self._show_pending_events()  # the last line's output comes before this one
         output.write(CONSOLE, [f"> {part}" for part in text.splitlines()], MARK)
@@ -561,13 +564,13 @@ class StateApp(App[None]):
             try:
                 self.store.write_dump(path)
             except OSError as error:
-                self.notify(
+                self._say(
                     f"Could not write {path}: {error.strerror or error}",
                     title="Export failed",
                     severity="error",
                 )
                 return
-            self.notify(f"Wrote {count:,} {_keys(count)} to {path}.", title="Exported")
+            self._say(f"Wrote {count:,} {_keys(count)} to {path}.", title="Exported")
 
         self.run_worker(write, name="export", thread=True, exit_on_error=False)
 

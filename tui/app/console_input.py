@@ -26,6 +26,7 @@ class ConsoleInput(Input):
         Binding("down", "history_forward", "Newer line", show=False),
         Binding("tab", "complete", "Complete"),
         Binding("ctrl+c", "interrupt", "Cancel"),
+        Binding("escape", "app.leave", "Back to the keys"),
     ]
 
     class Interrupted(Message):
@@ -50,6 +51,7 @@ class ConsoleInput(Input):
         super().__init__(
             placeholder='Lua, e.g. State.get("key") · ↑↓ history · tab completes',
             id=id,
+            select_on_focus=False,  # a half-typed line waits, whole, for your return
         )
         self.history = history
         self._functions = functions

@@ -218,12 +218,13 @@ class Console:
             return orjson.dumps(value).decode()  # as in tables: the shortest exact form
         if value is None or isinstance(value, float):
             return str(runtime.describe(value))  # as Lua writes it: nil, inf, -nan
-        if lua_type(value) != "table":
-            return str(runtime.describe(value))
+        name = str(runtime.describe(value))
+        if lua_type(value) != "table" or name.startswith("file ("):  # io.stdout's stand-in
+            return name
         try:
             data = runtime.convert.to_python(value)
         except StateError as problem:
-            return f"{runtime.describe(value)} (not JSON: {problem})"
+            return f"{name} (not JSON: {problem})"
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
         return _cut(text)
 

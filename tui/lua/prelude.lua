@@ -677,6 +677,9 @@ local function describe(v)
   if kind == "number" or kind == "boolean" or kind == "nil" then
     return tostring(v)
   end
+  if stand_ins[v] or (v ~= nil and v == empty_stdin) then
+    return tostring(v)  -- our own __tostring: file (stdout)
+  end
   return kind .. ": " .. format("%p", v)
 end
 

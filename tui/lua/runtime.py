@@ -117,7 +117,8 @@ class LuaStateRuntime:
                 # `table.pack` (the chunk's first argument) rather than returned: a
                 # returned call is a tail call, whose errors lose their line. After a
                 # comment the bracket would be commented out: then it stays returned.
-                wrapped, _ = self._compile(f"return (...)({text})", chunkname)
+                bare = text.rstrip().rstrip(";").rstrip()  # `f(x);` is `f(x)` here
+                wrapped, _ = self._compile(f"return (...)({bare})", chunkname)
                 if wrapped is not None:
                     chunk, packed = wrapped, True
         except LuaMemoryError:

@@ -42,7 +42,7 @@ class Prompt(ModalScreen[str | None]):
         with Vertical(classes="box") as box:
             box.border_title = Text(self._title)
             yield Static(Text(self._message), classes="message")
-            yield Input(self._value, placeholder=self._placeholder)
+            yield Input(self._value, placeholder=self._placeholder, select_on_focus=False)
             yield Static("", classes="problem")
             yield Static("enter: OK · escape: cancel", classes="help")
 

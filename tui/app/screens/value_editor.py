@@ -41,21 +41,25 @@ class JsonProblem:
 def parse_json(text: str) -> Any:
     """The value the text holds; raises ValueError with a JsonProblem for a person.
 
-    What JSON allows but the store refuses (NaN, Infinity, numbers too big) is parsed
-    anyway, so that the store can say what is wrong with it.
+    Parsed exactly (integers of any size), and with what JSON does not allow but the
+    store refuses with a message of its own (NaN, Infinity, 1e400, integers past 64
+    bits): the store says what is wrong with those.
     """
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as error:
-        problem = JsonProblem(
-            f"Invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
-            error.lineno,
-            error.colno,
-        )
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(JsonProblem("Invalid JSON: nested too deeply to read")) from None
+    except ValueError as error:
+        where = (error.lineno, error.colno) if isinstance(error, json.JSONDecodeError) else None
     try:
-        return json.loads(text)  # NaN, Infinity, 1e400: for the store's own message
-    except (ValueError, RecursionError):
-        raise ValueError(problem) from None
+        orjson.loads(text)  # its messages say more ("expected 'true'")
+    except orjson.JSONDecodeError as error:
+        where, message = (error.lineno, error.colno), error.msg
+    else:
+        message = "not valid JSON"
+    line, column = where if where is not None else (None, None)
+    at = f" at line {line}, column {column}" if line is not None else ""
+    raise ValueError(JsonProblem(f"Invalid JSON{at}: {message}", line, column))
 
 
 def editable_text(data: bytes) -> str:
@@ -110,7 +114,9 @@ class ValueEditor(ModalScreen[str | None]):
             box.border_title = Text("New key" if self._new else f"Edit {self.key}")
             if self._new:
                 yield Static("Key", classes="label")
-                yield Input(self._prefix, placeholder="cache:users:1", id="key")
+                yield Input(
+                    self._prefix, placeholder="cache:users:1", id="key", select_on_focus=False
+                )
                 yield Static("Value (JSON)", classes="label")
             else:
                 yield Static(self._describe(), classes="label")
