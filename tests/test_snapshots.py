@@ -21,6 +21,7 @@ from tui.app import script_list
 from tui.app.app import StateApp
 from tui.app.console_input import ConsoleInput
 from tui.app.key_tree import FolderItem, KeyTree
+from tui.app.output_log import OutputLog
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.value_editor import ValueEditor
 
@@ -69,6 +70,13 @@ async def browse(pilot: Pilot[None]) -> None:
     open_folder(app, "cache:api_response:")
     await pilot.pause()
     move_to_key(app, "cache:api_response:user_123")
+    output = app.query_one(OutputLog)
+    # The output follows its newest line once all are laid out: wait for that.
+    lines = len(output_text(app).splitlines())
+    await until(
+        pilot,
+        lambda: output.virtual_size.height >= lines and output.scroll_y == output.max_scroll_y,
+    )
     await pilot.pause()
 
 
