@@ -14,9 +14,8 @@ from typing import Any
 import orjson
 from lupa.lua54 import lua_type
 
-from tui.lua.cancel import ScriptCancelled
 from tui.lua.errors import ScriptError
-from tui.lua.runner import LineSplitter, RunStatus
+from tui.lua.runner import LineSplitter, RunStatus, outcome
 from tui.lua.runtime import LuaStateRuntime
 from tui.state.errors import StateError
 from tui.state.store import Store
@@ -163,16 +162,10 @@ class Console:
 
     def _run(self, runtime: LuaStateRuntime, generation: int, number: int, text: str) -> None:
         started = self._started
-        status, error = RunStatus.OK, None
-        results: tuple[str, ...] = ()
-        try:
-            results = self._show_all(runtime, runtime.evaluate(text, SOURCE))
-        except ScriptCancelled:
-            status = RunStatus.CANCELLED
-        except ScriptError as failure:
-            status, error = RunStatus.ERROR, failure
-        except Exception as failure:  # a bug of ours must still end the line cleanly
-            status, error = RunStatus.ERROR, ScriptError(f"internal error: {failure!r}")
+        status, shown, error = outcome(
+            lambda: self._show_all(runtime, runtime.evaluate(text, SOURCE))
+        )
+        results = shown or ()
         with self._lock:
             if generation != self._generation:
                 return  # given up on (see `restart`): that ending was reported

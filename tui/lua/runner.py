@@ -9,11 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from tui.lua.cancel import CancelToken, ScriptCancelled
 from tui.lua.errors import ScriptError
 from tui.lua.runtime import LuaStateRuntime
 from tui.state.store import Store
+
+T = TypeVar("T")
 
 
 class RunStatus(StrEnum):
@@ -36,6 +39,18 @@ class RunResult:
     error: ScriptError | None = None
     reason: str = ""
     """Why a cancelled run was cancelled (`cancelled`, `timed out after 5s`)."""
+
+
+def outcome(work: Callable[[], T]) -> tuple[RunStatus, T | None, ScriptError | None]:
+    """Do a run's work: how it ended, what it gave, and its error (if it failed)."""
+    try:
+        return RunStatus.OK, work(), None
+    except ScriptCancelled:
+        return RunStatus.CANCELLED, None, None
+    except ScriptError as failure:
+        return RunStatus.ERROR, None, failure
+    except Exception as failure:  # a bug of ours must still end the run cleanly
+        return RunStatus.ERROR, None, ScriptError(f"internal error: {failure!r}")
 
 
 def module_dirs(script: Path) -> list[Path]:
@@ -166,8 +181,8 @@ class ScriptRun:
 
     def _run(self) -> None:
         self._started = started = time.perf_counter()
-        status, error = RunStatus.OK, None
-        try:
+
+        def run() -> None:
             runtime = LuaStateRuntime(
                 self.store,
                 source=self.source,
@@ -180,12 +195,8 @@ class ScriptRun:
                 module_dirs=module_dirs(self.script),
             )
             runtime.run_file(self.script)
-        except ScriptCancelled:
-            status = RunStatus.CANCELLED
-        except ScriptError as failure:
-            status, error = RunStatus.ERROR, failure
-        except Exception as failure:  # a bug of ours must still end the run cleanly
-            status, error = RunStatus.ERROR, ScriptError(f"internal error: {failure!r}")
+
+        status, _, error = outcome(run)
         for lines in (self._lines, self._error_lines):
             with contextlib.suppress(Exception):  # a failing reader must not lose the result
                 lines.flush()
