@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
+from tui.app import history as history_module
 from tui.app.history import History, history_path
 
 
@@ -104,7 +106,11 @@ def test_the_file_is_rewritten_with_the_newest_entries_once_it_doubles(tmp_path:
     assert len(path.read_bytes().splitlines()) == 6  # not past twice the limit yet
     history.add("line 6")
     assert path.read_bytes().splitlines() == [b'"line 4"', b'"line 5"', b'"line 6"']
-    assert [file.name for file in tmp_path.iterdir()] == ["console_history"]  # no temporary left
+    # No temporary file left: only the history and its lock.
+    assert sorted(file.name for file in tmp_path.iterdir()) == [
+        ".console_history.lock",
+        "console_history",
+    ]
     assert History(path, limit=3).entries == ["line 4", "line 5", "line 6"]
 
 
@@ -205,3 +211,28 @@ def test_an_entry_that_is_not_valid_text_stays_in_memory(tmp_path: Path) -> None
     assert history.problem is not None
     history.add("good")
     assert History(path).entries == ["good"]
+
+
+def test_a_line_another_session_adds_during_a_trim_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "console_history"
+    mine, theirs = History(path, limit=2), History(path, limit=2)
+    for entry in ["a", "b", "c", "d"]:
+        mine.add(entry)
+    real_entries = history_module._entries
+    appending: list[threading.Thread] = []
+
+    def entries_then_their_append(lines: list[bytes]) -> list[str]:
+        # In the middle of the trim (after its read), the other session appends.
+        if not appending:
+            appending.append(threading.Thread(target=theirs.add, args=("theirs",)))
+            appending[0].start()
+            appending[0].join(0.5)  # it waits for the trim to finish
+        return real_entries(lines)
+
+    monkeypatch.setattr(history_module, "_entries", entries_then_their_append)
+    mine.add("e")  # past twice the limit: the file is rewritten
+    appending[0].join(10)
+    monkeypatch.undo()
+    assert History(path, limit=10).entries[-1] == "theirs"

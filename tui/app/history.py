@@ -7,8 +7,11 @@ on the same file interleave lines but never mix them.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -125,11 +128,12 @@ class History:
             line = b"\n" + line
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                written = os.write(descriptor, line)  # one write: a whole line or nothing
-            finally:
-                os.close(descriptor)
+            with _locked(path):
+                descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    written = os.write(descriptor, line)  # one write: a whole line or nothing
+                finally:
+                    os.close(descriptor)
         except OSError as error:
             self._report(f"cannot save the console history {path}: {error.strerror or error}")
             return
@@ -145,14 +149,17 @@ class History:
         """Rewrite the file with its newest `limit` entries, replacing it in one step."""
         temporary: str | None = None
         try:
-            # Read again: another session may have added lines since this one started.
-            kept = _entries(path.read_bytes().split(b"\n"))[-self.limit :]
-            descriptor, temporary = tempfile.mkstemp(
-                prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-            )
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(b"".join(orjson.dumps(entry) + b"\n" for entry in kept))
-            Path(temporary).replace(path)  # os.replace: atomic, readers see old or new
+            # Locked from the read to the replace: another session's line, appended in
+            # between, would be lost.
+            with _locked(path):
+                # Read again: another session may have added lines since this one started.
+                kept = _entries(path.read_bytes().split(b"\n"))[-self.limit :]
+                descriptor, temporary = tempfile.mkstemp(
+                    prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+                )
+                with os.fdopen(descriptor, "wb") as file:
+                    file.write(b"".join(orjson.dumps(entry) + b"\n" for entry in kept))
+                Path(temporary).replace(path)  # os.replace: atomic, readers see old or new
         except OSError as error:
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
@@ -163,6 +170,17 @@ class History:
     def _report(self, problem: str) -> None:
         if self.problem is None:
             self.problem = problem
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the history's lock (a file beside it), so sessions append and trim in turn."""
+    descriptor = os.open(path.with_name(f".{path.name}.lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def _entries(lines: list[bytes]) -> list[str]:
