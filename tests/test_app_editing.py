@@ -518,3 +518,18 @@ async def test_integers_past_64_bits_are_refused_not_rounded() -> None:
             "The store refuses this value: value does not fit in a 64-bit integer"
         )
         assert store.get("user:user_1") == 1
+
+
+async def test_a_very_long_key_leaves_the_buttons_in_view_in_a_tiny_terminal() -> None:
+    key = "k:" + "x" * 500
+    store = Store()
+    store.set(key, 1, source="test")
+    app = StateApp(store)
+    async with app.run_test(size=(60, 15)) as pilot:
+        await on_key(app, pilot, key)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.pause()
+        for button in app.screen.query("Button"):
+            region = button.region
+            assert region.height > 0 and region.bottom <= 15, button
