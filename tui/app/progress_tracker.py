@@ -1,0 +1,207 @@
+"""Progress keys as the progress panel reads them: how far, how fast, when done.
+
+Pure Python (no Textual), fed from the change feed like the key index. A progress key
+is one under the prefix (`progress:` unless configured) whose value has numeric
+`current` and `total`, or a numeric `percent`, as the guide's Progress Tracking pattern
+writes it; any other key can be pinned. Rates come from the changes' own times, so
+that a test can give them, and `rows` takes the time to judge stalls and ETAs by.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import orjson
+
+from tui.app.key_index import natural_key
+from tui.state import Change, Op
+
+RATE_WINDOW = 5.0
+"""Seconds of changes a rate is measured over."""
+
+STALL_SECONDS = 10.0
+"""A key that has not moved for this long is stalled."""
+
+LONGEST_TEXT = 200
+"""Characters of a value of another shape shown in its row."""
+
+
+class ProgressState(StrEnum):
+    """Where a progress key stands."""
+
+    RUNNING = "running"
+    STALLED = "stalled"
+    DONE = "done"
+    OTHER = "other"
+    """A value of another shape: shown as text."""
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """One line of the progress panel."""
+
+    key: str
+    name: str
+    """The key without the prefix (the whole key, for a pinned one from elsewhere)."""
+    state: ProgressState
+    percent: float | None = None
+    current: float | None = None
+    total: float | None = None
+    rate: float | None = None
+    """Items a second over the last RATE_WINDOW seconds (percent a second without a total)."""
+    eta: float | None = None
+    """Seconds left at that rate."""
+    text: str = ""
+    """The value as compact JSON, for a value of another shape."""
+
+
+@dataclass
+class _Tracked:
+    value: object
+    moved_at: float  # when `current` (or `percent`) last changed
+    samples: deque[tuple[float, float]]  # (time, current or percent), newest last
+
+
+def progress_of(value: object) -> tuple[float | None, float | None, float] | None:
+    """(current, total, percent) of a progress value, or None for another shape."""
+    if not isinstance(value, dict):
+        return None
+    current, total = _number(value.get("current")), _number(value.get("total"))
+    percent = _number(value.get("percent"))
+    if current is not None and total is not None:
+        if percent is None:
+            percent = 100 * current / total if total else 100.0
+        return current, total, percent
+    if percent is not None:
+        return None, None, percent
+    return None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+class ProgressTracker:
+    """The progress keys, and the recent history of each, from the change feed."""
+
+    def __init__(
+        self,
+        prefix: str = "progress:",
+        *,
+        window: float = RATE_WINDOW,
+        stall_after: float = STALL_SECONDS,
+    ) -> None:
+        self.prefix = prefix
+        self.window = window
+        self.stall_after = stall_after
+        self.pinned: set[str] = set()
+        self._tracked: dict[str, _Tracked] = {}
+
+    def __len__(self) -> int:
+        return len(self._tracked)
+
+    def watches(self, key: str) -> bool:
+        """Whether `key` belongs in the panel (under the prefix, or pinned)."""
+        return key.startswith(self.prefix) or key in self.pinned
+
+    def load(self, entries: Iterable[tuple[str, bytes, float]]) -> None:
+        """Start from keys already in the store: (key, JSON, time) each."""
+        for key, data, when in entries:
+            if self.watches(key):
+                self._set(key, data, when)
+
+    def apply(self, changes: Iterable[Change]) -> bool:
+        """Take changes from the feed; True when any concerned the panel."""
+        touched = False
+        for change in changes:
+            if not self.watches(change.key):
+                continue
+            touched = True
+            if change.op is Op.SET and change.value is not None:
+                self._set(change.key, change.value, change.time)
+            else:
+                self._tracked.pop(change.key, None)
+        return touched
+
+    def pin(self, key: str, data: bytes, when: float) -> bool:
+        """Show a key outside the prefix; False (nothing pinned) unless it is a progress value."""
+        current, total, _ = progress_of(orjson.loads(data)) or (None, None, None)
+        if current is None or total is None:
+            return False
+        self.pinned.add(key)
+        self._set(key, data, when)
+        return True
+
+    def unpin(self, key: str) -> None:
+        """Stop showing a pinned key (one under the prefix stays)."""
+        self.pinned.discard(key)
+        if not key.startswith(self.prefix):
+            self._tracked.pop(key, None)
+
+    def _set(self, key: str, data: bytes, when: float) -> None:
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            value = None
+        found = progress_of(value)
+        tracked = self._tracked.get(key)
+        if tracked is None:
+            tracked = self._tracked[key] = _Tracked(value, when, deque())
+        tracked.value = value
+        if found is None:
+            tracked.samples.clear()
+            return
+        current, _, percent = found
+        position = current if current is not None else percent
+        samples = tracked.samples
+        if not samples or samples[-1][1] != position:
+            tracked.moved_at = when
+        samples.append((when, position))
+        while len(samples) > 2 and samples[0][0] < when - self.window:
+            samples.popleft()
+
+    def rows(self, now: float) -> list[ProgressRow]:
+        """The panel's lines: running (and stalled) ones first, then other shapes, then done."""
+        rows = [self._row(key, tracked, now) for key, tracked in self._tracked.items()]
+        order = {ProgressState.RUNNING: 0, ProgressState.STALLED: 0, ProgressState.OTHER: 1}
+        rows.sort(key=lambda row: (order.get(row.state, 2), natural_key(row.name)))
+        return rows
+
+    def _row(self, key: str, tracked: _Tracked, now: float) -> ProgressRow:
+        name = key[len(self.prefix) :] if key.startswith(self.prefix) else key
+        found = progress_of(tracked.value)
+        if found is None:
+            text = orjson.dumps(tracked.value).decode()
+            if len(text) > LONGEST_TEXT:
+                text = f"{text[:LONGEST_TEXT]}…"
+            return ProgressRow(key, name, ProgressState.OTHER, text=text)
+        current, total, percent = found
+        done = (current is not None and total is not None and current >= total) or percent >= 100
+        rate = self._rate(tracked, now)
+        left = (total - current) if current is not None and total is not None else None
+        if left is None:
+            left = 100 - percent
+        eta = left / rate if not done and rate and rate > 0 and left is not None else None
+        if done:
+            state = ProgressState.DONE
+        elif now - tracked.moved_at >= self.stall_after:
+            state = ProgressState.STALLED
+        else:
+            state = ProgressState.RUNNING
+        return ProgressRow(key, name, state, percent, current, total, rate, eta)
+
+    def _rate(self, tracked: _Tracked, now: float) -> float | None:
+        """Progress a second over the window before `now` (None before two samples)."""
+        recent = [sample for sample in tracked.samples if sample[0] >= now - self.window]
+        if len(recent) < 2:
+            # Quiet for the whole window: nothing is moving.
+            return 0.0 if tracked.samples and now - tracked.moved_at >= self.window else None
+        (first_time, first), (last_time, last) = recent[0], recent[-1]
+        if last_time <= first_time:
+            return None
+        return (last - first) / (last_time - first_time)
