@@ -142,3 +142,34 @@ def test_pipeline() -> None:
     assert state["workflow:data_pipeline:records"] == 6
     assert state["progress:import_users"]["percent"] == 100.0
     assert len(state["workflow:data_pipeline:summary"]["users"]) == 6
+
+
+def test_the_multi_job_import_runs_five_jobs_at_once_and_one_fails_halfway() -> None:
+    jobs = sorted((EXAMPLES / "import").glob("*.lua"))
+    assert [job.stem for job in jobs] == ["invoices", "orders", "products", "reviews", "users"]
+    result = subprocess.run(
+        [*stateui_command(), "run", *map(str, jobs), "--dump", "-"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, "the invoices job fails"
+    assert "invoices: record 50 of 100 is malformed" in result.stderr
+    output, _, dumped = result.stdout.partition("{")
+    assert sorted(output.splitlines()) == [
+        "[orders.lua] orders: 200 records imported",
+        "[products.lua] products: 150 records imported",
+        "[reviews.lua] reviews: 60 records imported",
+        "[users.lua] users: 300 records imported",
+    ]
+    progress = {
+        key.removeprefix("progress:import_"): (value["current"], value["total"])
+        for key, value in json.loads("{" + dumped).items()
+    }
+    assert progress == {
+        "invoices": (49, 100),
+        "orders": (200, 200),
+        "products": (150, 150),
+        "reviews": (60, 60),
+        "users": (300, 300),
+    }
