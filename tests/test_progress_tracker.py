@@ -127,3 +127,21 @@ def test_the_prefix_is_configurable_and_the_store_fills_it_at_start() -> None:
     found = [(key, store.entry(key)) for key in store.keys("")]
     tracker.load((key, entry.value, entry.time) for key, entry in found if entry is not None)
     assert [row.name for row in tracker.rows(now=50.0)] == ["a"]
+
+
+def test_a_stalled_key_written_again_unchanged_stays_stalled() -> None:
+    tracker = ProgressTracker(window=5.0, stall_after=10.0)
+    tracker.apply([set_at("progress:slow", {"current": 1, "total": 10}, 0.0)])
+    assert tracker.rows(now=20.0)[0].state is ProgressState.STALLED  # its samples age out
+    tracker.apply([set_at("progress:slow", {"current": 1, "total": 10}, 21.0)])
+    assert tracker.rows(now=21.0)[0].state is ProgressState.STALLED
+
+
+def test_a_busy_key_keeps_few_samples() -> None:
+    tracker = ProgressTracker(window=5.0)
+    tracker.apply(
+        set_at("progress:busy", {"current": n, "total": 10_000}, n / 1000) for n in range(5000)
+    )
+    (row,) = tracker.rows(now=5.0)
+    assert row.rate == pytest.approx(1000, rel=0.01)
+    assert len(tracker._tracked["progress:busy"].samples) <= 52

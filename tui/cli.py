@@ -277,12 +277,20 @@ def run(
     help="What separates the folders of a key in the key tree.",
 )
 @click.option("--reset", is_flag=True, help="Empty the store before each run.")
+@click.option(
+    "--progress-prefix",
+    default="progress:",
+    show_default=True,
+    metavar="TEXT",
+    help="The keys the progress panel shows.",
+)
 @max_memory_option
 def watch(
     scripts: tuple[Path, ...] = (),
     load_file: Path | None = None,
     delimiter: str = ":",
     reset: bool = False,
+    progress_prefix: str = "progress:",
     max_memory: int | None = None,
 ) -> None:
     """Open the live inspector; run the scripts, and run each again when it changes.
@@ -291,6 +299,8 @@ def watch(
     Keys: e edits the selected key as JSON (ctrl+s saves), n makes a new key,
     d deletes a key or a folder, / filters the keys, y copies a value,
     : goes to the Lua console (ctrl+c cancels a line, escape comes back),
+    g shows or hides the progress panel (G fills the screen with it),
+    p pins a key with numeric current and total to it,
     r reruns the highlighted script (all of them when none is), s stops it,
     q quits, ctrl+p opens the command palette.
     """
@@ -298,6 +308,8 @@ def watch(
 
     if not delimiter:
         fail("--delimiter must not be empty")
+    if not progress_prefix:
+        fail("--progress-prefix must not be empty")
     for script in scripts:
         if script.exists() and not script.is_file():
             fail(f"not a script file: {script}")
@@ -311,6 +323,7 @@ def watch(
         scripts,
         delimiter=delimiter,
         reset=reset,
+        progress_prefix=progress_prefix,
         max_memory=None if max_memory is None else max_memory * 2**20,
     )
     app.run()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -25,6 +26,8 @@ from tui.app.key_filter import KeyFilter
 from tui.app.key_index import KeyIndex
 from tui.app.key_tree import FolderItem, Item, KeyItem, KeyTree, MoreItem
 from tui.app.output_log import ERROR, MARK, OK, STDERR, OutputLog
+from tui.app.progress_panel import ProgressPanel
+from tui.app.progress_tracker import ProgressState, ProgressTracker
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import SOURCE as EDITOR
@@ -59,7 +62,20 @@ QUIT_GRACE = 0.5
 """Seconds the runs get to stop when the app quits; stuck ones are left behind."""
 
 _LETTER_ACTIONS = frozenset(
-    ("edit", "new_key", "delete", "filter", "copy", "console", "rerun", "stop", "quit")
+    (
+        "edit",
+        "new_key",
+        "delete",
+        "filter",
+        "copy",
+        "console",
+        "pin",
+        "progress",
+        "progress_full",
+        "rerun",
+        "stop",
+        "quit",
+    )
 )
 """The actions of one-letter keys (see `check_action`)."""
 
@@ -82,6 +98,9 @@ class StateApp(App[None]):
         Binding("slash", "filter", "Filter"),
         Binding("y", "copy", "Copy"),
         Binding("colon", "console", "Console"),
+        Binding("p", "pin", "Pin", show=False),
+        Binding("g", "progress", "Progress"),
+        Binding("G", "progress_full", "Full progress", show=False),
         Binding("r", "rerun", "Rerun"),
         Binding("s", "stop", "Stop"),
         Binding("q", "quit", "Quit"),
@@ -97,9 +116,13 @@ class StateApp(App[None]):
         reset: bool = False,
         max_memory: int | None = None,
         watch: bool = True,
+        progress_prefix: str = "progress:",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.store = store
+        self.clock = clock
+        """The time progress rates and stalls are judged by (the store's clock's kind)."""
         self._events: list[Event | Evaluation] = []
         self._events_lock = threading.Lock()
         self.supervisor = Supervisor(
@@ -119,6 +142,12 @@ class StateApp(App[None]):
         # which the index takes in its stride, rather than lost.
         self._feed = store.subscribe()
         self.index = KeyIndex(delimiter, store.keys(sort=False))
+        self.progress = ProgressTracker(progress_prefix)
+        """The progress keys, from the change feed, for the progress panel."""
+        self._load_progress()
+        self._progress_shown: bool | None = None
+        """Whether the progress panel is shown: None shows it once there is progress."""
+        self._progress_drawn_at = 0.0
         self.key_filter: KeyFilter | None = None
         """What the key tree is narrowed to, if anything."""
         self._filter_timer: Timer | None = None
@@ -140,6 +169,7 @@ class StateApp(App[None]):
                 yield ScriptList(id="scripts")
             with Vertical(id="right"):
                 yield ValueView(id="value")
+                yield ProgressPanel(id="progress")
                 yield OutputLog(id="output")
                 with Horizontal(id="console"):
                     yield Label("lua>", classes="prompt")
@@ -159,12 +189,15 @@ class StateApp(App[None]):
         self._output = self.query_one(OutputLog)
         self._scripts = self.query_one(ScriptList)
         self._value = self.query_one(ValueView)
+        self._progress_panel = self.query_one(ProgressPanel)
         self._filter_field = self.query_one("#filter", Input)
         self._console_input = self.query_one(ConsoleInput)
         self.query_one("#keys").border_title = "Keys"
         self.query_one("#scripts").border_title = "Scripts"
         self.query_one("#value").border_title = "Value"
         self.query_one("#output").border_title = "Output"
+        self._progress_panel.border_title = "Progress"
+        self._show_progress()
         output = self._output
         for script in self.supervisor.scripts:
             output.tag(script.label)
@@ -445,6 +478,69 @@ class StateApp(App[None]):
         elif self.key_filter is not None or self._filter_field.has_class("shown"):
             self._close_filter()
 
+    # -- the progress panel -------------------------------------------------------------
+
+    def _load_progress(self) -> None:
+        """Read the progress keys (and the pinned ones) the store holds now, afresh."""
+        old = self.progress
+        self.progress = tracker = ProgressTracker(old.prefix)
+        for key in sorted(old.pinned):
+            entry = self.store.entry(key)
+            if entry is not None:
+                tracker.pin(key, entry.value, entry.time)
+        found = [(key, self.store.entry(key)) for key in self.store.keys(old.prefix)]
+        tracker.load((key, entry.value, entry.time) for key, entry in found if entry)
+
+    def _show_progress(self) -> None:
+        """Draw the panel afresh (shown once there is progress, unless hidden by hand)."""
+        panel = self._progress_panel
+        rows = self.progress.rows(self.clock())
+        self._progress_drawn_at = self.clock()
+        shown = bool(rows) if self._progress_shown is None else self._progress_shown
+        panel.display = shown
+        panel.show(rows if shown else ())
+        running = sum(row.state is not ProgressState.DONE for row in rows)
+        panel.border_title = f"Progress · {running:,} running · {len(rows) - running:,} done"
+        if not self.screen.has_class("progress-full"):
+            panel.styles.height = min(max(len(rows), 1), 10) + 2
+
+    def action_progress(self) -> None:
+        """Show or hide the progress panel."""
+        full = self.screen.has_class("progress-full")
+        self._progress_shown = full or not self._progress_panel.display
+        self.screen.remove_class("progress-full")
+        self._show_progress()
+
+    def action_progress_full(self) -> None:
+        """Make the progress panel fill the screen, or go back."""
+        full = not self.screen.has_class("progress-full")
+        self.screen.set_class(full, "progress-full")
+        self._progress_shown = True if full else self._progress_shown
+        self._progress_panel.styles.height = "1fr" if full else None
+        self._show_progress()
+
+    def action_pin(self) -> None:
+        """Pin the key under the cursor to the progress panel, or unpin it."""
+        item = self._tree.cursor_item
+        if not isinstance(item, KeyItem):
+            self._say("Select a key with numeric current and total to pin it.", severity="warning")
+            return
+        key = item.key
+        if key in self.progress.pinned:
+            self.progress.unpin(key)
+            self._say(f"Unpinned {key} from the progress panel.")
+        else:
+            entry = self.store.entry(key)
+            if entry is None or not self.progress.pin(key, entry.value, entry.time):
+                self._say(
+                    f"{key} has no numeric current and total to show as progress.",
+                    severity="warning",
+                )
+                return
+            self._progress_shown = self._progress_shown or None
+            self._say(f"Pinned {key} to the progress panel.")
+        self._show_progress()
+
     # -- the command palette --------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -474,6 +570,19 @@ class StateApp(App[None]):
         )
         yield SystemCommand(
             "Focus console", "Type Lua that runs against the store", self.action_console
+        )
+        yield SystemCommand(
+            "Show or hide the progress panel", "Bars for the progress keys", self.action_progress
+        )
+        yield SystemCommand(
+            "Progress panel full screen",
+            "Fill the screen with the progress bars, or go back",
+            self.action_progress_full,
+        )
+        yield SystemCommand(
+            "Pin or unpin key to the progress panel",
+            "Show a key with numeric current and total as a bar",
+            self.action_pin,
         )
         if self.lua_console.busy:
             yield SystemCommand(
@@ -625,6 +734,8 @@ class StateApp(App[None]):
             self._resting = len(changes) >= BUSY_CHANGES
         elif self._tree.highlighting:
             self._tree.cool_down()
+        if len(self.progress) and self.clock() - self._progress_drawn_at >= 1:
+            self._show_progress()  # ETAs count down, and quiet keys stall
         self._show_pending_events()
 
     def _show_pending_events(self) -> None:
@@ -639,10 +750,14 @@ class StateApp(App[None]):
         if dropped:
             # The feed overflowed: some changes are lost, so read the keys afresh.
             self._reindex()
+            self._load_progress()
+            self._show_progress()
             touched: set[str] = set()
         else:
             await self._index(changes)
             touched = {change.key for change in changes}
+            if self.progress.apply(changes):
+                self._show_progress()
         tree.refresh_from(touched)
         self._show_key_count()
         shown, cursor = self._shown_item, tree.cursor_item

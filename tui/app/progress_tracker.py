@@ -25,6 +25,9 @@ RATE_WINDOW = 5.0
 STALL_SECONDS = 10.0
 """A key that has not moved for this long is stalled."""
 
+SAMPLE_SECONDS = 0.1
+"""The closest two samples of one key are kept (a busy key's memory stays small)."""
+
 LONGEST_TEXT = 200
 """Characters of a value of another shape shown in its row."""
 
@@ -63,6 +66,7 @@ class _Tracked:
     value: object
     moved_at: float  # when `current` (or `percent`) last changed
     samples: deque[tuple[float, float]]  # (time, current or percent), newest last
+    position: float | None = None  # the latest current (or percent)
 
 
 def progress_of(value: object) -> tuple[float | None, float | None, float] | None:
@@ -155,13 +159,17 @@ class ProgressTracker:
         tracked.value = value
         if found is None:
             tracked.samples.clear()
+            tracked.position = None
             return
         current, _, percent = found
         position = current if current is not None else percent
         samples = tracked.samples
-        if not samples or samples[-1][1] != position:
-            tracked.moved_at = when
-        samples.append((when, position))
+        if tracked.position != position:
+            tracked.position, tracked.moved_at = position, when
+        if len(samples) > 1 and when - samples[-2][0] < SAMPLE_SECONDS:
+            samples[-1] = (when, position)  # a busy key keeps one sample a tenth of a second
+        else:
+            samples.append((when, position))
         while len(samples) > 2 and samples[0][0] < when - self.window:
             samples.popleft()
 
@@ -197,11 +205,13 @@ class ProgressTracker:
 
     def _rate(self, tracked: _Tracked, now: float) -> float | None:
         """Progress a second over the window before `now` (None before two samples)."""
-        recent = [sample for sample in tracked.samples if sample[0] >= now - self.window]
-        if len(recent) < 2:
+        samples = tracked.samples
+        while samples and samples[0][0] < now - self.window:
+            samples.popleft()
+        if len(samples) < 2:
             # Quiet for the whole window: nothing is moving.
-            return 0.0 if tracked.samples and now - tracked.moved_at >= self.window else None
-        (first_time, first), (last_time, last) = recent[0], recent[-1]
+            return 0.0 if now - tracked.moved_at >= self.window else None
+        (first_time, first), (last_time, last) = samples[0], samples[-1]
         if last_time <= first_time:
             return None
         return (last - first) / (last_time - first_time)

@@ -1,0 +1,137 @@
+"""The progress panel in the app: bars that advance, rates and ETAs, done, stalled, pins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.app_helpers import move_to_key, open_folder, until, write_script
+from tui.app.app import StateApp
+from tui.app.progress_panel import ProgressPanel, bar, format_eta
+from tui.app.progress_tracker import ProgressState
+from tui.state import Store
+
+
+class Clock:
+    """A clock the test moves by hand, for the store and the app alike."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def panel_text(app: StateApp) -> list[str]:
+    panel = app.query_one(ProgressPanel)
+    return ["".join(s.text for s in panel.line_segments(i)) for i in range(panel.line_count)]
+
+
+def states(app: StateApp) -> dict[str, ProgressState]:
+    return {row.name: row.state for row in app.query_one(ProgressPanel).rows}
+
+
+async def test_bars_appear_and_advance_as_a_script_reports(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path / "job.lua",
+        "for i = 1, 4 do\n"
+        '  State.set("progress:job", {current = i, total = 4})\n'
+        "  sleep(0.2)\n"
+        "end\n",
+    )
+    app = StateApp(Store(), [script], watch=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        panel = app.query_one(ProgressPanel)
+        await until(pilot, lambda: panel.display and panel.rows, what="the panel")
+        await until(pilot, lambda: any("2/4" in line for line in panel_text(app)))
+        await until(pilot, lambda: states(app) == {"job": ProgressState.DONE})
+        assert panel_text(app) == [f"job  {bar(100)} 100.0%  4/4  done"]
+
+
+async def test_rate_and_eta_are_computed_from_known_times() -> None:
+    clock = Clock()
+    store = Store(clock=clock)
+    app = StateApp(store, clock=clock)
+    async with app.run_test(size=(110, 32)) as pilot:
+        for n in range(5):
+            clock.now = 1_000.0 + n
+            store.set("progress:import", {"current": n * 10, "total": 100}, source="job.lua#1")
+            await pilot.pause(0.06)
+        await until(pilot, lambda: any("40/100" in line for line in panel_text(app)))
+        # 40 in 4 seconds: 10 a second; 60 left: 6 seconds.
+        assert panel_text(app) == [f"import  {bar(40)}  40.0%  40/100  10/s  ETA 6 s"]
+
+
+async def test_done_go_below_running_and_a_quiet_key_stalls() -> None:
+    clock = Clock()
+    store = Store(clock=clock)
+    store.set("progress:b_done", {"current": 5, "total": 5}, source="cli")
+    store.set("progress:c_slow", {"current": 1, "total": 5}, source="cli")
+    store.set("progress:a_note", {"phase": "warming up"}, source="cli")
+    app = StateApp(store, clock=clock)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await until(pilot, lambda: len(app.query_one(ProgressPanel).rows) == 3)
+        assert states(app) == {
+            "c_slow": ProgressState.RUNNING,
+            "a_note": ProgressState.OTHER,
+            "b_done": ProgressState.DONE,
+        }
+        assert list(states(app)) == ["c_slow", "a_note", "b_done"]
+        assert panel_text(app)[1] == 'a_note  {"phase":"warming up"}'
+        clock.now += 11  # nothing moved for 11 seconds
+        await until(pilot, lambda: states(app)["c_slow"] is ProgressState.STALLED)
+        assert panel_text(app)[0].endswith("stalled")
+
+
+async def test_p_pins_a_key_with_current_and_total_and_p_again_unpins_it() -> None:
+    store = Store()
+    store.set("jobs:import", {"current": 1, "total": 4}, source="cli")
+    store.set("jobs:name", "not progress", source="cli")
+    app = StateApp(store)
+    async with app.run_test(size=(110, 32)) as pilot:
+        panel = app.query_one(ProgressPanel)
+        assert not panel.display, "no progress yet: no panel"
+        open_folder(app, "jobs:")
+        await pilot.pause()
+        move_to_key(app, "jobs:name")
+        await pilot.press("p")
+        assert not panel.display
+        move_to_key(app, "jobs:import")
+        await pilot.press("p")
+        await until(pilot, lambda: panel.display and list(states(app)) == ["jobs:import"])
+        store.set("jobs:import", {"current": 2, "total": 4}, source="cli")
+        await until(pilot, lambda: any("2/4" in line for line in panel_text(app)))
+        await pilot.press("p")
+        await until(pilot, lambda: not panel.rows)
+
+
+async def test_g_hides_and_shows_the_panel_and_g_fills_the_screen() -> None:
+    store = Store()
+    store.set("progress:a", {"current": 1, "total": 2}, source="cli")
+    app = StateApp(store)
+    async with app.run_test(size=(110, 32)) as pilot:
+        panel = app.query_one(ProgressPanel)
+        await until(pilot, lambda: panel.display)
+        await pilot.press("g")
+        assert not panel.display
+        await pilot.press("g")
+        assert panel.display
+        await pilot.press("G")
+        assert app.screen.has_class("progress-full")
+        assert not app.query_one("#output").display
+        await pilot.pause()
+        assert panel.size.height > 20
+        await pilot.press("G")
+        assert not app.screen.has_class("progress-full")
+        assert app.query_one("#output").display
+
+
+def test_etas_read_naturally() -> None:
+    assert [format_eta(s) for s in (8, 65, 120, 7260, 7200)] == [
+        "8 s",
+        "1 min 5 s",
+        "2 min",
+        "2 h 1 min",
+        "2 h",
+    ]
+    assert bar(50, width=4) == "██··"
+    assert bar(12.5, width=1) == "▏"

@@ -1,0 +1,104 @@
+"""The progress panel: a bar for each progress key, with its rate and ETA."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+
+from tui.app.line_view import LineView
+from tui.app.progress_tracker import ProgressRow, ProgressState
+
+BAR_WIDTH = 20
+"""Cells of a bar."""
+
+LONGEST_NAME = 32
+"""Cells of a name before it is cut."""
+
+_BLOCKS = " ▏▎▍▌▋▊▉█"  # eighths of a cell
+
+NAME = Style(bold=True)
+DIM = Style(dim=True)
+STYLES = {
+    ProgressState.RUNNING: Style(color="#5fafff"),
+    ProgressState.STALLED: Style(color="#d7af00"),
+    ProgressState.DONE: Style(color="#5faf5f"),
+    ProgressState.OTHER: DIM,
+}
+
+
+def bar(percent: float, width: int = BAR_WIDTH) -> str:
+    """A bar `width` cells wide, filled to `percent`, in eighths of a cell."""
+    eighths = round(max(0.0, min(percent, 100.0)) / 100 * width * 8)
+    full, part = divmod(eighths, 8)
+    text = "█" * full + (_BLOCKS[part] if part else "")
+    return text.ljust(width, "·")
+
+
+def format_count(number: float) -> str:
+    """12 → `12`, 1234567 → `1,234,567`, 2.5 → `2.5`."""
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+
+
+def format_eta(seconds: float) -> str:
+    """Seconds left, as a person says them: `8 s`, `3 min 5 s`, `2 h 10 min`."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+class ProgressPanel(LineView):
+    """The progress keys, running ones first, each as one line: a bar and its numbers."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lines: list[list[Segment]] = []
+        self.rows: Sequence[ProgressRow] = ()
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+    def line_segments(self, index: int) -> list[Segment]:
+        return self._lines[index]
+
+    def show(self, rows: Sequence[ProgressRow]) -> None:
+        """Draw these rows (from ProgressTracker.rows)."""
+        self.rows = rows
+        width = min(LONGEST_NAME, max((cell_len(row.name) for row in rows), default=0))
+        self._lines = [self._line(row, width) for row in rows]
+        self.reset_size()
+        widest = max((sum(cell_len(s.text) for s in line) for line in self._lines), default=0)
+        self.update_size(widest)
+        self.refresh()
+
+    def _line(self, row: ProgressRow, width: int) -> list[Segment]:
+        name = row.name if cell_len(row.name) <= width else row.name[: width - 1] + "…"
+        pieces = [Segment(f"{name:<{width}}  ", NAME)]
+        style = STYLES[row.state]
+        if row.state is ProgressState.OTHER:
+            pieces.append(Segment(row.text, DIM))
+            return pieces
+        percent = row.percent or 0.0
+        pieces.append(Segment(bar(percent), style))
+        pieces.append(Segment(f" {percent:5.1f}%", style))
+        if row.current is not None and row.total is not None:
+            pieces.append(Segment(f"  {format_count(row.current)}/{format_count(row.total)}"))
+        if row.state is ProgressState.DONE:
+            pieces.append(Segment("  done", style))
+            return pieces
+        if row.rate is not None:
+            unit = "%/s" if row.total is None else "/s"
+            pieces.append(Segment(f"  {format_count(row.rate)}{unit}", DIM))
+        if row.state is ProgressState.STALLED:
+            pieces.append(Segment("  stalled", style))
+        elif row.eta is not None:
+            pieces.append(Segment(f"  ETA {format_eta(row.eta)}", DIM))
+        return pieces
