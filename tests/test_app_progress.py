@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Sparkline, Static
+
 from tests.app_helpers import move_to_key, open_folder, until, write_script
 from tui.app.app import StateApp
 from tui.app.progress_panel import ProgressPanel, bar, format_eta
 from tui.app.progress_tracker import ProgressState
+from tui.app.value_view import ValueView
 from tui.state import Store
 
 
@@ -135,3 +138,43 @@ def test_etas_read_naturally() -> None:
     ]
     assert bar(50, width=4) == "██··"
     assert bar(12.5, width=1) == "▏"
+
+
+async def test_a_selected_number_shows_a_sparkline_of_its_recent_values() -> None:
+    store = Store()
+    store.set("counter", 0, source="cli")
+    app = StateApp(store)
+    async with app.run_test(size=(110, 32)) as pilot:
+        move_to_key(app, "counter")
+        await pilot.pause()
+        spark = app.query_one("#value-spark", Sparkline)
+        assert not spark.display or not app.query_one(ValueView).has_class("trend")
+        for n in range(1, 300):
+            store.set("counter", n * n % 97, source="job.lua#1")
+            if n % 50 == 0:
+                await pilot.pause(0.06)
+        last = float(299 * 299 % 97)
+        await until(pilot, lambda: len(spark.data or []) == 240 and spark.data[-1] == last)  # type: ignore[index]
+        assert app.query_one(ValueView).has_class("trend")
+        trend = str(app.query_one("#value-trend", Static).render())
+        assert trend.startswith("last 240 values · 0 to 96, now ")
+
+
+async def test_f_charts_the_next_numeric_field_of_an_object() -> None:
+    store = Store()
+    store.set("job", {"current": 0, "total": 10, "name": "x"}, source="cli")
+    app = StateApp(store)
+    async with app.run_test(size=(110, 32)) as pilot:
+        move_to_key(app, "job")
+        await pilot.pause()
+        for n in range(1, 5):
+            store.set("job", {"current": n, "total": 10 + n, "name": "x"}, source="cli")
+            await pilot.pause(0.06)
+        spark = app.query_one("#value-spark", Sparkline)
+        await until(pilot, lambda: list(spark.data or []) == [0.0, 1.0, 2.0, 3.0, 4.0])
+        trend = app.query_one("#value-trend", Static)
+        assert str(trend.render()).startswith("current: last 5 values")
+        assert str(trend.render()).endswith("f: next field")
+        await pilot.press("f")
+        assert list(spark.data or []) == [10.0, 11.0, 12.0, 13.0, 14.0]
+        assert str(trend.render()).startswith("total: ")

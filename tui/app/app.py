@@ -33,6 +33,7 @@ from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import SOURCE as EDITOR
 from tui.app.screens.value_editor import ValueEditor, editable_text
 from tui.app.script_list import ScriptList, format_duration
+from tui.app.value_history import ValueHistory
 from tui.app.value_view import ValueView
 from tui.lua.console import SOURCE as CONSOLE
 from tui.lua.console import Console, Evaluation
@@ -70,6 +71,7 @@ _LETTER_ACTIONS = frozenset(
         "copy",
         "console",
         "pin",
+        "next_field",
         "progress",
         "progress_full",
         "rerun",
@@ -99,6 +101,7 @@ class StateApp(App[None]):
         Binding("y", "copy", "Copy"),
         Binding("colon", "console", "Console"),
         Binding("p", "pin", "Pin", show=False),
+        Binding("f", "next_field", "Next field", show=False),
         Binding("g", "progress", "Progress"),
         Binding("G", "progress_full", "Full progress", show=False),
         Binding("r", "rerun", "Rerun"),
@@ -148,6 +151,9 @@ class StateApp(App[None]):
         self._progress_shown: bool | None = None
         """Whether the progress panel is shown: None shows it once there is progress."""
         self._progress_drawn_at = 0.0
+        self.value_history = ValueHistory()
+        """Recent numbers of the keys looked at, for the value pane's sparkline."""
+        self._trend_field: dict[str, str] = {}
         self.key_filter: KeyFilter | None = None
         """What the key tree is narrowed to, if anything."""
         self._filter_timer: Timer | None = None
@@ -478,6 +484,25 @@ class StateApp(App[None]):
         elif self.key_filter is not None or self._filter_field.has_class("shown"):
             self._close_filter()
 
+    def _show_trend(self, key: str) -> None:
+        fields = self.value_history.fields(key)
+        field = self._trend_field.get(key, fields[0] if fields else "")
+        values = self.value_history.values(key, field) if field in fields else []
+        self._value.show_trend(field, values, len(fields))
+
+    def action_next_field(self) -> None:
+        """Chart the next numeric field of the selected object."""
+        item = self._tree.cursor_item
+        if not isinstance(item, KeyItem):
+            return
+        fields = self.value_history.fields(item.key)
+        if len(fields) < 2:
+            self._say("The sparkline has only one number to chart here.", severity="warning")
+            return
+        now = self._trend_field.get(item.key, fields[0])
+        self._trend_field[item.key] = fields[(fields.index(now) + 1) % len(fields)]
+        self._show_trend(item.key)
+
     # -- the progress panel -------------------------------------------------------------
 
     def _load_progress(self) -> None:
@@ -707,12 +732,17 @@ class StateApp(App[None]):
         self._shown_item = item
         value = self._value
         if isinstance(item, KeyItem):
-            value.show(item.key, self.store.entry(item.key), deleted_by=self._deleted_by)
+            entry = self.store.entry(item.key)
+            value.show(item.key, entry, deleted_by=self._deleted_by)
+            self.value_history.watch(item.key, None if entry is None else entry.value)
+            self._show_trend(item.key)
         elif isinstance(item, FolderItem | MoreItem):
             folder = self.index.folder(item.prefix)
             value.show_folder(item.prefix, 0 if folder is None else folder.count)
         else:
             value.show(None, None)
+        if not isinstance(item, KeyItem):
+            value.show_trend("", [], 0)
 
     # -- the live part -----------------------------------------------------------------
 
@@ -756,6 +786,7 @@ class StateApp(App[None]):
         else:
             await self._index(changes)
             touched = {change.key for change in changes}
+            self.value_history.apply(changes)
             if self.progress.apply(changes):
                 self._show_progress()
         tree.refresh_from(touched)

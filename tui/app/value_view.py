@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widgets import Sparkline, Static
 
 from tui.app.json_view import JsonView
 from tui.state import Entry
@@ -61,6 +61,9 @@ class ValueView(Vertical):
     ValueView > #value-note { height: auto; padding: 0 1; color: $warning; display: none; }
     ValueView > #value-note.shown { display: block; }
     ValueView.deleted > JsonView { opacity: 60%; }
+    ValueView > #value-trend { height: 1; padding: 0 1; color: $foreground 60%; display: none; }
+    ValueView > Sparkline { height: 2; margin: 0 1; display: none; }
+    ValueView.trend > #value-trend, ValueView.trend > Sparkline { display: block; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -71,7 +74,25 @@ class ValueView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text("No key selected", style="dim"), id="value-header")
         yield Static(id="value-note")
+        yield Static(id="value-trend")
+        yield Sparkline([], id="value-spark")
         yield JsonView(id="value-json")
+
+    def show_trend(self, field: str, values: list[float], fields: int) -> None:
+        """A sparkline of a number's recent values (hidden with fewer than two)."""
+        self.set_class(len(values) >= 2, "trend")
+        if len(values) < 2:
+            return
+        name = f"{field}: " if field else ""
+        more = " · f: next field" if fields > 1 else ""
+        low, high, last = min(values), max(values), values[-1]
+        self.query_one("#value-trend", Static).update(
+            Text(
+                f"{name}last {len(values)} values · {_number(low)} to {_number(high)}, "
+                f"now {_number(last)}{more}"
+            )
+        )
+        self.query_one(Sparkline).data = values
 
     def show(self, key: str | None, entry: Entry | None, *, deleted_by: str = "") -> None:
         """Show `key` as the store holds it now (None: no key, or it is gone)."""
@@ -147,3 +168,7 @@ class ValueView(Vertical):
         note = self.query_one("#value-note", Static)
         note.update(text)
         note.set_class(bool(text), "shown")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.4g}"
