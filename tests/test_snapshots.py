@@ -7,7 +7,7 @@ changed SVG before committing it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,10 @@ from tui.app.app import StateApp
 from tui.app.console_input import ConsoleInput
 from tui.app.key_tree import FolderItem, KeyTree
 from tui.app.output_log import OutputLog
+from tui.app.progress_panel import ProgressPanel
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.value_editor import ValueEditor
+from tui.state import Store
 
 
 @pytest.fixture(autouse=True)
@@ -153,3 +155,61 @@ async def a_few_commands(pilot: Pilot[None]) -> None:
 def test_the_console_after_a_few_commands(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = StateApp(fixed_store())
     assert snap_compare(app, terminal_size=(110, 32), run_before=a_few_commands)
+
+
+def progress_store(clock: Callable[[], float]) -> Store:
+    store = Store(clock=clock)
+    for name, current, total in (
+        ("import_users", 190, 300),
+        ("import_orders", 200, 200),
+        ("import_reviews", 8, 60),
+        ("import_invoices", 49, 100),
+    ):
+        store.set(f"progress:{name}", {"current": current, "total": total}, source="job.lua#1")
+    store.set("progress:warmup", {"phase": "loading caches"}, source="job.lua#1")
+    store.set("progress:percent_only", {"percent": 72.5}, source="job.lua#1")
+    return store
+
+
+async def progress_moves(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, StateApp)
+    clock = app.clock
+    assert isinstance(clock, SteppingClock)
+    # Two seconds of progress for some: rates and ETAs from known times.
+    for step in range(1, 3):
+        clock.now = 1_000.0 + step
+        app.store.set(
+            "progress:import_users", {"current": 190 + 50 * step, "total": 300}, source="a"
+        )
+        app.store.set("progress:import_reviews", {"current": 8 + 5 * step, "total": 60}, source="b")
+        await pilot.pause(0.06)
+    clock.now = 1_010.0
+    app.store.set("progress:import_reviews", {"current": 19, "total": 60}, source="b")
+    await pilot.pause(0.06)
+    clock.now = 1_012.0  # the invoices job has been quiet for 12 seconds: stalled
+    app.store.set("progress:import_users", {"current": 300, "total": 300}, source="a")
+    app.store.set("progress:import_reviews", {"current": 20, "total": 60}, source="b")
+    await until(pilot, lambda: "stalled" in "".join(panel_lines(app)))
+    await pilot.pause()
+
+
+class SteppingClock:
+    """A clock moved by hand, for the store and the app alike."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def panel_lines(app: StateApp) -> list[str]:
+    panel = app.query_one(ProgressPanel)
+    return ["".join(s.text for s in panel.line_segments(i)) for i in range(panel.line_count)]
+
+
+def test_the_progress_panel(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    clock = SteppingClock()
+    app = StateApp(progress_store(clock), clock=clock)
+    assert snap_compare(app, terminal_size=(110, 32), run_before=progress_moves)

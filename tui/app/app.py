@@ -527,7 +527,7 @@ class StateApp(App[None]):
         running = sum(row.state is not ProgressState.DONE for row in rows)
         panel.border_title = f"Progress · {running:,} running · {len(rows) - running:,} done"
         if not self.screen.has_class("progress-full"):
-            panel.styles.height = min(max(len(rows), 1), 10) + 2
+            panel.styles.height = panel.wanted_height()
 
     def action_progress(self) -> None:
         """Show or hide the progress panel."""

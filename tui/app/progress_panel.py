@@ -14,6 +14,12 @@ from tui.app.progress_tracker import ProgressRow, ProgressState
 BAR_WIDTH = 20
 """Cells of a bar."""
 
+MIN_BAR_WIDTH = 6
+"""The narrowest a bar gets in a narrow pane."""
+
+# What follows a bar on a busy line: ` 100.0%  1,000/1,000  99.9/s  ETA 10 min`.
+_NUMBERS_WIDTH = 40
+
 LONGEST_NAME = 32
 """Cells of a name before it is cut."""
 
@@ -60,6 +66,7 @@ class ProgressPanel(LineView):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lines: list[list[Segment]] = []
+        self._widest = 0
         self.rows: Sequence[ProgressRow] = ()
 
     @property
@@ -70,16 +77,26 @@ class ProgressPanel(LineView):
         return self._lines[index]
 
     def show(self, rows: Sequence[ProgressRow]) -> None:
-        """Draw these rows (from ProgressTracker.rows)."""
+        """Draw these rows (from ProgressTracker.rows), bars as wide as the pane allows."""
         self.rows = rows
         width = min(LONGEST_NAME, max((cell_len(row.name) for row in rows), default=0))
-        self._lines = [self._line(row, width) for row in rows]
+        room = self.size.width - width - _NUMBERS_WIDTH
+        bar_width = BAR_WIDTH if self.size.width == 0 else max(MIN_BAR_WIDTH, min(BAR_WIDTH, room))
+        self._lines = [self._line(row, width, bar_width) for row in rows]
         self.reset_size()
-        widest = max((sum(cell_len(s.text) for s in line) for line in self._lines), default=0)
-        self.update_size(widest)
+        self._widest = max((sum(cell_len(s.text) for s in line) for line in self._lines), default=0)
+        self.update_size(self._widest)
         self.refresh()
 
-    def _line(self, row: ProgressRow, width: int) -> list[Segment]:
+    def wanted_height(self, most: int = 10) -> int:
+        """Lines for up to `most` bars, the border and a scroll bar if one is needed."""
+        scroll_bar = 1 if self._widest > self.size.width > 0 else 0
+        return min(max(self.line_count, 1), most) + 2 + scroll_bar
+
+    def on_resize(self) -> None:
+        self.show(self.rows)
+
+    def _line(self, row: ProgressRow, width: int, bar_width: int) -> list[Segment]:
         name = row.name if cell_len(row.name) <= width else row.name[: width - 1] + "…"
         pieces = [Segment(f"{name:<{width}}  ", NAME)]
         style = STYLES[row.state]
@@ -87,7 +104,7 @@ class ProgressPanel(LineView):
             pieces.append(Segment(row.text, DIM))
             return pieces
         percent = row.percent or 0.0
-        pieces.append(Segment(bar(percent), style))
+        pieces.append(Segment(bar(percent, bar_width), style))
         pieces.append(Segment(f" {percent:5.1f}%", style))
         if row.current is not None and row.total is not None:
             pieces.append(Segment(f"  {format_count(row.current)}/{format_count(row.total)}"))
