@@ -24,6 +24,7 @@ from textual.widgets import Input
 from tui.app.app import StateApp
 from tui.app.console_input import ConsoleInput
 from tui.app.key_tree import FolderItem, KeyTree
+from tui.app.progress_panel import ProgressPanel
 from tui.lua import ScriptRun
 from tui.lua.supervisor import Event, Printed, RunEnded
 from tui.state import Store
@@ -87,6 +88,46 @@ async def writer_in_app(script: Path, open_folder: bool) -> tuple[float, list[fl
         stop.set()
         await probe
     return ended[0] - start, lags
+
+
+PROGRESS_SCRIPTS = 4
+PROGRESS_KEYS = 1_000
+PROGRESS_SECONDS = 5.0
+# Each script moves its share of the progress keys, all of them ten times a second, as
+# jobs reporting their progress do.
+PROGRESS_WRITER = f"""
+local me, keys = ..., {PROGRESS_KEYS // PROGRESS_SCRIPTS}
+while not State.get("go") do sleep(0.001) end
+local started = os.clock()
+for step = 1, {int(PROGRESS_SECONDS * 10)} do
+  for k = 1, keys do
+    State.set(string.format("progress:job_%s_%d", NAME, k), {{current = step, total = 100}})
+  end
+  sleep(0.1)
+end
+"""
+
+
+async def progress_flood(folder: Path) -> tuple[list[float], int]:
+    """Event-loop lags while PROGRESS_SCRIPTS scripts move PROGRESS_KEYS progress keys."""
+    scripts = []
+    for n in range(PROGRESS_SCRIPTS):
+        script = folder / f"progress_{n}.lua"
+        script.write_text(f'local NAME = "{n}"\n{PROGRESS_WRITER}')
+        scripts.append(script)
+    app = StateApp(Store(), scripts, watch=False)
+    lags: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        stop = asyncio.Event()
+        probe = asyncio.create_task(measure_lag(stop, lags))
+        app.store.set("go", True, source="bench")
+        while not all(script.status == "ok" for script in app.supervisor.scripts):
+            await pilot.pause(0.05)
+        stop.set()
+        await probe
+        shown = len(app.query_one(ProgressPanel).rows)
+    return lags, shown
 
 
 def writer_alone(script: Path) -> float:
@@ -212,6 +253,12 @@ def main() -> None:
             f"filter by text {timings['filter text'] * 1e3:.0f} ms, "
             f"by glob {timings['filter glob'] * 1e3:.0f} ms, "
             f"complete a key in the console {timings['complete'] * 1e3:.0f} ms"
+        )
+        lags, shown = asyncio.run(progress_flood(folder))
+        print(
+            f"{PROGRESS_KEYS:,} progress keys from {PROGRESS_SCRIPTS} scripts, 10 updates a "
+            f"second each ({shown:,} bars): loop lag p50 {percentile(lags, 0.5) * 1e3:.1f} ms, "
+            f"p99 {percentile(lags, 0.99) * 1e3:.1f} ms"
         )
         latencies = asyncio.run(save_to_rerun(folder))
         print(

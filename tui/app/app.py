@@ -81,6 +81,9 @@ _LETTER_ACTIONS = frozenset(
 )
 """The actions of one-letter keys (see `check_action`)."""
 
+PROGRESS_SECONDS = 0.1
+"""The progress panel is drawn at most 10 times a second (sorting a thousand bars)."""
+
 FILTER_DELAY = 0.15
 """Seconds of no typing before the filter is applied (a big store takes a moment)."""
 
@@ -151,6 +154,7 @@ class StateApp(App[None]):
         self._progress_shown: bool | None = None
         """Whether the progress panel is shown: None shows it once there is progress."""
         self._progress_drawn_at = 0.0
+        self._progress_changed = False
         self.value_history = ValueHistory()
         """Recent numbers of the keys looked at, for the value pane's sparkline."""
         self._trend_field: dict[str, str] = {}
@@ -521,6 +525,7 @@ class StateApp(App[None]):
         panel = self._progress_panel
         rows = self.progress.rows(self.clock())
         self._progress_drawn_at = self.clock()
+        self._progress_changed = False
         shown = bool(rows) if self._progress_shown is None else self._progress_shown
         panel.display = shown
         panel.show(rows if shown else ())
@@ -764,8 +769,11 @@ class StateApp(App[None]):
             self._resting = len(changes) >= BUSY_CHANGES
         elif self._tree.highlighting:
             self._tree.cool_down()
-        if len(self.progress) and self.clock() - self._progress_drawn_at >= 1:
-            self._show_progress()  # ETAs count down, and quiet keys stall
+        since = self.clock() - self._progress_drawn_at
+        if (self._progress_changed and since >= PROGRESS_SECONDS) or (
+            len(self.progress) and since >= 1  # ETAs count down, and quiet keys stall
+        ):
+            self._show_progress()
         self._show_pending_events()
 
     def _show_pending_events(self) -> None:
@@ -788,7 +796,7 @@ class StateApp(App[None]):
             touched = {change.key for change in changes}
             self.value_history.apply(changes)
             if self.progress.apply(changes):
-                self._show_progress()
+                self._progress_changed = True
         tree.refresh_from(touched)
         self._show_key_count()
         shown, cursor = self._shown_item, tree.cursor_item

@@ -65,16 +65,21 @@ class ProgressPanel(LineView):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._lines: list[list[Segment]] = []
+        self._lines: dict[int, list[Segment]] = {}
+        self._widths = (0, BAR_WIDTH)
         self._widest = 0
         self.rows: Sequence[ProgressRow] = ()
 
     @property
     def line_count(self) -> int:
-        return len(self._lines)
+        return len(self.rows)
 
     def line_segments(self, index: int) -> list[Segment]:
-        return self._lines[index]
+        # Drawn when first shown: of a thousand bars, only a screenful is ever drawn.
+        line = self._lines.get(index)
+        if line is None:
+            line = self._lines[index] = self._line(self.rows[index], *self._widths)
+        return line
 
     def show(self, rows: Sequence[ProgressRow]) -> None:
         """Draw these rows (from ProgressTracker.rows), bars as wide as the pane allows."""
@@ -82,9 +87,12 @@ class ProgressPanel(LineView):
         width = min(LONGEST_NAME, max((cell_len(row.name) for row in rows), default=0))
         room = self.size.width - width - _NUMBERS_WIDTH
         bar_width = BAR_WIDTH if self.size.width == 0 else max(MIN_BAR_WIDTH, min(BAR_WIDTH, room))
-        self._lines = [self._line(row, width, bar_width) for row in rows]
+        self._widths = (width, bar_width)
+        self._lines = {}
+        # The widest line, near enough: a value of another shape is as wide as its text.
+        texts = max((cell_len(row.text) for row in rows), default=0)
+        self._widest = width + 2 + max(bar_width + _NUMBERS_WIDTH - 8, texts) if rows else 0
         self.reset_size()
-        self._widest = max((sum(cell_len(s.text) for s in line) for line in self._lines), default=0)
         self.update_size(self._widest)
         self.refresh()
 

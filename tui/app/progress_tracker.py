@@ -67,6 +67,7 @@ class _Tracked:
     moved_at: float  # when `current` (or `percent`) last changed
     samples: deque[tuple[float, float]]  # (time, current or percent), newest last
     position: float | None = None  # the latest current (or percent)
+    order: str = ""  # the natural sort key of its name
 
 
 def progress_of(value: object) -> tuple[float | None, float | None, float] | None:
@@ -155,7 +156,8 @@ class ProgressTracker:
         found = progress_of(value)
         tracked = self._tracked.get(key)
         if tracked is None:
-            tracked = self._tracked[key] = _Tracked(value, when, deque())
+            name = key[len(self.prefix) :] if key.startswith(self.prefix) else key
+            tracked = self._tracked[key] = _Tracked(value, when, deque(), order=natural_key(name))
         tracked.value = value
         if found is None:
             tracked.samples.clear()
@@ -175,10 +177,13 @@ class ProgressTracker:
 
     def rows(self, now: float) -> list[ProgressRow]:
         """The panel's lines: running (and stalled) ones first, then other shapes, then done."""
-        rows = [self._row(key, tracked, now) for key, tracked in self._tracked.items()]
-        order = {ProgressState.RUNNING: 0, ProgressState.STALLED: 0, ProgressState.OTHER: 1}
-        rows.sort(key=lambda row: (order.get(row.state, 2), natural_key(row.name)))
-        return rows
+        group = {ProgressState.RUNNING: 0, ProgressState.STALLED: 0, ProgressState.OTHER: 1}
+        ranked = []
+        for key, tracked in self._tracked.items():
+            row = self._row(key, tracked, now)
+            ranked.append((group.get(row.state, 2), tracked.order, row))
+        ranked.sort(key=lambda ranking: ranking[:2])
+        return [row for _, _, row in ranked]
 
     def _row(self, key: str, tracked: _Tracked, now: float) -> ProgressRow:
         name = key[len(self.prefix) :] if key.startswith(self.prefix) else key
