@@ -166,6 +166,7 @@ def test_max_memory_stops_a_runaway_allocation(tmp_path: Path) -> None:
         ),
         (["frobnicate"], "stateui: No such command 'frobnicate'."),
         (["watch", "--delimiter", ""], "stateui: --delimiter must not be empty"),
+        (["watch", "--progress-prefix", ""], "stateui: --progress-prefix must not be empty"),
         (["watch", "."], "stateui: not a script file: ."),
         (["watch", "no/such/dir/x.lua"], "stateui: no such folder: "),
         (["watch", "ok.lua", "--load", "bad.json"], "stateui: --load bad.json: invalid JSON"),

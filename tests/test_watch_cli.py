@@ -148,3 +148,19 @@ def test_the_console_runs_lines_in_a_real_terminal_and_keeps_them(
         '"State.set(\\"config:answer\\", 6 * 7)"',
         '"State.get(\\"config:answer\\") + 0.5"',
     ]
+
+
+def test_progress_prefix_chooses_the_keys_of_the_progress_panel(tmp_path: Path) -> None:
+    (tmp_path / "state.json").write_text(
+        '{"jobs:import": {"current": 3, "total": 4}, "progress:other": {"percent": 10}}'
+    )
+    terminal = Terminal(
+        [*stateui_command(), "watch", "--load", "state.json", "--progress-prefix", "jobs:"],
+        cwd=tmp_path,
+    )
+    try:
+        terminal.read_until("Progress · 1 running · 0 done")
+        terminal.read_until("3/4")
+        assert terminal.quit() == 0
+    finally:
+        terminal.close()
