@@ -794,7 +794,8 @@ class StateApp(App[None]):
         else:
             await self._index(changes)
             touched = {change.key for change in changes}
-            self.value_history.apply(changes)
+            if not touched.isdisjoint(self.value_history.keys):
+                self.value_history.apply(changes)
             if self.progress.apply(changes):
                 self._progress_changed = True
         tree.refresh_from(touched)

@@ -123,8 +123,10 @@ class ProgressTracker:
     def apply(self, changes: Iterable[Change]) -> bool:
         """Take changes from the feed; True when any concerned the panel."""
         touched = False
+        prefix, pinned, starts = self.prefix, self.pinned, str.startswith  # the hot path
         for change in changes:
-            if not self.watches(change.key):
+            key = change.key
+            if not starts(key, prefix) and key not in pinned:
                 continue
             touched = True
             if change.op is Op.SET and change.value is not None:

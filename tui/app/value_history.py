@@ -8,7 +8,7 @@ stays as cheap as before. A key's history starts when it is first watched.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, KeysView
 
 import orjson
 
@@ -50,6 +50,11 @@ class ValueHistory:
         self._recent.move_to_end(key)
         while len(self._recent) > RECENT_KEYS:
             self._recent.popitem(last=False)
+
+    @property
+    def keys(self) -> KeysView[str]:
+        """The watched keys."""
+        return self._recent.keys()
 
     def apply(self, changes: Iterable[Change]) -> None:
         """Record the new values of watched keys."""
