@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from tui.app.app import StateApp
 from tui.app.key_tree import FolderItem, KeyItem, KeyTree
 from tui.app.output_log import OutputLog
+from tui.app.progress_panel import ProgressPanel
 from tui.app.script_list import ScriptList
 from tui.app.value_view import ValueView
 
@@ -78,3 +79,19 @@ def write_script(path: Path, text: str) -> Path:
     """Write a script file and return its path."""
     path.write_text(text, encoding="utf-8")
     return path
+
+
+class Clock:
+    """A clock the test moves by hand, for the store and the app alike."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def panel_text(app: StateApp) -> list[str]:
+    """The progress panel's lines as text."""
+    panel = app.query_one(ProgressPanel)
+    return ["".join(s.text for s in panel.line_segments(i)) for i in range(panel.line_count)]

@@ -6,27 +6,12 @@ from pathlib import Path
 
 from textual.widgets import Sparkline, Static
 
-from tests.app_helpers import move_to_key, open_folder, until, write_script
+from tests.app_helpers import Clock, move_to_key, open_folder, panel_text, until, write_script
 from tui.app.app import StateApp
 from tui.app.progress_panel import ProgressPanel, bar, format_eta
 from tui.app.progress_tracker import ProgressState
 from tui.app.value_view import ValueView
 from tui.state import Store
-
-
-class Clock:
-    """A clock the test moves by hand, for the store and the app alike."""
-
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def panel_text(app: StateApp) -> list[str]:
-    panel = app.query_one(ProgressPanel)
-    return ["".join(s.text for s in panel.line_segments(i)) for i in range(panel.line_count)]
 
 
 def states(app: StateApp) -> dict[str, ProgressState]:

@@ -14,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from tests.app_helpers import move_to_key, open_folder, output_text, until
+from tests.app_helpers import Clock, move_to_key, open_folder, output_text, panel_text, until
 from tests.test_app import fixed_store
 from tui.app import app as app_module
 from tui.app import script_list
@@ -22,7 +22,6 @@ from tui.app.app import StateApp
 from tui.app.console_input import ConsoleInput
 from tui.app.key_tree import FolderItem, KeyTree
 from tui.app.output_log import OutputLog
-from tui.app.progress_panel import ProgressPanel
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.value_editor import ValueEditor
 from tui.state import Store
@@ -175,7 +174,7 @@ async def progress_moves(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, StateApp)
     clock = app.clock
-    assert isinstance(clock, SteppingClock)
+    assert isinstance(clock, Clock)
     # Two seconds of progress for some: rates and ETAs from known times.
     for step in range(1, 3):
         clock.now = 1_000.0 + step
@@ -190,26 +189,11 @@ async def progress_moves(pilot: Pilot[None]) -> None:
     clock.now = 1_012.0  # the invoices job has been quiet for 12 seconds: stalled
     app.store.set("progress:import_users", {"current": 300, "total": 300}, source="a")
     app.store.set("progress:import_reviews", {"current": 20, "total": 60}, source="b")
-    await until(pilot, lambda: "stalled" in "".join(panel_lines(app)))
+    await until(pilot, lambda: "stalled" in "".join(panel_text(app)))
     await pilot.pause()
 
 
-class SteppingClock:
-    """A clock moved by hand, for the store and the app alike."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def panel_lines(app: StateApp) -> list[str]:
-    panel = app.query_one(ProgressPanel)
-    return ["".join(s.text for s in panel.line_segments(i)) for i in range(panel.line_count)]
-
-
 def test_the_progress_panel(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    clock = SteppingClock()
+    clock = Clock()
     app = StateApp(progress_store(clock), clock=clock)
     assert snap_compare(app, terminal_size=(110, 32), run_before=progress_moves)
