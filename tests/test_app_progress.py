@@ -166,3 +166,23 @@ async def test_f_charts_the_next_numeric_field_of_an_object() -> None:
         await pilot.press("f")
         assert list(spark.data or []) == [10.0, 11.0, 12.0, 13.0, 14.0]
         assert str(trend.render()).startswith("total: ")
+
+
+async def test_huge_numbers_never_crash_the_panel_or_the_sparkline() -> None:
+    clock = Clock()
+    store = Store(clock=clock)
+    store.set("n", 1e308, source="cli")
+    app = StateApp(store, clock=clock)
+    async with app.run_test(size=(110, 32)) as pilot:
+        move_to_key(app, "n")
+        await pilot.pause()
+        store.set("n", -1e308, source="cli")  # a span that overflows: not charted
+        store.set("progress:x", {"current": 0, "total": 1e307}, source="cli")
+        await pilot.pause(0.1)
+        clock.now += 0.001
+        store.set("progress:x", {"current": 1e306, "total": 1e307}, source="cli")
+        clock.now += 0.5
+        await until(pilot, lambda: any("10.0%" in line for line in panel_text(app)))
+        await pilot.pause(0.2)
+        assert app.is_running
+        assert format_eta(float("inf")) == "over 100 h"

@@ -145,3 +145,25 @@ def test_a_busy_key_keeps_few_samples() -> None:
     (row,) = tracker.rows(now=5.0)
     assert row.rate == pytest.approx(1000, rel=0.01)
     assert len(tracker._tracked["progress:busy"].samples) <= 52
+
+
+def test_a_slow_job_still_gets_a_rate_from_its_last_two_updates() -> None:
+    tracker = ProgressTracker(window=5.0)
+    tracker.apply(set_at("progress:slow", {"current": n, "total": 10}, 6.0 * n) for n in range(3))
+    (row,) = tracker.rows(now=12.5)
+    assert row.rate == pytest.approx(1 / 6)
+    assert row.eta == pytest.approx(48.0)
+
+
+def test_huge_numbers_give_no_infinite_percent_rate_or_eta() -> None:
+    tracker = ProgressTracker()
+    tracker.apply([set_at("progress:big", {"current": 1e307, "total": 1e308}, 0.0)])
+    (row,) = tracker.rows(now=0.0)
+    assert (row.state, row.percent) == (ProgressState.RUNNING, pytest.approx(10.0))
+    tracker.apply([set_at("progress:fast", {"current": 0, "total": 1e307}, 0.0)])
+    tracker.apply([set_at("progress:fast", {"current": 1e306, "total": 1e307}, 1e-300)])
+    tracker.apply([set_at("progress:neg", {"current": -1e308, "total": 1e308}, 0.0)])
+    tracker.apply([set_at("progress:neg", {"current": -9.9e307, "total": 1e308}, 1.0)])
+    for row in tracker.rows(now=1.0):
+        assert row.rate is None or abs(row.rate) < float("inf"), row
+        assert row.eta is None or row.eta < float("inf"), row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rich.cells import cell_len
@@ -44,12 +45,18 @@ def bar(percent: float, width: int = BAR_WIDTH) -> str:
 
 
 def format_count(number: float) -> str:
-    """12 → `12`, 1234567 → `1,234,567`, 2.5 → `2.5`."""
+    """12 → `12`, 1234567 → `1,234,567`, 2.5 → `2.5`, 1e20 → `1e+20`."""
+    if not math.isfinite(number):
+        return "∞" if number > 0 else "-∞"
+    if abs(number) >= 1e15 or (number and abs(number) < 0.05):
+        return f"{number:.3g}"
     return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
 
 
 def format_eta(seconds: float) -> str:
     """Seconds left, as a person says them: `8 s`, `3 min 5 s`, `2 h 10 min`."""
+    if not math.isfinite(seconds) or seconds >= 100 * 3600:
+        return "over 100 h"
     seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
@@ -111,7 +118,7 @@ class ProgressPanel(LineView):
         if row.state is ProgressState.OTHER:
             pieces.append(Segment(row.text, DIM))
             return pieces
-        percent = row.percent or 0.0
+        percent = row.percent if row.percent is not None and math.isfinite(row.percent) else 0.0
         pieces.append(Segment(bar(percent, bar_width), style))
         pieces.append(Segment(f" {percent:5.1f}%", style))
         if row.current is not None and row.total is not None:

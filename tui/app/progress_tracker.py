@@ -9,6 +9,7 @@ that a test can give them, and `rows` takes the time to judge stalls and ETAs by
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ class _Tracked:
     moved_at: float  # when `current` (or `percent`) last changed
     samples: deque[tuple[float, float]]  # (time, current or percent), newest last
     position: float | None = None  # the latest current (or percent)
+    previous: tuple[float, float] | None = None  # the newest sample the window let go
     order: str = ""  # the natural sort key of its name
 
 
@@ -78,7 +80,7 @@ def progress_of(value: object) -> tuple[float | None, float | None, float] | Non
     percent = _number(value.get("percent"))
     if current is not None and total is not None:
         if percent is None:
-            percent = 100 * current / total if total else 100.0
+            percent = current / total * 100 if total else 100.0  # no overflow on the way
         return current, total, percent
     if percent is not None:
         return None, None, percent
@@ -175,7 +177,7 @@ class ProgressTracker:
         else:
             samples.append((when, position))
         while len(samples) > 2 and samples[0][0] < when - self.window:
-            samples.popleft()
+            tracked.previous = samples.popleft()
 
     def rows(self, now: float) -> list[ProgressRow]:
         """The panel's lines: running (and stalled) ones first, then other shapes, then done."""
@@ -202,6 +204,8 @@ class ProgressTracker:
         if left is None:
             left = 100 - percent
         eta = left / rate if not done and rate and rate > 0 and left is not None else None
+        if eta is not None and not math.isfinite(eta):
+            eta = None
         if done:
             state = ProgressState.DONE
         elif now - tracked.moved_at >= self.stall_after:
@@ -211,14 +215,22 @@ class ProgressTracker:
         return ProgressRow(key, name, state, percent, current, total, rate, eta)
 
     def _rate(self, tracked: _Tracked, now: float) -> float | None:
-        """Progress a second over the window before `now` (None before two samples)."""
+        """Progress a second over the window before `now` (None when it cannot be told).
+
+        A key updated less often than the window is measured from its last two samples.
+        """
+        if now - tracked.moved_at >= self.window:
+            return 0.0  # quiet for the whole window: nothing is moving
         samples = tracked.samples
         while samples and samples[0][0] < now - self.window:
-            samples.popleft()
-        if len(samples) < 2:
-            # Quiet for the whole window: nothing is moving.
-            return 0.0 if now - tracked.moved_at >= self.window else None
-        (first_time, first), (last_time, last) = samples[0], samples[-1]
+            tracked.previous = samples.popleft()
+        if len(samples) >= 2:
+            (first_time, first), (last_time, last) = samples[0], samples[-1]
+        elif samples and tracked.previous is not None:
+            (first_time, first), (last_time, last) = tracked.previous, samples[-1]
+        else:
+            return None
         if last_time <= first_time:
             return None
-        return (last - first) / (last_time - first_time)
+        rate = (last - first) / (last_time - first_time)
+        return rate if math.isfinite(rate) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import orjson
@@ -80,8 +81,10 @@ class ValueView(Vertical):
 
     def show_trend(self, field: str, values: list[float], fields: int) -> None:
         """A sparkline of a number's recent values (hidden with fewer than two)."""
-        self.set_class(len(values) >= 2, "trend")
-        if len(values) < 2:
+        # Numbers so far apart that their span overflows cannot be charted.
+        chartable = len(values) >= 2 and math.isfinite(max(values) - min(values))
+        self.set_class(chartable, "trend")
+        if not chartable:
             return
         name = f"{field}: " if field else ""
         more = " · f: next field" if fields > 1 else ""
