@@ -523,8 +523,8 @@ class StateApp(App[None]):
     def _show_progress(self) -> None:
         """Draw the panel afresh (shown once there is progress, unless hidden by hand)."""
         panel = self._progress_panel
-        rows = self.progress.rows(self.clock())
-        self._progress_drawn_at = self.clock()
+        self._progress_drawn_at = now = self.clock()
+        rows = self.progress.rows(now)
         self._progress_changed = False
         shown = bool(rows) if self._progress_shown is None else self._progress_shown
         panel.display = shown

@@ -69,6 +69,7 @@ class _Tracked:
     samples: deque[tuple[float, float]]  # (time, current or percent), newest last
     position: float | None = None  # the latest current (or percent)
     previous: tuple[float, float] | None = None  # the newest sample the window let go
+    name: str = ""  # as shown: the key without the prefix
     order: str = ""  # the natural sort key of its name
 
 
@@ -161,7 +162,9 @@ class ProgressTracker:
         tracked = self._tracked.get(key)
         if tracked is None:
             name = key[len(self.prefix) :] if key.startswith(self.prefix) else key
-            tracked = self._tracked[key] = _Tracked(value, when, deque(), order=natural_key(name))
+            tracked = self._tracked[key] = _Tracked(
+                value, when, deque(), name=name, order=natural_key(name)
+            )
         tracked.value = value
         if found is None:
             tracked.samples.clear()
@@ -190,7 +193,7 @@ class ProgressTracker:
         return [row for _, _, row in ranked]
 
     def _row(self, key: str, tracked: _Tracked, now: float) -> ProgressRow:
-        name = key[len(self.prefix) :] if key.startswith(self.prefix) else key
+        name = tracked.name
         found = progress_of(tracked.value)
         if found is None:
             text = orjson.dumps(tracked.value).decode()
