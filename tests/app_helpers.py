@@ -9,11 +9,11 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tui.app.app import StateApp
-from tui.app.key_tree import FolderItem, KeyItem, KeyTree
-from tui.app.output_log import OutputLog
-from tui.app.progress_panel import ProgressPanel
-from tui.app.script_list import ScriptList
-from tui.app.value_view import ValueView
+from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
+from tui.app.widgets.output_log import OutputLog
+from tui.app.widgets.progress_panel import ProgressPanel
+from tui.app.widgets.script_list import ScriptList
+from tui.app.widgets.value_view import ValueView
 
 
 async def until(

@@ -16,10 +16,10 @@ from tests.app_helpers import (
     write_script,
 )
 from tui.app.app import StateApp
-from tui.app.json_view import JsonView
-from tui.app.key_tree import FolderItem, KeyItem, KeyTree
-from tui.app.output_log import STDERR, OutputLog
-from tui.app.script_list import format_duration
+from tui.app.widgets.json_view import JsonView
+from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
+from tui.app.widgets.output_log import STDERR, OutputLog
+from tui.app.widgets.script_list import format_duration
 from tui.lua.supervisor import Event, Printed, RunStarted
 from tui.state import Store
 

@@ -8,8 +8,8 @@ from textual.pilot import Pilot
 
 from tests.app_helpers import output_text, until
 from tui.app.app import StateApp
-from tui.app.console_input import ConsoleInput
-from tui.app.history import History, history_path
+from tui.app.model.console_history import History, history_path
+from tui.app.widgets.console_input import ConsoleInput
 from tui.state import Store
 
 

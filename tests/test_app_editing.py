@@ -10,10 +10,10 @@ from textual.widgets import Input, Static, TextArea
 
 from tests.app_helpers import move_to_key, open_folder, tree_lines, until, value_text
 from tui.app.app import StateApp
-from tui.app.key_tree import FolderItem, KeyTree
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import ValueEditor
+from tui.app.widgets.key_tree import FolderItem, KeyTree
 from tui.state import Store
 
 USER = "cache:api_response:user_123"

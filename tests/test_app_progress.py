@@ -8,9 +8,9 @@ from textual.widgets import Sparkline, Static
 
 from tests.app_helpers import Clock, move_to_key, open_folder, panel_text, until, write_script
 from tui.app.app import StateApp
-from tui.app.progress_panel import ProgressPanel, bar, format_eta
-from tui.app.progress_tracker import ProgressState
-from tui.app.value_view import ValueView
+from tui.app.model.progress_tracker import ProgressState
+from tui.app.widgets.progress_panel import ProgressPanel, bar, format_eta
+from tui.app.widgets.value_view import ValueView
 from tui.state import Store
 
 

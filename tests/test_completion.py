@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.app.completion import MAX_CHOICES, Completion, complete
-from tui.app.key_index import natural_key
+from tui.app.model.completion import MAX_CHOICES, Completion, complete
+from tui.app.model.key_index import natural_key
 from tui.state import Store
 
 FUNCTIONS = ["set", "get", "delete", "list", "exists", "incr", "clear", "update"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.app import history as history_module
-from tui.app.history import History, history_path
+from tui.app.model import console_history as history_module
+from tui.app.model.console_history import History, history_path
 
 
 def test_history_lives_under_xdg_state_home_when_it_is_absolute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.app.key_index import Child, KeyIndex, natural_key
+from tui.app.model.key_index import Child, KeyIndex, natural_key
 
 
 def names(index: KeyIndex, prefix: str = "") -> list[tuple[str, bool]]:

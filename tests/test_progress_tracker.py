@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tui.app.progress_tracker import ProgressState, ProgressTracker, progress_of
+from tui.app.model.progress_tracker import ProgressState, ProgressTracker, progress_of
 from tui.state import Change, Op, Store
 
 

@@ -17,13 +17,13 @@ from textual.widgets import TextArea
 from tests.app_helpers import Clock, move_to_key, open_folder, output_text, panel_text, until
 from tests.test_app import fixed_store
 from tui.app import app as app_module
-from tui.app import script_list
 from tui.app.app import StateApp
-from tui.app.console_input import ConsoleInput
-from tui.app.key_tree import FolderItem, KeyTree
-from tui.app.output_log import OutputLog
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.value_editor import ValueEditor
+from tui.app.widgets import script_list
+from tui.app.widgets.console_input import ConsoleInput
+from tui.app.widgets.key_tree import FolderItem, KeyTree
+from tui.app.widgets.output_log import OutputLog
 from tui.state import Store
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from tui.app.value_history import KEPT_VALUES, RECENT_KEYS, ValueHistory, numbers_in
+from tui.app.model.value_history import KEPT_VALUES, RECENT_KEYS, ValueHistory, numbers_in
 from tui.state import Change, Op
 
 

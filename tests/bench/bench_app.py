@@ -22,9 +22,9 @@ from pathlib import Path
 from textual.widgets import Input
 
 from tui.app.app import StateApp
-from tui.app.console_input import ConsoleInput
-from tui.app.key_tree import FolderItem, KeyTree
-from tui.app.progress_panel import ProgressPanel
+from tui.app.widgets.console_input import ConsoleInput
+from tui.app.widgets.key_tree import FolderItem, KeyTree
+from tui.app.widgets.progress_panel import ProgressPanel
 from tui.lua import ScriptRun
 from tui.lua.supervisor import Event, Printed, RunEnded
 from tui.state import Store

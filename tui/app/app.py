@@ -20,21 +20,21 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Tree
 
-from tui.app.console_input import ConsoleInput
-from tui.app.history import History, history_path
-from tui.app.key_filter import KeyFilter
-from tui.app.key_index import KeyIndex
-from tui.app.key_tree import FolderItem, Item, KeyItem, KeyTree, MoreItem
-from tui.app.output_log import ERROR, MARK, OK, STDERR, OutputLog
-from tui.app.progress_panel import ProgressPanel
-from tui.app.progress_tracker import ProgressState, ProgressTracker
+from tui.app.model.console_history import History, history_path
+from tui.app.model.key_filter import KeyFilter
+from tui.app.model.key_index import KeyIndex
+from tui.app.model.progress_tracker import ProgressState, ProgressTracker
+from tui.app.model.value_history import ValueHistory
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import SOURCE as EDITOR
 from tui.app.screens.value_editor import ValueEditor, editable_text
-from tui.app.script_list import ScriptList, format_duration
-from tui.app.value_history import ValueHistory
-from tui.app.value_view import ValueView
+from tui.app.widgets.console_input import ConsoleInput
+from tui.app.widgets.key_tree import FolderItem, Item, KeyItem, KeyTree, MoreItem
+from tui.app.widgets.output_log import ERROR, MARK, OK, STDERR, OutputLog
+from tui.app.widgets.progress_panel import ProgressPanel
+from tui.app.widgets.script_list import ScriptList, format_duration
+from tui.app.widgets.value_view import ValueView
 from tui.lua.console import SOURCE as CONSOLE
 from tui.lua.console import Console, Evaluation
 from tui.lua.supervisor import (

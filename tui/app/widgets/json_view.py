@@ -8,7 +8,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
 
-from tui.app.line_view import LineView
+from tui.app.widgets.line_view import LineView
 
 # Pretty JSON as orjson writes it keeps every string on one line, so each line can be
 # coloured on its own: only the lines on screen are ever looked at.

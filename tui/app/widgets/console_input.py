@@ -9,8 +9,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input
 
-from tui.app.completion import complete
-from tui.app.history import History
+from tui.app.model.completion import complete
+from tui.app.model.console_history import History
 
 
 class ConsoleInput(Input):

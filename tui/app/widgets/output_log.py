@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 
-from tui.app.line_view import LineView
+from tui.app.widgets.line_view import LineView
 
 # Control characters would reach the terminal as they are (an escape sequence could
 # repaint the screen); they are shown as escapes instead.

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import orjson
 
-from tui.app.key_index import natural_key
+from tui.app.model.key_index import natural_key
 from tui.state import Change, Op
 
 RATE_WINDOW = 5.0

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from tui.app.json_view import JsonView
+from tui.app.widgets.json_view import JsonView
 from tui.state import Entry
 from tui.state.codec import format_size
 

@@ -9,8 +9,8 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 
-from tui.app.line_view import LineView
-from tui.app.progress_tracker import ProgressRow, ProgressState
+from tui.app.model.progress_tracker import ProgressRow, ProgressState
+from tui.app.widgets.line_view import LineView
 
 BAR_WIDTH = 20
 """Cells of a bar."""

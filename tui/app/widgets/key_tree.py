@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui.app.key_index import KeyIndex, natural_key
+from tui.app.model.key_index import KeyIndex, natural_key
 
 PAGE = 1000
 """Children shown at a time under one folder; the rest wait behind a "… N more" line."""

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from tui.app.key_index import natural_key
+from tui.app.model.key_index import natural_key
 
 MAX_CHOICES = 100
 """Choices listed for the person; a last line says how many more there are."""

@@ -1,0 +1,1 @@
+"""What the app knows that is not drawing: indexes, filters, trackers, histories (no Textual)."""
