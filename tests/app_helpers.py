@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from tui.app.app import StateApp
+from tui.app.session import Session
 from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
 from tui.app.widgets.output_log import OutputLog
 from tui.app.widgets.progress_panel import ProgressPanel
 from tui.app.widgets.script_list import ScriptList
 from tui.app.widgets.value_view import ValueView
+from tui.state import Store
 
 
 async def until(
@@ -21,10 +25,17 @@ async def until(
 ) -> None:
     """Let the app run until `condition()` holds; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not _holds(condition):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
         await pilot.pause(0.02)
+
+
+def _holds(condition: Callable[[], object]) -> bool:
+    try:
+        return bool(condition())
+    except NoMatches:  # the screen is still being put together
+        return False
 
 
 def tree_lines(app: StateApp) -> list[str]:
@@ -95,3 +106,16 @@ def panel_text(app: StateApp) -> list[str]:
     """The progress panel's lines as text."""
     panel = app.query_one(ProgressPanel)
     return ["".join(s.text for s in panel.line_segments(i)) for i in range(panel.line_count)]
+
+
+def make_app(
+    store: Store,
+    scripts: Sequence[Path] = (),
+    *,
+    reset: bool = False,
+    max_memory: int | None = None,
+    **options: Any,
+) -> StateApp:
+    """The app on a session over `store` running `scripts`, as the CLI opens it."""
+    session = Session.open(store, scripts, reset=reset, max_memory=max_memory)
+    return StateApp(session, **options)

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from tests.app_helpers import (
+    make_app,
     move_to_key,
     open_folder,
     output_text,
@@ -15,11 +16,10 @@ from tests.app_helpers import (
     value_text,
     write_script,
 )
-from tui.app.app import StateApp
+from tui.app.format import format_duration
 from tui.app.widgets.json_view import JsonView
 from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
-from tui.app.widgets.output_log import STDERR, OutputLog
-from tui.app.widgets.script_list import format_duration
+from tui.app.widgets.output_log import Look, OutputLog
 from tui.lua.supervisor import Event, Printed, RunStarted
 from tui.state import Store
 
@@ -40,7 +40,7 @@ def fixed_store() -> Store:
 
 
 async def test_keys_are_grouped_by_prefix_with_counts_in_natural_order() -> None:
-    app = StateApp(fixed_store())
+    app = make_app(fixed_store())
     async with app.run_test(size=(100, 30)) as pilot:
         assert tree_lines(app) == [
             "cache  1",
@@ -72,7 +72,7 @@ async def test_keys_are_grouped_by_prefix_with_counts_in_natural_order() -> None
 
 
 async def test_the_value_pane_shows_pretty_json_and_where_it_came_from() -> None:
-    app = StateApp(fixed_store())
+    app = make_app(fixed_store())
     async with app.run_test(size=(100, 30)) as pilot:
         open_folder(app, "cache:")
         await pilot.pause()
@@ -94,12 +94,14 @@ async def test_the_tree_and_the_value_follow_a_running_script(tmp_path: Path) ->
     )
     store = Store()
     store.set("live:watched", -1, source="test")
-    app = StateApp(store, [script], watch=False)
+    app = make_app(store, [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         open_folder(app, "live:")
         await pilot.pause()
         move_to_key(app, "live:watched")
-        await until(pilot, lambda: "live  " in tree_lines(app)[0] and app.index.folder("live:"))
+        await until(
+            pilot, lambda: "live  " in tree_lines(app)[0] and app.main.feed.index.folder("live:")
+        )
         await until(pilot, lambda: "live  401" in tree_lines(app)[0], what="all 400 keys counted")
         assert "\n400" in value_text(app)
         assert "writer.lua#1" in value_text(app)
@@ -113,15 +115,15 @@ async def test_the_selection_and_open_folders_survive_updates(tmp_path: Path) ->
         tmp_path / "fill.lua",
         'for i = 1, 40 do State.set("b:item_" .. i, i) end\nState.set("a:new", 1)\n',
     )
-    app = StateApp(store, [script], watch=False)
+    app = make_app(store, [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         # Hold the run until the selection is made.
-        app.supervisor.stop(None)
+        app.session.supervisor.stop(None)
         open_folder(app, "b:")
         await pilot.pause()
         move_to_key(app, "b:item_50")
         await pilot.pause()
-        app.supervisor.rerun(None)
+        app.session.supervisor.rerun(None)
         await until(pilot, lambda: "a  1" in tree_lines(app))
         tree = app.query_one(KeyTree)
         assert tree.cursor_item == KeyItem("b:item_50")
@@ -134,7 +136,7 @@ async def test_a_key_deleted_under_the_cursor_says_so() -> None:
     store = Store()
     store.set("gone", 1, source="test")
     store.set("stays", 2, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         move_to_key(app, "gone")
         await until(pilot, lambda: "v1" in value_text(app))
@@ -148,7 +150,7 @@ async def test_a_key_deleted_under_the_cursor_says_so() -> None:
 async def test_a_wide_folder_shows_a_page_at_a_time() -> None:
     store = Store()
     store.load({f"wide:{n}": n for n in range(2500)}, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         open_folder(app, "wide:")
         await pilot.pause()
@@ -166,7 +168,7 @@ async def test_a_wide_folder_shows_a_page_at_a_time() -> None:
 async def test_a_huge_value_is_shown_cut_short_with_a_note() -> None:
     store = Store()
     store.set("huge", [f"item {n:08d}" for n in range(200_000)], source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         move_to_key(app, "huge")
         await until(pilot, lambda: "Showing the first" in value_text(app))
@@ -177,7 +179,7 @@ async def test_a_huge_value_is_shown_cut_short_with_a_note() -> None:
 async def test_output_is_tagged_and_runs_are_marked(tmp_path: Path) -> None:
     good = write_script(tmp_path / "good.lua", 'print("hello")\n')
     bad = write_script(tmp_path / "bad.lua", 'print("before")\nerror("boom")\n')
-    app = StateApp(Store(), [good, bad], watch=False)
+    app = make_app(Store(), [good, bad], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(
             pilot, lambda: "failed after" in output_text(app) and "ok in" in output_text(app)
@@ -193,22 +195,22 @@ async def test_output_is_tagged_and_runs_are_marked(tmp_path: Path) -> None:
 
 async def test_a_syntax_error_shows_and_waits_for_the_next_save(tmp_path: Path) -> None:
     script = write_script(tmp_path / "broken.lua", "print(\n")
-    app = StateApp(Store(), [script], watch=False)
+    app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "failed after" in output_text(app))
         assert "broken.lua:2:" in output_text(app)
         assert "error" in script_line(app)
         write_script(script, 'print("fixed")\n')
-        app.supervisor.files_changed([script])
+        app.session.supervisor.files_changed([script])
         await until(pilot, lambda: "broken.lua │ fixed" in output_text(app))
 
 
 async def test_a_missing_script_shows_as_missing_then_runs(tmp_path: Path) -> None:
     script = tmp_path / "later.lua"
-    app = StateApp(Store(), [script])
+    app = make_app(Store(), [script])
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "missing" in script_line(app))
-        assert "is not there: it runs when it appears" in output_text(app)
+        await until(pilot, lambda: "is not there: it runs when it appears" in output_text(app))
         write_script(script, 'print("arrived")\n')
         await until(pilot, lambda: "later.lua │ arrived" in output_text(app), what="rerun")
         assert "ok" in script_line(app)
@@ -217,7 +219,7 @@ async def test_a_missing_script_shows_as_missing_then_runs(tmp_path: Path) -> No
 async def test_saving_the_script_reruns_it_and_the_store_is_kept(tmp_path: Path) -> None:
     script = write_script(tmp_path / "job.lua", 'State.incr("runs")\nprint("version 1")\n')
     store = Store()
-    app = StateApp(store, [script])
+    app = make_app(store, [script])
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "version 1" in output_text(app))
         for attempt in range(2, 60):  # saves until the watcher is up: it has no ready signal
@@ -238,7 +240,7 @@ async def test_saving_the_script_reruns_it_and_the_store_is_kept(tmp_path: Path)
 
 async def test_r_reruns_and_s_stops_an_endless_loop(tmp_path: Path) -> None:
     script = write_script(tmp_path / "spin.lua", 'print("spinning")\nwhile true do end\n')
-    app = StateApp(Store(), [script], watch=False)
+    app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "running" in script_line(app))
         await pilot.press("r")
@@ -252,14 +254,14 @@ async def test_r_reruns_and_s_stops_an_endless_loop(tmp_path: Path) -> None:
 
 async def test_quitting_during_an_endless_loop_is_prompt(tmp_path: Path) -> None:
     script = write_script(tmp_path / "spin.lua", "while true do end\n")
-    app = StateApp(Store(), [script], watch=False)
+    app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "running" in script_line(app))
         started = time.monotonic()
         await pilot.press("q")
         await until(pilot, lambda: app.return_code is not None or not app.is_running)
         assert time.monotonic() - started < 1.0
-    assert app.supervisor.script("spin.lua").run is None
+    assert app.session.supervisor.script("spin.lua").run is None
 
 
 async def test_the_command_palette_runs_the_same_actions(tmp_path: Path) -> None:
@@ -267,7 +269,7 @@ async def test_the_command_palette_runs_the_same_actions(tmp_path: Path) -> None
     script = write_script(
         tmp_path / "spin.lua", 'print("waiting")\nwhile true do sleep(0.05) end\n'
     )
-    app = StateApp(Store(), [script], watch=False)
+    app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "running" in script_line(app))
         await pilot.press("ctrl+p")
@@ -279,11 +281,11 @@ async def test_the_command_palette_runs_the_same_actions(tmp_path: Path) -> None
 
 async def test_output_history_is_bounded_when_a_script_floods_it(tmp_path: Path) -> None:
     script = write_script(tmp_path / "flood.lua", "for i = 1, 30000 do print(i) end\n")
-    app = StateApp(Store(), [script], watch=False)
+    app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "ok in" in output_text(app))
         log = app.query_one(OutputLog)
-        assert log.line_count == log.max_lines
+        assert len(log.lines()) == log.max_lines
         assert output_text(app).splitlines()[-2].endswith("│ 30000")
 
 
@@ -292,7 +294,7 @@ async def test_screen_updates_are_coalesced_whatever_the_write_rate(tmp_path: Pa
         tmp_path / "busy.lua",
         'local t = os.clock()\nwhile os.clock() - t < 1 do State.incr("n") end\n',
     )
-    app = StateApp(Store(), [script], watch=False)
+    app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         tree = app.query_one(KeyTree)
         calls = []
@@ -304,13 +306,13 @@ async def test_screen_updates_are_coalesced_whatever_the_write_rate(tmp_path: Pa
 
         tree.refresh_from = counted  # type: ignore[method-assign]
         await until(pilot, lambda: "ok in" in output_text(app))
-        assert app.store.get("n") > 1000
+        assert app.session.store.get("n") > 1000
         span = calls[-1] - calls[0]
         assert len(calls) <= 21 * span + 2
 
 
 async def test_a_tiny_terminal_stays_usable() -> None:
-    app = StateApp(fixed_store())
+    app = make_app(fixed_store())
     async with app.run_test(size=(60, 15)) as pilot:
         open_folder(app, "workflow:")
         await pilot.pause()
@@ -326,15 +328,15 @@ async def test_stderr_and_control_characters_show_safely(tmp_path: Path) -> None
         tmp_path / "noisy.lua",
         'io.stderr:write("a warning\\n")\nprint("\\27[2J cleared?")\n',
     )
-    app = StateApp(Store(), [script], watch=False)
+    app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "ok in" in output_text(app))
         text = output_text(app)
         assert "noisy.lua │ a warning" in text
         assert "noisy.lua │ \\x1b[2J cleared?" in text
         log = app.query_one(OutputLog)
-        warning = next(line for line in log._lines if "a warning" in line[-1].text)
-        assert warning[-1].style == STDERR
+        warning = next(line for line in log.lines() if "a warning" in line[1])
+        assert warning[2] is Look.STDERR
 
 
 async def test_huge_lines_are_cut_with_a_note(tmp_path: Path) -> None:
@@ -342,7 +344,7 @@ async def test_huge_lines_are_cut_with_a_note(tmp_path: Path) -> None:
         tmp_path / "wide.lua",
         'local s = string.rep("x", 100000)\nprint(s)\nState.set("wide", s)\n',
     )
-    app = StateApp(Store(), [script], watch=False)
+    app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "ok in" in output_text(app))
         assert "x … 95,904 more characters" in output_text(app)
@@ -356,7 +358,7 @@ async def test_a_deleted_key_under_the_cursor_keeps_its_place_as_others_change()
     store = Store()
     for key in ("m", "n", "o"):
         store.set(key, 1, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         move_to_key(app, "n")
         await pilot.pause()
@@ -374,7 +376,7 @@ async def test_the_value_pane_follows_when_the_line_under_the_cursor_goes() -> N
     store = Store()
     store.set("a:x", 1, source="test")
     store.set("b", 2, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         tree = app.query_one(KeyTree)
         tree.move_cursor(tree.node_for(FolderItem("a:")))
@@ -388,7 +390,7 @@ async def test_keys_that_just_changed_are_highlighted_for_a_second() -> None:
     store = Store()
     store.set("k", 1, source="test")
     now = [100.0]
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         tree = app.query_one(KeyTree)
         tree.clock = lambda: now[0]
@@ -404,7 +406,7 @@ async def test_a_key_named_like_its_folder_and_the_last_page() -> None:
     store = Store()
     store.load({f"big:{n}": n for n in range(1001)}, source="test")
     store.set("big:", "the key named big:", source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         open_folder(app, "big:")
         await pilot.pause()
@@ -421,7 +423,7 @@ async def test_a_longer_delimiter_names_lines_by_what_follows_the_folder() -> No
     store = Store()
     store.set("a:::b", 1, source="test")
     store.set("a:::c::d", 2, source="test")
-    app = StateApp(store, delimiter="::")
+    app = make_app(store, delimiter="::")
     async with app.run_test(size=(100, 30)) as pilot:
         open_folder(app, "a::")
         await pilot.pause()
@@ -431,13 +433,13 @@ async def test_a_longer_delimiter_names_lines_by_what_follows_the_folder() -> No
 
 
 async def test_a_flood_of_output_says_how_much_was_skipped() -> None:
-    app = StateApp(Store())
+    app = make_app(Store())
     async with app.run_test(size=(100, 30)) as pilot:
         log = app.query_one(OutputLog)
         log.clear()
         flood: list[Event] = [RunStarted("x.lua", 1)]
         flood += [Printed("x.lua", 1, str(n)) for n in range(1, 12001)]
-        app._show_events(flood)  # one tick's worth, as a script faster than the screen gives
+        app.main.run_log.write(flood)  # one tick's worth, as a script faster than the screen gives
         await pilot.pause()
         lines = output_text(app).splitlines()
         assert lines[0] == "… 7,000 lines skipped: they came faster than they can be shown"
@@ -446,7 +448,7 @@ async def test_a_flood_of_output_says_how_much_was_skipped() -> None:
 
 
 async def test_the_output_follows_unless_scrolled_up() -> None:
-    app = StateApp(Store())
+    app = make_app(Store())
     async with app.run_test(size=(100, 30)) as pilot:
         log = app.query_one(OutputLog)
         for n in range(5):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tests.app_helpers import output_text, until
+from tests.app_helpers import make_app, output_text, until
 from tui.app.app import StateApp
 from tui.app.model.console_history import History, history_path
 from tui.app.widgets.console_input import ConsoleInput
@@ -27,7 +27,7 @@ async def run_line(app: StateApp, pilot: Pilot[None], text: str, until_seen: str
 async def test_colon_focuses_the_console_and_lines_run_against_the_store() -> None:
     store = Store()
     store.set("cache:a", 1, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon")
         assert console(app).has_focus
@@ -46,7 +46,7 @@ async def test_colon_focuses_the_console_and_lines_run_against_the_store() -> No
 
 
 async def test_errors_print_as_errors_and_the_app_goes_on() -> None:
-    app = StateApp(Store())
+    app = make_app(Store())
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon")
         await run_line(app, pilot, 'error("boom")', "console:1: boom")
@@ -59,15 +59,15 @@ async def test_errors_print_as_errors_and_the_app_goes_on() -> None:
 
 async def test_ctrl_c_cancels_an_endless_loop_without_freezing_the_app() -> None:
     store = Store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon")
         await run_line(app, pilot, "kept = 1", "> kept = 1")
         # A loop that sleeps: Pilot waits for an idle CPU after each key press.
         await run_line(app, pilot, "while true do sleep(0.01) end", "> while true")
-        await until(pilot, lambda: app.lua_console.busy)
+        await until(pilot, lambda: app.session.console.busy)
         store.set("live", 1, source="test")
-        await until(pilot, lambda: "live" in "".join(app.index.folder("").leaves))  # type: ignore[union-attr]
+        await until(pilot, lambda: "live" in "".join(app.main.feed.index.folder("").leaves))  # type: ignore[union-attr]
         console(app).value = "1"
         await pilot.press("enter")
         await until(pilot, lambda: "still running" in output_text(app))
@@ -79,19 +79,19 @@ async def test_ctrl_c_cancels_an_endless_loop_without_freezing_the_app() -> None
 
 
 async def test_a_spinning_loop_is_cancelled_too() -> None:
-    app = StateApp(Store())
+    app = make_app(Store())
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon")
         console(app).value = "while true do end"
         await pilot.press("enter")
-        await until(pilot, lambda: app.lua_console.busy)
+        await until(pilot, lambda: app.session.console.busy)
         await pilot.press("ctrl+c")
         await until(pilot, lambda: "── cancelled after" in output_text(app))
-        assert not app.lua_console.busy
+        assert not app.session.console.busy
 
 
 async def test_ctrl_c_with_nothing_running_clears_the_line() -> None:
-    app = StateApp(Store())
+    app = make_app(Store())
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon", *"half typed")
         await pilot.press("ctrl+c")
@@ -99,13 +99,13 @@ async def test_ctrl_c_with_nothing_running_clears_the_line() -> None:
 
 
 async def test_up_and_down_walk_the_history_kept_across_sessions() -> None:
-    first = StateApp(Store())
+    first = make_app(Store())
     async with first.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon")
         await run_line(first, pilot, "a = 1", "> a = 1")
         await run_line(first, pilot, "b = 2", "> b = 2")
     assert History(history_path()).entries[-2:] == ["a = 1", "b = 2"]
-    second = StateApp(Store())
+    second = make_app(Store())
     async with second.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon", *"draft")
         await pilot.press("up")
@@ -124,7 +124,7 @@ async def test_tab_completes_state_functions_and_key_names() -> None:
     store = Store()
     for key in ("cache:api:user_1", "cache:api:user_2", "cache:db:x", "progress:job"):
         store.set(key, 1, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon", *"State.ge", "tab")
         assert console(app).value == "State.get("
@@ -149,22 +149,22 @@ async def test_tab_completes_state_functions_and_key_names() -> None:
 
 async def test_console_writes_show_live_in_the_tree_and_value() -> None:
     store = Store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon")
         await run_line(app, pilot, 'for i = 1, 3 do State.set("k:" .. i, i) end', "> for")
-        await until(pilot, lambda: app.index.folder("k:") is not None)
-        folder = app.index.folder("k:")
+        await until(pilot, lambda: app.main.feed.index.folder("k:") is not None)
+        folder = app.main.feed.index.folder("k:")
         assert folder is not None and folder.count == 3
 
 
 async def test_each_lines_output_comes_before_the_next_lines_echo() -> None:
-    app = StateApp(Store())
+    app = make_app(Store())
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon")
         console(app).value = 'print("one") return 1'
         await pilot.press("enter")
-        await until(pilot, lambda: not app.lua_console.busy)
+        await until(pilot, lambda: not app.session.console.busy)
         console(app).value = "2"
         await pilot.press("enter")
         await until(pilot, lambda: output_text(app).endswith("console │ 2"))
@@ -181,25 +181,29 @@ async def test_escape_in_the_console_keeps_the_filter() -> None:
     store = Store()
     store.set("cache:a", 1, source="test")
     store.set("other", 1, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("slash", *"cache", "enter")
-        await until(pilot, lambda: app.key_filter is not None and len(app.index) == 1)
+        await until(
+            pilot, lambda: app.main.feed.key_filter is not None and len(app.main.feed.index) == 1
+        )
         await pilot.press("colon")
         await pilot.press("escape")
         assert app.query_one("#keys").has_focus
-        assert app.key_filter is not None and app.key_filter.text == "cache"
+        assert app.main.feed.key_filter is not None and app.main.feed.key_filter.text == "cache"
         await pilot.press("escape")
-        await until(pilot, lambda: app.key_filter is None and len(app.index) == 2)
+        await until(
+            pilot, lambda: app.main.feed.key_filter is None and len(app.main.feed.index) == 2
+        )
 
 
 async def test_the_palette_cancels_the_consoles_line() -> None:
-    app = StateApp(Store())
+    app = make_app(Store())
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon")
         console(app).value = "while true do sleep(0.01) end"
         await pilot.press("enter")
-        await until(pilot, lambda: app.lua_console.busy)
+        await until(pilot, lambda: app.session.console.busy)
         await pilot.press("ctrl+p", *"cancel console")
         await pilot.pause(0.3)
         await pilot.press("enter")
@@ -207,7 +211,7 @@ async def test_the_palette_cancels_the_consoles_line() -> None:
 
 
 async def test_a_half_typed_line_waits_whole_for_your_return() -> None:
-    app = StateApp(Store())
+    app = make_app(Store())
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon", *'State.get("ca')
         await pilot.press("escape")

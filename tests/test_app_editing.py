@@ -8,12 +8,12 @@ import orjson
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
-from tests.app_helpers import move_to_key, open_folder, tree_lines, until, value_text
+from tests.app_helpers import make_app, move_to_key, open_folder, tree_lines, until, value_text
 from tui.app.app import StateApp
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import ValueEditor
-from tui.app.widgets.key_tree import FolderItem, KeyTree
+from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
 from tui.state import Store
 
 USER = "cache:api_response:user_123"
@@ -63,7 +63,7 @@ async def save_after_a_script_wrote(app: StateApp, pilot: Pilot[None]) -> None:
     await on_key(app, pilot, "user:user_1")
     await pilot.press("e")
     await type_value(app, pilot, "100")
-    app.store.set("user:user_1", 50, source="job.lua#2")
+    app.session.store.set("user:user_1", 50, source="job.lua#2")
     await pilot.press("ctrl+s")
     await until(pilot, lambda: isinstance(app.screen, Confirm))
 
@@ -82,7 +82,7 @@ async def type_value(app: StateApp, pilot: Pilot[None], text: str) -> None:
 
 async def test_e_opens_the_value_as_json_and_ctrl_s_saves_it(tmp_path: Path) -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, USER)
         await pilot.press("e")
@@ -99,7 +99,7 @@ async def test_e_opens_the_value_as_json_and_ctrl_s_saves_it(tmp_path: Path) -> 
 
 async def test_enter_on_a_key_edits_it_and_escape_cancels() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, "user:user_2")
         await pilot.press("enter")
@@ -114,7 +114,7 @@ async def test_enter_on_a_key_edits_it_and_escape_cancels() -> None:
 
 async def test_invalid_json_says_where_and_saves_nothing() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, "user:user_1")
         await pilot.press("e")
@@ -132,7 +132,7 @@ async def test_invalid_json_says_where_and_saves_nothing() -> None:
 
 async def test_values_the_store_refuses_show_its_own_message() -> None:
     store = sample_store(max_value_bytes=64)
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, "user:user_1")
         await pilot.press("e")
@@ -157,7 +157,7 @@ async def test_values_the_store_refuses_show_its_own_message() -> None:
 
 async def test_a_change_made_meanwhile_is_never_overwritten_silently() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await save_after_a_script_wrote(app, pilot)
         message = dialog_message(app)
@@ -175,7 +175,7 @@ async def test_a_change_made_meanwhile_is_never_overwritten_silently() -> None:
 
 async def test_a_key_deleted_meanwhile_is_saved_again_only_when_asked() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, "user:user_1")
         await pilot.press("e")
@@ -194,7 +194,7 @@ async def test_a_key_deleted_meanwhile_is_saved_again_only_when_asked() -> None:
 
 async def test_n_makes_a_key_in_the_selected_folder_with_the_apis_key_rules() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, "user:user_2")
         await pilot.press("n")
@@ -223,7 +223,7 @@ async def test_n_makes_a_key_in_the_selected_folder_with_the_apis_key_rules() ->
 
 async def test_a_new_key_that_exists_asks_before_overwriting() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_folder(app, pilot, "user:")
         await pilot.press("n")
@@ -245,7 +245,7 @@ async def test_a_new_key_that_exists_asks_before_overwriting() -> None:
 
 async def test_d_deletes_a_key_once_confirmed() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, "user:user_1")
         await pilot.press("d")
@@ -262,7 +262,7 @@ async def test_d_deletes_a_key_once_confirmed() -> None:
 
 async def test_d_on_a_folder_says_how_many_keys_go_then_deletes_them_all() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_folder(app, pilot, "user:")
         await pilot.press("d")
@@ -282,20 +282,33 @@ async def test_d_on_a_folder_says_how_many_keys_go_then_deletes_them_all() -> No
 
 async def test_the_filter_shows_matching_keys_with_counts_over_the_matches() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("slash")
         field = app.query_one("#filter", Input)
         assert field.has_focus
         await pilot.press(*"user_1")
-        await until(pilot, lambda: tree_lines(app) == ["cache  1", "user  2"])
+        # A few matches: their folders open, and the first match has the cursor.
+        revealed = [
+            "cache  1",
+            "  api_response  1",
+            "    user_123",
+            "user  2",
+            "  user_1",
+            "  user_12",
+        ]
+        await until(pilot, lambda: tree_lines(app) == revealed)
         assert app.query_one(KeyTree).border_title == "Keys · 3 of 5 · /user_1"
+        assert app.query_one(KeyTree).cursor_item == KeyItem(USER)
         # Live: a matching key appears, another does not.
         store.set("user:user_100", 1, source="test")
         store.set("other", 1, source="test")
-        await until(pilot, lambda: tree_lines(app) == ["cache  1", "user  3"])
+        await until(
+            pilot,
+            lambda: tree_lines(app) == [*revealed[:3], "user  3", *revealed[4:], "  user_100"],
+        )
         field.value = "cache:*:user_1*"
-        await until(pilot, lambda: tree_lines(app) == ["cache  1"])
+        await until(pilot, lambda: tree_lines(app) == revealed[:3])
         await pilot.press("enter")
         assert app.query_one(KeyTree).has_focus
         await pilot.press("escape")
@@ -306,10 +319,10 @@ async def test_the_filter_shows_matching_keys_with_counts_over_the_matches() -> 
 
 async def test_deleting_a_folder_under_a_filter_deletes_only_what_it_shows() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("slash", *"user_1")
-        await until(pilot, lambda: tree_lines(app) == ["cache  1", "user  2"])
+        await until(pilot, lambda: "  user_12" in tree_lines(app))
         await pilot.press("enter")
         await on_folder(app, pilot, "user:")
         await pilot.press("d")
@@ -325,7 +338,7 @@ async def test_deleting_a_folder_under_a_filter_deletes_only_what_it_shows() -> 
 
 async def test_y_copies_a_value_or_a_folder_as_json() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, USER)
         await pilot.press("y")
@@ -350,7 +363,7 @@ async def palette(pilot: Pilot[None], command: str) -> None:
 
 async def test_clear_keys_under_folder_asks_for_the_prefix_then_for_sure() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await palette(pilot, "clear keys")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
@@ -370,7 +383,7 @@ async def test_clear_keys_under_folder_asks_for_the_prefix_then_for_sure() -> No
 async def test_export_writes_the_dump_format(tmp_path: Path) -> None:
     store = sample_store()
     target = tmp_path / "out.json"
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await palette(pilot, "export store")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
@@ -399,7 +412,7 @@ async def test_export_writes_the_dump_format(tmp_path: Path) -> None:
 async def test_a_value_too_big_for_the_editor_says_so_and_opens_nothing() -> None:
     store = Store()
     store.set("big", ["x" * 100] * 3000, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         move_to_key(app, "big")
         await pilot.press("e")
@@ -415,18 +428,20 @@ async def test_a_value_too_big_for_the_editor_says_so_and_opens_nothing() -> Non
 async def test_a_key_the_filter_hides_is_not_shown_as_deleted() -> None:
     store = sample_store()
     store.set("job", 1, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         move_to_key(app, "job")
         await pilot.press("slash", *"user")
-        await until(pilot, lambda: tree_lines(app) == ["cache  1", "user  3"])
+        await until(
+            pilot, lambda: tree_lines(app)[:1] == ["cache  1"] and "user  3" in tree_lines(app)
+        )
         assert "deleted" not in value_text(app)
         assert store.get("job") == 1
 
 
 async def test_overwriting_a_key_a_script_keeps_writing_succeeds_once_asked() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await save_after_a_script_wrote(app, pilot)
         store.set("user:user_1", 51, source="job.lua#2")  # again, while the question is open
@@ -438,7 +453,7 @@ async def test_overwriting_a_key_a_script_keeps_writing_succeeds_once_asked() ->
 
 async def test_a_folder_delete_deletes_what_it_counted_not_what_came_since() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_folder(app, pilot, "user:")
         await pilot.press("d")
@@ -452,7 +467,7 @@ async def test_keys_with_brackets_are_shown_as_they_are() -> None:
     store = Store()
     for key in ("files:[/etc/hosts]", "user[admin]", "user", "x[/]"):
         store.set(key, 1, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         for key in ("files:[/etc/hosts]", "user[admin]"):
             await on_key(app, pilot, key)
@@ -467,15 +482,17 @@ async def test_keys_with_brackets_are_shown_as_they_are() -> None:
         await until(pilot, lambda: isinstance(app.screen, ValueEditor))
         await pilot.press("escape")
         await pilot.press("slash", *"*[/:]*")
-        await until(pilot, lambda: app.key_filter is not None and len(app.index) == 1)
-        assert app.key_filter is not None and app.key_filter.text == "*[/:]*"
+        await until(
+            pilot, lambda: app.main.feed.key_filter is not None and len(app.main.feed.index) == 1
+        )
+        assert app.main.feed.key_filter is not None and app.main.feed.key_filter.text == "*[/:]*"
         assert app.is_running
 
 
 async def test_new_key_with_a_long_delimiter_starts_in_the_right_folder() -> None:
     store = Store()
     store.set("a:::b", 1, source="test")
-    app = StateApp(store, delimiter="::")
+    app = make_app(store, delimiter="::")
     async with app.run_test(size=(100, 30)) as pilot:
         open_folder(app, "a::")
         await pilot.pause()
@@ -485,7 +502,7 @@ async def test_new_key_with_a_long_delimiter_starts_in_the_right_folder() -> Non
 
 
 async def test_export_names_that_cannot_be_written_are_said_in_the_prompt() -> None:
-    app = StateApp(sample_store())
+    app = make_app(sample_store())
     async with app.run_test(size=(100, 30)) as pilot:
         await palette(pilot, "export store")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
@@ -499,7 +516,7 @@ async def test_export_names_that_cannot_be_written_are_said_in_the_prompt() -> N
 
 async def test_typing_a_new_keys_name_keeps_the_folder_prefilled() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_folder(app, pilot, "user:")
         await pilot.press("n", *"user_9")
@@ -508,7 +525,7 @@ async def test_typing_a_new_keys_name_keeps_the_folder_prefilled() -> None:
 
 async def test_integers_past_64_bits_are_refused_not_rounded() -> None:
     store = sample_store()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, "user:user_1")
         await pilot.press("e")
@@ -524,7 +541,7 @@ async def test_a_very_long_key_leaves_the_buttons_in_view_in_a_tiny_terminal() -
     key = "k:" + "x" * 500
     store = Store()
     store.set(key, 1, source="test")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(60, 15)) as pilot:
         await on_key(app, pilot, key)
         await pilot.press("d")

@@ -6,10 +6,19 @@ from pathlib import Path
 
 from textual.widgets import Sparkline, Static
 
-from tests.app_helpers import Clock, move_to_key, open_folder, panel_text, until, write_script
+from tests.app_helpers import (
+    Clock,
+    make_app,
+    move_to_key,
+    open_folder,
+    panel_text,
+    until,
+    write_script,
+)
 from tui.app.app import StateApp
+from tui.app.format import format_eta
 from tui.app.model.progress_tracker import ProgressState
-from tui.app.widgets.progress_panel import ProgressPanel, bar, format_eta
+from tui.app.widgets.progress_panel import ProgressPanel, bar
 from tui.app.widgets.value_view import ValueView
 from tui.state import Store
 
@@ -26,7 +35,7 @@ async def test_bars_appear_and_advance_as_a_script_reports(tmp_path: Path) -> No
         "  sleep(0.2)\n"
         "end\n",
     )
-    app = StateApp(Store(), [script], watch=False)
+    app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(110, 32)) as pilot:
         panel = app.query_one(ProgressPanel)
         await until(pilot, lambda: panel.display and panel.rows, what="the panel")
@@ -39,7 +48,7 @@ async def test_bars_appear_and_advance_as_a_script_reports(tmp_path: Path) -> No
 async def test_rate_and_eta_are_computed_from_known_times() -> None:
     clock = Clock()
     store = Store(clock=clock)
-    app = StateApp(store, clock=clock)
+    app = make_app(store, clock=clock)
     async with app.run_test(size=(110, 32)) as pilot:
         for n in range(5):
             clock.now = 1_000.0 + n
@@ -58,7 +67,7 @@ async def test_done_go_below_running_and_a_quiet_key_stalls() -> None:
     store.set("progress:b_done", {"current": 5, "total": 5}, source="cli")
     store.set("progress:c_slow", {"current": 1, "total": 5}, source="cli")
     store.set("progress:a_note", {"phase": "warming up"}, source="cli")
-    app = StateApp(store, clock=clock)
+    app = make_app(store, clock=clock)
     async with app.run_test(size=(110, 32)) as pilot:
         await until(pilot, lambda: len(app.query_one(ProgressPanel).rows) == 3)
         assert states(app) == {
@@ -77,7 +86,7 @@ async def test_p_pins_a_key_with_current_and_total_and_p_again_unpins_it() -> No
     store = Store()
     store.set("jobs:import", {"current": 1, "total": 4}, source="cli")
     store.set("jobs:name", "not progress", source="cli")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(110, 32)) as pilot:
         panel = app.query_one(ProgressPanel)
         assert not panel.display, "no progress yet: no panel"
@@ -98,7 +107,7 @@ async def test_p_pins_a_key_with_current_and_total_and_p_again_unpins_it() -> No
 async def test_g_hides_and_shows_the_panel_and_g_fills_the_screen() -> None:
     store = Store()
     store.set("progress:a", {"current": 1, "total": 2}, source="cli")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(110, 32)) as pilot:
         panel = app.query_one(ProgressPanel)
         await until(pilot, lambda: panel.display)
@@ -131,7 +140,7 @@ def test_etas_read_naturally() -> None:
 async def test_a_selected_number_shows_a_sparkline_of_its_recent_values() -> None:
     store = Store()
     store.set("counter", 0, source="cli")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(110, 32)) as pilot:
         move_to_key(app, "counter")
         await pilot.pause()
@@ -151,7 +160,7 @@ async def test_a_selected_number_shows_a_sparkline_of_its_recent_values() -> Non
 async def test_f_charts_the_next_numeric_field_of_an_object() -> None:
     store = Store()
     store.set("job", {"current": 0, "total": 10, "name": "x"}, source="cli")
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=(110, 32)) as pilot:
         move_to_key(app, "job")
         await pilot.pause()
@@ -172,7 +181,7 @@ async def test_huge_numbers_never_crash_the_panel_or_the_sparkline() -> None:
     clock = Clock()
     store = Store(clock=clock)
     store.set("n", 1e308, source="cli")
-    app = StateApp(store, clock=clock)
+    app = make_app(store, clock=clock)
     async with app.run_test(size=(110, 32)) as pilot:
         move_to_key(app, "n")
         await pilot.pause()

@@ -125,7 +125,7 @@ def test_the_prefix_is_configurable_and_the_store_fills_it_at_start() -> None:
     store.set("progress:b", {"current": 1, "total": 2}, source="cli")
     tracker = ProgressTracker("jobs:")
     found = [(key, store.entry(key)) for key in store.keys("")]
-    tracker.load((key, entry.value, entry.time) for key, entry in found if entry is not None)
+    tracker.load((key, e.value, e.time, e.source) for key, e in found if e is not None)
     assert [row.name for row in tracker.rows(now=50.0)] == ["a"]
 
 

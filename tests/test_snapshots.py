@@ -14,9 +14,17 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from tests.app_helpers import Clock, move_to_key, open_folder, output_text, panel_text, until
+from tests.app_helpers import (
+    Clock,
+    make_app,
+    move_to_key,
+    open_folder,
+    output_text,
+    panel_text,
+    until,
+)
 from tests.test_app import fixed_store
-from tui.app import app as app_module
+from tui.app import run_log
 from tui.app.app import StateApp
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.value_editor import ValueEditor
@@ -32,7 +40,7 @@ def steady_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Times in UTC and run durations fixed, so that the screen is the same on every run."""
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    monkeypatch.setattr(app_module, "format_duration", lambda seconds: "12 ms")
+    monkeypatch.setattr(run_log, "format_duration", lambda seconds: "12 ms")
     monkeypatch.setattr(script_list, "format_duration", lambda seconds: "12 ms")
     yield
     monkeypatch.undo()
@@ -56,7 +64,7 @@ def importing(folder: Path) -> StateApp:
     """The app on the fixed store, with the import script run once (not watched)."""
     script = folder / "import.lua"
     script.write_text(SCRIPT)
-    return StateApp(fixed_store(), [script], watch=False)
+    return make_app(fixed_store(), [script], watch=False)
 
 
 async def browse(pilot: Pilot[None]) -> None:
@@ -89,7 +97,7 @@ def test_main_screen_in_a_small_terminal(snap_compare, tmp_path: Path) -> None: 
 
 
 def test_empty_store_without_scripts(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(StateApp(fixed_store().__class__()), terminal_size=(80, 20))
+    assert snap_compare(make_app(fixed_store().__class__()), terminal_size=(80, 20))
 
 
 async def edit_with_an_error(pilot: Pilot[None]) -> None:
@@ -142,8 +150,8 @@ async def a_few_commands(pilot: Pilot[None]) -> None:
     for number, line in enumerate(lines, start=1):
         app.query_one(ConsoleInput).value = line
         await pilot.press("enter")
-        await until(pilot, lambda n=number: app.lua_console.count == n)  # type: ignore[misc]
-        await until(pilot, lambda: not app.lua_console.busy)
+        await until(pilot, lambda n=number: app.session.console.count == n)  # type: ignore[misc]
+        await until(pilot, lambda: not app.session.console.busy)
     await until(pilot, lambda: "attempt to index a nil value" in output_text(app))
     await pilot.press(*"State.", "tab")
     await until(pilot, lambda: "State.clear" in output_text(app))
@@ -152,7 +160,7 @@ async def a_few_commands(pilot: Pilot[None]) -> None:
 
 
 def test_the_console_after_a_few_commands(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    app = StateApp(fixed_store())
+    app = make_app(fixed_store())
     assert snap_compare(app, terminal_size=(110, 32), run_before=a_few_commands)
 
 
@@ -173,27 +181,29 @@ def progress_store(clock: Callable[[], float]) -> Store:
 async def progress_moves(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, StateApp)
-    clock = app.clock
+    clock = app.main.clock
     assert isinstance(clock, Clock)
     # Two seconds of progress for some: rates and ETAs from known times.
     for step in range(1, 3):
         clock.now = 1_000.0 + step
-        app.store.set(
+        app.session.store.set(
             "progress:import_users", {"current": 190 + 50 * step, "total": 300}, source="a"
         )
-        app.store.set("progress:import_reviews", {"current": 8 + 5 * step, "total": 60}, source="b")
+        app.session.store.set(
+            "progress:import_reviews", {"current": 8 + 5 * step, "total": 60}, source="b"
+        )
         await pilot.pause(0.06)
     clock.now = 1_010.0
-    app.store.set("progress:import_reviews", {"current": 19, "total": 60}, source="b")
+    app.session.store.set("progress:import_reviews", {"current": 19, "total": 60}, source="b")
     await pilot.pause(0.06)
     clock.now = 1_012.0  # the invoices job has been quiet for 12 seconds: stalled
-    app.store.set("progress:import_users", {"current": 300, "total": 300}, source="a")
-    app.store.set("progress:import_reviews", {"current": 20, "total": 60}, source="b")
+    app.session.store.set("progress:import_users", {"current": 300, "total": 300}, source="a")
+    app.session.store.set("progress:import_reviews", {"current": 20, "total": 60}, source="b")
     await until(pilot, lambda: "stalled" in "".join(panel_text(app)))
     await pilot.pause()
 
 
 def test_the_progress_panel(snap_compare) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
-    app = StateApp(progress_store(clock), clock=clock)
+    app = make_app(progress_store(clock), clock=clock)
     assert snap_compare(app, terminal_size=(110, 32), run_before=progress_moves)

@@ -305,6 +305,7 @@ def watch(
     q quits, ctrl+p opens the command palette.
     """
     from tui.app.app import StateApp  # Textual loads only for the app
+    from tui.app.session import Session
 
     if not delimiter:
         fail("--delimiter must not be empty")
@@ -318,14 +319,13 @@ def watch(
     store = Store()
     if load_file is not None:
         load_json_file(store, load_file)
-    app = StateApp(
+    session = Session.open(
         store,
         scripts,
-        delimiter=delimiter,
         reset=reset,
-        progress_prefix=progress_prefix,
         max_memory=None if max_memory is None else max_memory * 2**20,
     )
+    app = StateApp(session, delimiter=delimiter, progress_prefix=progress_prefix)
     app.run()
     sys.exit(app.return_code or 0)
 

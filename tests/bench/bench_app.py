@@ -17,16 +17,19 @@ import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.widgets import Input
 
+from tests.app_helpers import make_app
 from tui.app.app import StateApp
+from tui.app.session import Inbox, Report, Session
 from tui.app.widgets.console_input import ConsoleInput
 from tui.app.widgets.key_tree import FolderItem, KeyTree
 from tui.app.widgets.progress_panel import ProgressPanel
 from tui.lua import ScriptRun
-from tui.lua.supervisor import Event, Printed, RunEnded
+from tui.lua.supervisor import Printed, RunEnded
 from tui.state import Store
 
 SIZE = (120, 40)
@@ -40,6 +43,18 @@ for i = 1, {WRITES} do
   State.set("bench:key_" .. i, i)
 end
 """
+
+
+class Spy(Inbox):
+    """An inbox that shows each report to `look` as it comes."""
+
+    def __init__(self, look: Callable[[Report], None]) -> None:
+        super().__init__()
+        self.look = look
+
+    def put(self, report: Report) -> None:
+        self.look(report)
+        super().put(report)
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -58,22 +73,19 @@ async def measure_lag(stop: asyncio.Event, lags: list[float], period: float = 0.
 
 async def writer_in_app(script: Path, open_folder: bool) -> tuple[float, list[float]]:
     """Seconds the writer takes inside the app, and the event loop's lags meanwhile."""
-    app = StateApp(Store(), [script], watch=False)
     ended: list[float] = []
-    take = app._take_event
 
-    def spy(event: Event) -> None:
-        if isinstance(event, RunEnded):
-            assert event.result.status == "ok", event.result
+    def spy(report: Report) -> None:
+        if isinstance(report, RunEnded):
+            assert report.result.status == "ok", report.result
             ended.append(time.perf_counter())
-        take(event)
 
-    app.supervisor._on_event = spy
+    app = StateApp(Session.open(Store(), [script], inbox=Spy(spy)), watch=False)
     lags: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         if open_folder:
-            app.store.set("bench:key_0", 0, source="bench")
+            app.session.store.set("bench:key_0", 0, source="bench")
             await pilot.pause(0.1)
             node = app.query_one(KeyTree).node_for(FolderItem("bench:"))
             assert node is not None
@@ -82,7 +94,7 @@ async def writer_in_app(script: Path, open_folder: bool) -> tuple[float, list[fl
         stop = asyncio.Event()
         probe = asyncio.create_task(measure_lag(stop, lags))
         start = time.perf_counter()
-        app.store.set("go", True, source="bench")
+        app.session.store.set("go", True, source="bench")
         while not ended:
             await pilot.pause(0.01)
         stop.set()
@@ -115,14 +127,14 @@ async def progress_flood(folder: Path) -> tuple[list[float], int]:
         script = folder / f"progress_{n}.lua"
         script.write_text(f'local NAME = "{n}"\n{PROGRESS_WRITER}')
         scripts.append(script)
-    app = StateApp(Store(), scripts, watch=False)
+    app = make_app(Store(), scripts, watch=False)
     lags: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         stop = asyncio.Event()
         probe = asyncio.create_task(measure_lag(stop, lags))
-        app.store.set("go", True, source="bench")
-        while not all(script.status == "ok" for script in app.supervisor.scripts):
+        app.session.store.set("go", True, source="bench")
+        while not all(script.status == "ok" for script in app.session.supervisor.scripts):
             await pilot.pause(0.05)
         stop.set()
         await probe
@@ -150,7 +162,7 @@ async def million_keys() -> dict[str, float]:
         )
     assert len(store) == 1_000_000
     start = time.perf_counter()
-    app = StateApp(store)
+    app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         first_frame = time.perf_counter() - start
@@ -169,10 +181,10 @@ async def million_keys() -> dict[str, float]:
         ):
             app.query_one("#filter", Input).value = text
             start = time.perf_counter()
-            app._apply_filter()
+            app.main.filter_input.apply()
             await pilot.pause()
             timings[name] = time.perf_counter() - start
-            assert len(app.index) == matches, (text, len(app.index))
+            assert len(app.main.feed.index) == matches, (text, len(app.main.feed.index))
         line = app.query_one(ConsoleInput)
         line.value = 'State.get("cache:shard_3:'
         line.cursor_position = len(line.value)
@@ -187,16 +199,13 @@ async def save_to_rerun(folder: Path, saves: int = 15) -> list[float]:
     """Seconds from writing the script to the new run's first printed line, per save."""
     script = folder / "saved.lua"
     script.write_text('print("run 0")\n')
-    app = StateApp(Store(), [script])
     printed: dict[str, float] = {}
-    take = app._take_event
 
-    def spy(event: Event) -> None:
-        if isinstance(event, Printed):
-            printed.setdefault(event.text, time.perf_counter())
-        take(event)
+    def spy(report: Report) -> None:
+        if isinstance(report, Printed):
+            printed.setdefault(report.text, time.perf_counter())
 
-    app.supervisor._on_event = spy
+    app = StateApp(Session.open(Store(), [script], inbox=Spy(spy)))
     latencies = []
     async with app.run_test(size=SIZE) as pilot:
         while "run 0" not in printed:

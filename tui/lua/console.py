@@ -20,7 +20,7 @@ from tui.lua.runtime import LuaStateRuntime
 from tui.state.errors import StateError
 from tui.state.store import Store
 
-SOURCE = "console"
+CONSOLE_SOURCE = "console"
 """What the console's writes carry as their source, and the name of its chunks."""
 
 MAX_RESULT_LINES = 1_000
@@ -92,7 +92,7 @@ class Console:
         error_lines = LineSplitter(current(self._on_error_line))
         runtime = LuaStateRuntime(
             self.store,
-            source=SOURCE,
+            source=CONSOLE_SOURCE,
             on_output=lines.write,
             on_error_output=error_lines.write,
             stdin=False,
@@ -163,7 +163,7 @@ class Console:
     def _run(self, runtime: LuaStateRuntime, generation: int, number: int, text: str) -> None:
         started = self._started
         status, shown, error = outcome(
-            lambda: self._show_all(runtime, runtime.evaluate(text, SOURCE))
+            lambda: self._show_all(runtime, runtime.evaluate(text, CONSOLE_SOURCE))
         )
         results = shown or ()
         with self._lock:

@@ -37,12 +37,12 @@ class RunStarted(NamedTuple):
 
 
 class Printed(NamedTuple):
-    """A run printed a line (to io.stderr when `error`)."""
+    """A run printed a line (to io.stderr when `stderr`)."""
 
     label: str
     number: int
     text: str
-    error: bool = False
+    stderr: bool = False
 
 
 class RunEnded(NamedTuple):
@@ -50,6 +50,8 @@ class RunEnded(NamedTuple):
 
     label: str
     result: RunResult
+    source: str = ""
+    """What the run's writes carried as their source (`x.lua#3`)."""
 
 
 class ScriptMissing(NamedTuple):
@@ -274,10 +276,10 @@ class Supervisor:
         with self._lock:
             if script.run is None or script.run.number != result.number:
                 return  # an abandoned run that ended after all: its end was reported
-            script.run = None
+            source, script.run = script.run.source, None
             script.last_duration = result.duration
             script.status = ScriptStatus(result.status.value)
-            self._on_event(RunEnded(script.label, result))
+            self._on_event(RunEnded(script.label, result, source))
             if script.rerun:
                 script.rerun = False
                 self._start(script)

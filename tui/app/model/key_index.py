@@ -18,7 +18,7 @@ _HAS_DIGIT = re.compile(r"\d").search
 _DIGIT_CHARS = "0123456789"
 
 
-def _number(match: re.Match[str]) -> str:
+def _padded_digits(match: re.Match[str]) -> str:
     # A run of digits sorts by its length first, then by its digits: 9 < 10 < 011.
     digits = match.group()
     return f"\x01{chr(0x20 + len(digits))}{digits}"
@@ -34,7 +34,7 @@ def natural_key(name: str) -> str:
     folded = name.casefold()
     head = folded.rstrip(_DIGIT_CHARS)
     if _HAS_DIGIT(head):  # digits inside the name: the general (slower) way
-        return f"{_DIGITS.sub(_number, folded)}\x00{name}"
+        return f"{_DIGITS.sub(_padded_digits, folded)}\x00{name}"
     # The common shape, a name that may end in a number (`user_123`), without a regex.
     width = len(folded) - len(head)
     return f"{head}\x01{chr(0x20 + width)}{folded[len(head) :]}\x00{name}"

@@ -39,6 +39,10 @@ class ProgressState(StrEnum):
     RUNNING = "running"
     STALLED = "stalled"
     DONE = "done"
+    FAILED = "failed"
+    """The run that wrote it last failed."""
+    STOPPED = "stopped"
+    """The run that wrote it last was cancelled."""
     OTHER = "other"
     """A value of another shape: shown as text."""
 
@@ -71,14 +75,16 @@ class _Tracked:
     previous: tuple[float, float] | None = None  # the newest sample the window let go
     name: str = ""  # as shown: the key without the prefix
     order: str = ""  # the natural sort key of its name
+    source: str = ""  # who wrote it last
+    ended: ProgressState | None = None  # FAILED or STOPPED once its writer's run ended so
 
 
 def progress_of(value: object) -> tuple[float | None, float | None, float] | None:
     """(current, total, percent) of a progress value, or None for another shape."""
     if not isinstance(value, dict):
         return None
-    current, total = _number(value.get("current")), _number(value.get("total"))
-    percent = _number(value.get("percent"))
+    current, total = _as_float(value.get("current")), _as_float(value.get("total"))
+    percent = _as_float(value.get("percent"))
     if current is not None and total is not None:
         if percent is None:
             percent = current / total * 100 if total else 100.0  # no overflow on the way
@@ -88,7 +94,7 @@ def progress_of(value: object) -> tuple[float | None, float | None, float] | Non
     return None
 
 
-def _number(value: object) -> float | None:
+def _as_float(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
@@ -117,11 +123,11 @@ class ProgressTracker:
         """Whether `key` belongs in the panel (under the prefix, or pinned)."""
         return key.startswith(self.prefix) or key in self.pinned
 
-    def load(self, entries: Iterable[tuple[str, bytes, float]]) -> None:
-        """Start from keys already in the store: (key, JSON, time) each."""
-        for key, data, when in entries:
+    def load(self, entries: Iterable[tuple[str, bytes, float, str]]) -> None:
+        """Start from keys already in the store: (key, JSON, time, source) each."""
+        for key, data, when, source in entries:
             if self.watches(key):
-                self._set(key, data, when)
+                self._set(key, data, when, source)
 
     def apply(self, changes: Iterable[Change]) -> bool:
         """Take changes from the feed; True when any concerned the panel."""
@@ -133,19 +139,29 @@ class ProgressTracker:
                 continue
             touched = True
             if change.op is Op.SET and change.value is not None:
-                self._set(change.key, change.value, change.time)
+                self._set(change.key, change.value, change.time, change.source)
             else:
                 self._tracked.pop(change.key, None)
         return touched
 
-    def pin(self, key: str, data: bytes, when: float) -> bool:
+    def pin(self, key: str, data: bytes, when: float, source: str = "") -> bool:
         """Show a key outside the prefix; False (nothing pinned) unless it is a progress value."""
         current, total, _ = progress_of(orjson.loads(data)) or (None, None, None)
         if current is None or total is None:
             return False
         self.pinned.add(key)
-        self._set(key, data, when)
+        self._set(key, data, when, source)
         return True
+
+    def run_ended(self, source: str, state: ProgressState) -> bool:
+        """The run `source` failed (FAILED) or was cancelled (STOPPED): the unfinished keys
+        it wrote last say so until written again. True when any did."""
+        hit = False
+        for tracked in self._tracked.values():
+            if tracked.source == source:
+                tracked.ended = state
+                hit = True
+        return hit
 
     def unpin(self, key: str) -> None:
         """Stop showing a pinned key (one under the prefix stays)."""
@@ -153,7 +169,7 @@ class ProgressTracker:
         if not key.startswith(self.prefix):
             self._tracked.pop(key, None)
 
-    def _set(self, key: str, data: bytes, when: float) -> None:
+    def _set(self, key: str, data: bytes, when: float, source: str) -> None:
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -165,7 +181,7 @@ class ProgressTracker:
             tracked = self._tracked[key] = _Tracked(
                 value, when, deque(), name=name, order=natural_key(name)
             )
-        tracked.value = value
+        tracked.value, tracked.source, tracked.ended = value, source, None
         if found is None:
             tracked.samples.clear()
             tracked.position = None
@@ -184,11 +200,17 @@ class ProgressTracker:
 
     def rows(self, now: float) -> list[ProgressRow]:
         """The panel's lines: running (and stalled) ones first, then other shapes, then done."""
-        group = {ProgressState.RUNNING: 0, ProgressState.STALLED: 0, ProgressState.OTHER: 1}
+        group = {
+            ProgressState.RUNNING: 0,
+            ProgressState.STALLED: 0,
+            ProgressState.FAILED: 1,
+            ProgressState.STOPPED: 1,
+            ProgressState.OTHER: 2,
+        }
         ranked = []
         for key, tracked in self._tracked.items():
             row = self._row(key, tracked, now)
-            ranked.append((group.get(row.state, 2), tracked.order, row))
+            ranked.append((group.get(row.state, 3), tracked.order, row))
         ranked.sort(key=lambda ranking: ranking[:2])
         return [row for _, _, row in ranked]
 
@@ -211,6 +233,8 @@ class ProgressTracker:
             eta = None
         if done:
             state = ProgressState.DONE
+        elif tracked.ended is not None:
+            state, eta = tracked.ended, None
         elif now - tracked.moved_at >= self.stall_after:
             state = ProgressState.STALLED
         else:

@@ -40,6 +40,8 @@ class ValueHistory:
 
     def __init__(self) -> None:
         self._recent: OrderedDict[str, dict[str, deque[float]]] = OrderedDict()
+        self._moved: dict[str, dict[str, int]] = {}  # key → field → when it last moved
+        self._clock = 0  # counts the values recorded, to order the fields' moves
 
     def watch(self, key: str, data: bytes | None) -> None:
         """Keep the history of `key` from now on, starting with its value now (`data`)."""
@@ -49,7 +51,8 @@ class ValueHistory:
                 self._record(key, data)
         self._recent.move_to_end(key)
         while len(self._recent) > RECENT_KEYS:
-            self._recent.popitem(last=False)
+            gone, _ = self._recent.popitem(last=False)
+            self._moved.pop(gone, None)
 
     @property
     def keys(self) -> KeysView[str]:
@@ -70,15 +73,22 @@ class ValueHistory:
         if not found:
             return
         series = self._recent[key]
+        moved = self._moved.setdefault(key, {})
+        self._clock += 1
         for name, number in found.items():
             values = series.get(name)
             if values is None:
                 values = series[name] = deque(maxlen=KEPT_VALUES)
+            elif values[-1] != number:
+                moved[name] = self._clock
             values.append(number)
 
     def fields(self, key: str) -> list[str]:
-        """The numeric fields recorded for `key` ("" for a plain number), in first-seen order."""
-        return list(self._recent.get(key, {}))
+        """The numeric fields recorded for `key` ("" for a plain number): the one that
+        changed most recently first, then the others that changed, then the still ones
+        by name."""
+        moved = self._moved.get(key, {})
+        return sorted(self._recent.get(key, {}), key=lambda name: (-moved.get(name, 0), name))
 
     def values(self, key: str, field: str = "") -> list[float]:
         """The recorded values of one field of `key`, oldest first."""

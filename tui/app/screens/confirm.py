@@ -7,12 +7,13 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
+from tui.app.screens.dialog import Dialog
 
-class Confirm(ModalScreen[bool]):
+
+class Confirm(Dialog[bool]):
     """Asks before an action; dismissed with True (`y`, or the action's button) or False.
 
     The focus starts on the cancel button, so that `enter` does nothing rash.
@@ -24,15 +25,13 @@ class Confirm(ModalScreen[bool]):
     ]
 
     def __init__(self, title: str, message: str | Text, *, yes: str, no: str = "Cancel") -> None:
-        super().__init__(classes="dialog")
-        self._title = title
+        super().__init__(title)
         self._message = message
         self._yes = yes
         self._no = no
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="box") as box:
-            box.border_title = Text(self._title)
+        with self.box():
             # Keys and paths hold brackets: the message is plain text, never markup.
             message = self._message
             yield Static(Text(message) if isinstance(message, str) else message, classes="message")

@@ -8,12 +8,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.app.screens.dialog import Dialog
 
-class Prompt(ModalScreen[str | None]):
+
+class Prompt(Dialog[str | None]):
     """Asks for a line of text; dismissed with it (enter), or None (escape).
 
     `check` says what is wrong with the text (None when it is fine); the problem is
@@ -31,16 +31,14 @@ class Prompt(ModalScreen[str | None]):
         placeholder: str = "",
         check: Callable[[str], str | None] = lambda text: None,
     ) -> None:
-        super().__init__(classes="dialog")
-        self._title = title
+        super().__init__(title)
         self._message = message
         self._value = value
         self._placeholder = placeholder
         self._check = check
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="box") as box:
-            box.border_title = Text(self._title)
+        with self.box():
             yield Static(Text(self._message), classes="message")
             yield Input(self._value, placeholder=self._placeholder, select_on_focus=False)
             yield Static("", classes="problem")
@@ -50,12 +48,12 @@ class Prompt(ModalScreen[str | None]):
         event.stop()
         problem = self._check(event.value)
         if problem is not None:
-            self.query_one(".problem", Static).update(Text(problem))
+            self.show_problem(problem)
             return
         self.dismiss(event.value)
 
     def on_input_changed(self) -> None:
-        self.query_one(".problem", Static).update("")
+        self.show_problem("")
 
     def action_cancel(self) -> None:
         """Close without an answer."""

@@ -10,16 +10,15 @@ import orjson
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static, TextArea
 
+from tui.app.format import format_size, pretty_json
 from tui.app.screens.confirm import Confirm
+from tui.app.screens.dialog import Dialog
 from tui.state import MISSING, StateError, Store
-from tui.state.codec import format_size
 from tui.state.keys import key_problem
 
-SOURCE = "editor"
+EDITOR_SOURCE = "editor"
 """What the editor's writes carry as their source."""
 
 HIGHLIGHT_BYTES = 64 * 1024
@@ -63,11 +62,12 @@ def parse_json(text: str) -> Any:
 
 
 def editable_text(data: bytes) -> str:
-    """Stored JSON as the editor shows it, indented by two spaces.
+    """Stored JSON as the editor shows it: indented by two spaces, keys sorted as in the
+    value pane.
 
     Raises ValueError, with a message for a person, when it is too long to edit.
     """
-    text = orjson.dumps(orjson.loads(data), option=orjson.OPT_INDENT_2).decode()
+    text = pretty_json(orjson.loads(data))
     if len(text) > EDIT_BYTES:
         raise ValueError(
             f"It is {format_size(len(text))} as indented JSON: the editor takes up to "
@@ -76,14 +76,15 @@ def editable_text(data: bytes) -> str:
     return text
 
 
-class ValueEditor(ModalScreen[str | None]):
+class ValueEditor(Dialog[str | None]):
     """Edits a key's value as JSON; dismissed with the key once saved, or None.
 
     `text` is the value as `editable_text` gives it, at `version`.
 
     Saving is a compare-and-set against the version the editor opened: when a script
     changed (or deleted) the key meanwhile, it asks before overwriting. With no key
-    given, it asks for one first (a new key), prefilled with `prefix`.
+    given, it asks for one first (a new key), prefilled with `prefix`. Escape with
+    unsaved changes asks before throwing them away.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -100,7 +101,7 @@ class ValueEditor(ModalScreen[str | None]):
         version: int = MISSING,
         prefix: str = "",
     ) -> None:
-        super().__init__(classes="dialog editor")
+        super().__init__("New key" if key is None else f"Edit {key}", classes="editor")
         self.store = store
         self._new = key is None
         self.key = key or ""
@@ -110,8 +111,7 @@ class ValueEditor(ModalScreen[str | None]):
         self._prefix = prefix
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="box") as box:
-            box.border_title = Text("New key" if self._new else f"Edit {self.key}")
+        with self.box():
             if self._new:
                 yield Static("Key", classes="label")
                 yield Input(
@@ -147,7 +147,7 @@ class ValueEditor(ModalScreen[str | None]):
             key = self.query_one("#key", Input).value
             problem = key_problem(key)
             if problem is not None:
-                self._problem(problem, focus=self.query_one("#key", Input))
+                self.show_problem(problem, focus=self.query_one("#key", Input))
                 return
             self.key = key
         editor = self.query_one("#value", TextArea)
@@ -157,18 +157,18 @@ class ValueEditor(ModalScreen[str | None]):
             found: JsonProblem = error.args[0]
             if found.line is not None and found.column is not None:
                 editor.cursor_location = (found.line - 1, found.column - 1)
-            self._problem(found.message, focus=editor)
+            self.show_problem(found.message, focus=editor)
             return
         if value is None:
-            self._problem("A key cannot hold null: to delete the key, use d in the key tree.")
+            self.show_problem("A key cannot hold null: to delete the key, use d in the key tree.")
             return
         self._save(value, self.version)
 
     def _save(self, value: Any, version: int) -> None:
         try:
-            saved = self.store.compare_and_set(self.key, value, version, source=SOURCE)
+            saved = self.store.compare_and_set(self.key, value, version, source=EDITOR_SOURCE)
         except StateError as error:
-            self._problem(f"The store refuses this value: {error}")
+            self.show_problem(f"The store refuses this value: {error}")
             return
         if saved:
             self.dismiss(self.key)
@@ -195,25 +195,37 @@ class ValueEditor(ModalScreen[str | None]):
                 # script wrote again while the question was open.
                 self._overwrite(value)
             elif version == MISSING and entry is not None:
-                self._problem("Not saved: the key exists (ctrl+s asks again).")
+                self.show_problem("Not saved: the key exists (ctrl+s asks again).")
             else:
-                self._problem("Not saved: the key changed meanwhile (ctrl+s asks again).")
+                self.show_problem("Not saved: the key changed meanwhile (ctrl+s asks again).")
 
         self.app.push_screen(Confirm(title, message, yes=yes, no="Keep editing"), answered)
 
     def _overwrite(self, value: Any) -> None:
         try:
-            self.store.set(self.key, value, source=SOURCE)
+            self.store.set(self.key, value, source=EDITOR_SOURCE)
         except StateError as error:
-            self._problem(f"The store refuses this value: {error}")
+            self.show_problem(f"The store refuses this value: {error}")
             return
         self.dismiss(self.key)
 
-    def _problem(self, message: str, *, focus: Input | TextArea | None = None) -> None:
-        self.query_one(".problem", Static).update(Text(message))
-        if focus is not None:
-            focus.focus()
-
     def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(None)
+        """Close without saving; with unsaved changes, once asked."""
+        if not self.changed:
+            self.dismiss(None)
+            return
+        self.app.push_screen(
+            Confirm("Unsaved changes", "Discard your changes?", yes="Discard", no="Keep editing"),
+            self._discard,
+        )
+
+    def _discard(self, discard: bool | None) -> None:
+        if discard:
+            self.dismiss(None)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the text (or the new key's name) differs from what the editor opened with."""
+        if self.query_one("#value", TextArea).text != self._text:
+            return True
+        return self._new and self.query_one("#key", Input).value != self._prefix

@@ -26,7 +26,7 @@ class ConsoleInput(Input):
         Binding("down", "history_forward", "Newer line", show=False),
         Binding("tab", "complete", "Complete"),
         Binding("ctrl+c", "interrupt", "Cancel"),
-        Binding("escape", "app.leave", "Back to the keys"),
+        Binding("escape", "screen.leave", "Back to the keys"),
     ]
 
     class Interrupted(Message):

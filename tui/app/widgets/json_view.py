@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,17 +24,12 @@ _TOKEN = re.compile(
 LONGEST_LINE = 4096
 """Bytes of one line that are drawn; a longer one (a huge string) ends in a note."""
 
-STYLES = {
-    "key": Style(color="#7fb4ff", bold=True),
-    "string": Style(color="#9ed69a"),
-    "number": Style(color="#f0b46a"),
-    "literal": Style(color="#d39ef0"),
-    "punct": Style(dim=True),
-}
+TOKENS = ("key", "string", "number", "literal", "punct")
+"""The kinds of JSON token, each coloured by a component class (`json-view--key` …)."""
 
 
-def json_segments(line: str) -> list[Segment]:
-    """One line of pretty JSON as coloured pieces."""
+def json_segments(line: str, styles: dict[str, Style]) -> list[Segment]:
+    """One line of pretty JSON as coloured pieces, a style for each kind of token."""
     segments: list[Segment] = []
     position = 0
     for match in _TOKEN.finditer(line):
@@ -42,7 +38,7 @@ def json_segments(line: str) -> list[Segment]:
             segments.append(Segment(line[position:start]))
         kind = match.lastgroup
         assert kind is not None
-        segments.append(Segment(match.group(), STYLES[kind]))
+        segments.append(Segment(match.group(), styles[kind]))
         position = match.end()
     if position < len(line):
         segments.append(Segment(line[position:]))
@@ -52,10 +48,21 @@ def json_segments(line: str) -> list[Segment]:
 class JsonView(LineView):
     """Shows pretty-printed JSON text, coloured line by line as it scrolls into view."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"json-view--{token}" for token in TOKENS}
+
+    DEFAULT_CSS = """
+    JsonView > .json-view--key { color: $text-primary; text-style: bold; }
+    JsonView > .json-view--string { color: $text-success; }
+    JsonView > .json-view--number { color: $text-warning; }
+    JsonView > .json-view--literal { color: $text-accent; }
+    JsonView > .json-view--punct { color: $text-muted; }
+    """
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._lines: list[bytes] = []
         self._drawn: LRUCache[int, list[Segment]] = LRUCache(1024)
+        self._styles: dict[str, Style] = {}
 
     @property
     def line_count(self) -> int:
@@ -80,9 +87,24 @@ class JsonView(LineView):
         drawn = self._drawn.get(index)
         if drawn is None:
             line = self._lines[index]
-            drawn = json_segments(line[:LONGEST_LINE].decode("utf-8", "replace"))
+            styles = self._token_styles()
+            drawn = json_segments(line[:LONGEST_LINE].decode("utf-8", "replace"), styles)
             if len(line) > LONGEST_LINE:
                 rest = len(line) - LONGEST_LINE
-                drawn.append(Segment(f" … {rest:,} more bytes on this line", Style(dim=True)))
+                drawn.append(Segment(f" … {rest:,} more bytes on this line", styles["punct"]))
             self._drawn[index] = drawn
         return drawn
+
+    def _token_styles(self) -> dict[str, Style]:
+        if not self._styles:
+            self._styles = {
+                token: self.get_component_rich_style(f"json-view--{token}", partial=True)
+                for token in TOKENS
+            }
+        return self._styles
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}  # the theme changed: the lines are coloured afresh
+        self._drawn.clear()
+        self.refresh()

@@ -21,6 +21,9 @@ PAGE = 1000
 HOT_SECONDS = 1.0
 """How long a key that just changed stays highlighted."""
 
+REVEAL_MATCHES = 40
+"""A filter with at most this many matches (about a screenful) opens their folders."""
+
 
 # Frozen dataclasses rather than tuples: a key `big:` and the "more" line of the
 # folder `big:` must never compare equal.
@@ -78,6 +81,9 @@ class KeyTree(Tree[Item]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", show=False),
+        Binding("space", "toggle_node", "Toggle", show=False),
+        Binding("right", "open_folder", "Open folder", show=False),
+        Binding("left", "close_folder", "Close folder", show=False),
     ]
 
     class EditRequested(Message):
@@ -117,12 +123,55 @@ class KeyTree(Tree[Item]):
         self._sync(self.root)
 
     def action_open(self) -> None:
-        """Enter: a key asks to be edited; a folder opens or closes as usual."""
-        item = self.cursor_item
+        """Enter: a key asks to be edited; a folder opens or closes; "… more" shows more."""
+        node, item = self.cursor_node, self.cursor_item
+        if node is None:
+            return
         if isinstance(item, KeyItem):
             self.post_message(self.EditRequested(item.key))
+        elif isinstance(item, MoreItem):
+            self.show_more(node)
         else:
-            self.action_select_cursor()
+            self._toggle(node)
+
+    def action_toggle_node(self) -> None:
+        """Space: open or close the folder under the cursor."""
+        if self.cursor_node is not None:
+            self._toggle(self.cursor_node)
+
+    def action_open_folder(self) -> None:
+        """Right: open the folder under the cursor; in an open one, go to its first line."""
+        node = self.cursor_node
+        if node is None or not isinstance(node.data, FolderItem):
+            return
+        if not node.is_expanded:
+            self._expand(node)
+        elif node.children:
+            self.move_cursor(node.children[0])
+
+    def action_close_folder(self) -> None:
+        """Left: close the open folder under the cursor; elsewhere, go to the folder above."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if isinstance(node.data, FolderItem) and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
+
+    def _toggle(self, node: Node) -> None:
+        if not isinstance(node.data, FolderItem):
+            return
+        if node.is_expanded:
+            node.collapse()
+        else:
+            self._expand(node)
+
+    def _expand(self, node: Node) -> None:
+        """Open a folder with its lines in place at once: keys typed ahead (enter, then
+        down) move over the tree as it is after the folder opened."""
+        node.expand()
+        self._sync(node)
 
     # -- what the app calls -------------------------------------------------------
 
@@ -139,6 +188,45 @@ class KeyTree(Tree[Item]):
         if isinstance(item, FolderItem):
             return self._folders.get(item.prefix)
         return None
+
+    def open_prefixes(self) -> set[str]:
+        """The folders open now (their prefixes)."""
+        return {prefix for prefix, node in self._folders.items() if prefix and node.is_expanded}
+
+    def reopen(self, prefixes: set[str]) -> None:
+        """Open exactly these folders (those still there), closing the others."""
+        for prefix, node in list(self._folders.items()):
+            if prefix and node.is_expanded and prefix not in prefixes:
+                node.collapse()
+        for prefix in sorted(prefixes, key=len):
+            folder = self._folders.get(prefix)
+            if folder is not None and not folder.is_expanded:
+                self._expand(folder)
+
+    def reveal(self, keys: list[str]) -> None:
+        """Open the folders holding these keys and put the cursor on the first key line."""
+        delimiter = self.index.delimiter
+        for key in keys:
+            prefix, at = "", 0
+            while (found := key.find(delimiter, at)) >= 0:
+                prefix = key[: found + len(delimiter)]
+                at = found + len(delimiter)
+                folder = self._folders.get(prefix)
+                if folder is None:
+                    break  # past the first page of its folder
+                if not folder.is_expanded:
+                    self._expand(folder)
+        first = next(
+            (
+                line
+                for line in range(self.last_line + 1)
+                if isinstance(getattr(self.get_node_at_line(line), "data", None), KeyItem)
+            ),
+            None,
+        )
+        if first is not None:
+            self.cursor_line = first
+            self.scroll_to_line(first)
 
     def rebuild(self, index: KeyIndex, *, filtered: bool = False) -> None:
         """Start over from a new index, keeping what is open.
@@ -243,7 +331,8 @@ class KeyTree(Tree[Item]):
                 self._sync(ghost.parent)
 
     def _on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
-        if isinstance(event.node.data, MoreItem):
+        # A click on a "… more" line (enter is `action_open`).
+        if isinstance(event.node.data, MoreItem) and event.node.parent is not None:
             self.show_more(event.node)
 
     # -- inside ---------------------------------------------------------------------

@@ -1,12 +1,14 @@
-"""Every run's printed lines, errors and start/end marks, tagged by script, bounded."""
+"""Every run's printed lines, errors and start/end marks, tagged by script, bounded, wrapped."""
 
 from __future__ import annotations
 
 import re
 from collections import deque
 from collections.abc import Iterable
+from enum import StrEnum
+from typing import ClassVar, NamedTuple
 
-from rich.cells import cell_len
+from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
 from rich.style import Style
 
@@ -22,24 +24,90 @@ MAX_LINES = 10_000
 LONGEST_LINE = 4096
 """Characters of one printed line that are kept; the rest is replaced by a note."""
 
-SCRIPT_COLOURS = ("#5fafff", "#87d787", "#d7af5f", "#d787d7", "#5fd7d7", "#ff8787", "#afafff")
+TAG_COLOURS = 5
+"""Scripts' tags take the theme's colours in turn (`output-log--tag-0` …)."""
 
-ERROR = Style(color="#ff5f5f")
-MARK = Style(dim=True)
-OK = Style(color="#87d787")
-STDERR = Style(color="#d7af5f")
+
+class Look(StrEnum):
+    """What a line is, which decides its colour (a component class of the theme)."""
+
+    PLAIN = "plain"
+    ERROR = "error"
+    MARK = "mark"
+    """stateui's own lines: a run started or ended, a note."""
+    OK = "ok"
+    STDERR = "stderr"
+
+
+class _Line(NamedTuple):
+    label: str
+    text: str
+    look: Look
+
+
+class _Row(NamedTuple):
+    line: _Line
+    text: str  # the part of the line's text on this row
+    first: bool  # the row that starts the line (it shows the tag)
+
+
+def escape_controls(text: str) -> str:
+    """Text with its control characters written as escapes (`\\x1b`), tabs expanded."""
+    text = text.expandtabs(4)
+    if text.isprintable():
+        return text
+    return _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Cut text into rows at most `width` cells wide, at a space where one is near the end."""
+    if width <= 0 or cell_len(text) <= width:
+        return [text]
+    rows: list[str] = []
+    while cell_len(text) > width:
+        piece = text[:width] if text.isascii() else chop_cells(text, width)[0]
+        space = piece.rfind(" ")
+        if space > len(piece) // 2:
+            piece = piece[: space + 1]
+        rows.append(piece)
+        text = text[len(piece) :]
+    if text:
+        rows.append(text)
+    return rows
 
 
 class OutputLog(LineView):
-    """The output pane. Follows the newest line unless scrolled up."""
+    """The output pane. Long lines wrap under their text; it follows the newest line
+    unless scrolled up."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"output-log--{look}" for look in Look),
+        *(f"output-log--tag-{n}" for n in range(TAG_COLOURS)),
+    }
+
+    DEFAULT_CSS = """
+    OutputLog > .output-log--error { color: $text-error; }
+    OutputLog > .output-log--mark { color: $text-muted; }
+    OutputLog > .output-log--ok { color: $text-success; }
+    OutputLog > .output-log--stderr { color: $text-warning; }
+    OutputLog > .output-log--tag-0 { color: $text-primary; text-style: bold; }
+    OutputLog > .output-log--tag-1 { color: $text-success; text-style: bold; }
+    OutputLog > .output-log--tag-2 { color: $text-accent; text-style: bold; }
+    OutputLog > .output-log--tag-3 { color: $text-secondary; text-style: bold; }
+    OutputLog > .output-log--tag-4 { color: $text-warning; text-style: bold; }
+    """
 
     def __init__(
         self, *, max_lines: int = MAX_LINES, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self._lines: deque[list[Segment]] = deque(maxlen=max_lines)
-        self._tags: dict[str, Style] = {}
+        self._lines: deque[_Line] = deque(maxlen=max_lines)
+        self._rows: deque[_Row] = deque()
+        self._row_counts: deque[int] = deque()  # rows of each line, oldest first
+        self._wrapped_at = 0  # the text width the rows were wrapped at
+        self._tags: dict[str, int] = {}
         self._tag_width = 0
+        self._styles: dict[str, Style] = {}
         self._following = True
 
     @property
@@ -49,45 +117,105 @@ class OutputLog(LineView):
 
     @property
     def line_count(self) -> int:
-        return len(self._lines)
+        return len(self._rows)
 
-    def line_segments(self, index: int) -> list[Segment]:
-        return self._lines[index]
+    def lines(self) -> list[tuple[str, str, Look]]:
+        """The lines kept, oldest first: (label, text, look) each."""
+        return [tuple(line) for line in self._lines]  # type: ignore[misc]
 
-    def tag(self, label: str) -> Style:
-        """The colour of a script's tag (one per script, in order of first use)."""
-        style = self._tags.get(label)
-        if style is None:
-            colour = SCRIPT_COLOURS[len(self._tags) % len(SCRIPT_COLOURS)]
-            style = self._tags[label] = Style(color=colour, bold=True)
+    def tag(self, label: str) -> str:
+        """The component class of a script's tag (one colour per script, in turn)."""
+        number = self._tags.get(label)
+        if number is None:
+            number = self._tags[label] = len(self._tags) % TAG_COLOURS
             self._tag_width = max(self._tag_width, cell_len(label))
-        return style
+            self._rewrap()
+        return f"output-log--tag-{number}"
 
-    def write(self, label: str, texts: Iterable[str], style: Style | None = None) -> None:
+    def tag_style(self, label: str) -> Style:
+        """The colour of a script's tag, from the theme."""
+        return self._style(self.tag(label))
+
+    def write(self, label: str, texts: Iterable[str], look: Look = Look.PLAIN) -> None:
         """Add lines from the script `label` (or `""` for stateui's own lines)."""
-        tag = self.tag(label) if label else MARK
-        prefix = Segment(f"{label:<{self._tag_width}} │ ", tag) if label else None
-        widest = 0
+        if label:
+            self.tag(label)
+        self._rewrap()
+        width = self._wrapped_at
+        lines, rows, counts = self._lines, self._rows, self._row_counts
         for text in texts:
             if len(text) > LONGEST_LINE:
                 text = f"{text[:LONGEST_LINE]} … {len(text) - LONGEST_LINE:,} more characters"
-            text = text.expandtabs(4)
-            if not text.isprintable():
-                text = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)
-            pieces = [prefix, Segment(text, style)] if prefix else [Segment(text, style)]
-            self._lines.append(pieces)
-            widest = max(widest, cell_len(text))
-        self._changed(widest + self._tag_width + 3)
+            line = _Line(label, escape_controls(text), look)
+            if len(lines) == lines.maxlen:
+                for _ in range(counts.popleft()):
+                    rows.popleft()
+            lines.append(line)
+            pieces = wrap(line.text, width)
+            counts.append(len(pieces))
+            rows.extend(_Row(line, piece, at == 0) for at, piece in enumerate(pieces))
+        self._changed()
 
     def clear(self) -> None:
         """Remove every line."""
         self._lines.clear()
-        self.reset_size()
-        self._changed(0)
+        self._rows.clear()
+        self._row_counts.clear()
+        self._changed()
 
     def text(self) -> str:
-        """Everything shown, as plain text."""
-        return "\n".join("".join(piece.text for piece in line) for line in self._lines)
+        """Everything kept, as plain text, a line each (as written, not wrapped)."""
+        return "\n".join(self._plain(line) for line in self._lines)
+
+    def _plain(self, line: _Line) -> str:
+        prefix = f"{line.label:<{self._tag_width}} │ " if line.label else ""
+        return prefix + line.text
+
+    # -- drawing ------------------------------------------------------------------
+
+    def line_segments(self, index: int) -> list[Segment]:
+        row = self._rows[index]
+        line = row.line
+        text = Segment(row.text, self._style(f"output-log--{line.look}"))
+        if not line.label:
+            return [text]
+        if not row.first:
+            return [Segment(" " * (self._tag_width + 3)), text]
+        tag = self._style(self.tag(line.label))
+        return [Segment(f"{line.label:<{self._tag_width}} │ ", tag), text]
+
+    def _style(self, component: str) -> Style:
+        style = self._styles.get(component)
+        if style is None:
+            style = self._styles[component] = self.get_component_rich_style(component, partial=True)
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()  # the theme changed: colours are looked up again
+        self.refresh()
+
+    def _text_width(self) -> int:
+        """Cells a row of text gets beside the tags (0 before the pane has a size)."""
+        # Room for a vertical scroll bar is kept, so that one appearing changes nothing.
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        if width <= 0:
+            return 0
+        return max(8, width - (self._tag_width + 3 if self._tags else 0))
+
+    def _rewrap(self) -> None:
+        """Wrap every line afresh (the pane's width or the tags' width changed)."""
+        width = self._text_width()
+        if width == self._wrapped_at:
+            return
+        self._wrapped_at = width
+        self._rows.clear()
+        self._row_counts.clear()
+        for line in self._lines:
+            pieces = wrap(line.text, width)
+            self._row_counts.append(len(pieces))
+            self._rows.extend(_Row(line, piece, at == 0) for at, piece in enumerate(pieces))
+        self._changed()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -100,10 +228,12 @@ class OutputLog(LineView):
             self._following = True
 
     def on_resize(self) -> None:
+        self._rewrap()
         self.call_after_refresh(self._follow)
 
-    def _changed(self, widest: int) -> None:
-        self.update_size(widest)
+    def _changed(self) -> None:
+        self.reset_size()
+        self.update_size(0)
         self.call_after_refresh(self._follow)
         self.refresh()
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 
+from tui.app.format import format_count, format_eta, format_rate
 from tui.app.model.progress_tracker import ProgressRow, ProgressState
 from tui.app.widgets.line_view import LineView
 
@@ -26,14 +29,8 @@ LONGEST_NAME = 32
 
 _BLOCKS = " ▏▎▍▌▋▊▉█"  # eighths of a cell
 
-NAME = Style(bold=True)
-DIM = Style(dim=True)
-STYLES = {
-    ProgressState.RUNNING: Style(color="#5fafff"),
-    ProgressState.STALLED: Style(color="#d7af00"),
-    ProgressState.DONE: Style(color="#5faf5f"),
-    ProgressState.OTHER: DIM,
-}
+_ENDED = (ProgressState.DONE, ProgressState.FAILED, ProgressState.STOPPED)
+"""The states whose row ends in a word rather than a rate and an ETA."""
 
 
 def bar(percent: float, width: int = BAR_WIDTH) -> str:
@@ -44,37 +41,48 @@ def bar(percent: float, width: int = BAR_WIDTH) -> str:
     return text.ljust(width, "·")
 
 
-def format_count(number: float) -> str:
-    """12 → `12`, 1234567 → `1,234,567`, 2.5 → `2.5`, 1e20 → `1e+20`."""
-    if not math.isfinite(number):
-        return "∞" if number > 0 else "-∞"
-    if abs(number) >= 1e15 or (number and abs(number) < 0.05):
-        return f"{number:.3g}"
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
-
-
-def format_eta(seconds: float) -> str:
-    """Seconds left, as a person says them: `8 s`, `3 min 5 s`, `2 h 10 min`."""
-    if not math.isfinite(seconds) or seconds >= 100 * 3600:
-        return "over 100 h"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+def panel_title(rows: Sequence[ProgressRow]) -> Text:
+    """`Progress · 2 running · 1 failed · 3 done`: running (and stalled) ones always, the
+    others when there are any."""
+    counts = {state: 0 for state in ProgressState}
+    for row in rows:
+        counts[row.state] += 1
+    running = counts[ProgressState.RUNNING] + counts[ProgressState.STALLED]
+    parts = [f"Progress · {running:,} running"]
+    for state in (ProgressState.FAILED, ProgressState.STOPPED):
+        if counts[state]:
+            parts.append(f"{counts[state]:,} {state.value}")
+    parts.append(f"{counts[ProgressState.DONE]:,} done")
+    return Text(" · ".join(parts))
 
 
 class ProgressPanel(LineView):
-    """The progress keys, running ones first, each as one line: a bar and its numbers."""
+    """The progress keys, running ones first, each as one line: a bar and its numbers.
+
+    Colours come from the theme: a component class for each state.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "progress-panel--name",
+        *(f"progress-panel--{state}" for state in ProgressState),
+    }
+
+    DEFAULT_CSS = """
+    ProgressPanel > .progress-panel--name { text-style: bold; }
+    ProgressPanel > .progress-panel--running { color: $text-primary; }
+    ProgressPanel > .progress-panel--stalled { color: $text-warning; }
+    ProgressPanel > .progress-panel--done { color: $text-success; }
+    ProgressPanel > .progress-panel--failed { color: $text-error; }
+    ProgressPanel > .progress-panel--stopped { color: $text-error; }
+    ProgressPanel > .progress-panel--other { color: $text-muted; }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lines: dict[int, list[Segment]] = {}
         self._widths = (0, BAR_WIDTH)
         self._widest = 0
+        self._styles: dict[str, Style] = {}
         self.rows: Sequence[ProgressRow] = ()
 
     @property
@@ -91,6 +99,7 @@ class ProgressPanel(LineView):
     def show(self, rows: Sequence[ProgressRow]) -> None:
         """Draw these rows (from ProgressTracker.rows), bars as wide as the pane allows."""
         self.rows = rows
+        self.border_title = panel_title(rows)
         width = min(LONGEST_NAME, max((cell_len(row.name) for row in rows), default=0))
         room = self.size.width - width - _NUMBERS_WIDTH
         bar_width = BAR_WIDTH if self.size.width == 0 else max(MIN_BAR_WIDTH, min(BAR_WIDTH, room))
@@ -111,26 +120,40 @@ class ProgressPanel(LineView):
     def on_resize(self) -> None:
         self.show(self.rows)
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()  # the theme changed: the bars are drawn afresh
+        self._lines = {}
+        self.refresh()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(
+                f"progress-panel--{name}", partial=True
+            )
+        return style
+
     def _line(self, row: ProgressRow, width: int, bar_width: int) -> list[Segment]:
         name = row.name if cell_len(row.name) <= width else row.name[: width - 1] + "…"
-        pieces = [Segment(f"{name:<{width}}  ", NAME)]
-        style = STYLES[row.state]
+        pieces = [Segment(f"{name:<{width}}  ", self._style("name"))]
+        style, dim = self._style(row.state), self._style(ProgressState.OTHER)
         if row.state is ProgressState.OTHER:
-            pieces.append(Segment(row.text, DIM))
+            pieces.append(Segment(row.text, dim))
             return pieces
         percent = row.percent if row.percent is not None and math.isfinite(row.percent) else 0.0
         pieces.append(Segment(bar(percent, bar_width), style))
         pieces.append(Segment(f" {percent:5.1f}%", style))
         if row.current is not None and row.total is not None:
             pieces.append(Segment(f"  {format_count(row.current)}/{format_count(row.total)}"))
-        if row.state is ProgressState.DONE:
-            pieces.append(Segment("  done", style))
+        if row.state in _ENDED:
+            pieces.append(Segment(f"  {row.state.value}", style))
             return pieces
         if row.rate is not None:
             unit = "%/s" if row.total is None else "/s"
-            pieces.append(Segment(f"  {format_count(row.rate)}{unit}", DIM))
+            pieces.append(Segment(f"  {format_rate(row.rate, unit)}", dim))
         if row.state is ProgressState.STALLED:
             pieces.append(Segment("  stalled", style))
         elif row.eta is not None:
-            pieces.append(Segment(f"  ETA {format_eta(row.eta)}", DIM))
+            pieces.append(Segment(f"  ETA {format_eta(row.eta)}", dim))
         return pieces

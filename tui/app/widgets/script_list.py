@@ -11,38 +11,24 @@ from textual.binding import BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from tui.app.format import format_duration
 from tui.lua.supervisor import Script, ScriptStatus
 
-STATUS_LOOK = {
-    ScriptStatus.WAITING: ("·", "dim"),
-    ScriptStatus.RUNNING: ("▶", "bold #5fafff"),
-    ScriptStatus.OK: ("✓", "bold #87d787"),
-    ScriptStatus.ERROR: ("✗", "bold #ff5f5f"),
-    ScriptStatus.CANCELLED: ("■", "bold #d7af5f"),
-    ScriptStatus.MISSING: ("?", "bold #d787d7"),
+STATUS_MARK = {
+    ScriptStatus.WAITING: "·",
+    ScriptStatus.RUNNING: "▶",
+    ScriptStatus.OK: "✓",
+    ScriptStatus.ERROR: "✗",
+    ScriptStatus.CANCELLED: "■",
+    ScriptStatus.MISSING: "?",
 }
 
 
-def format_duration(seconds: float | None) -> str:
-    """A run's duration for people: `840 µs`, `12 ms`, `3.4 s`, `2 min 5 s`."""
-    if seconds is None:
-        return ""
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.0f} ms"
-    if seconds < 59.95:  # not "60.0 s"
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s"
-
-
-def script_line(script: Script, tag: Style | None = None) -> Text:
+def script_line(script: Script, look: Style, tag: Style | None = None) -> Text:
     """One script's line: status mark, name, status, runs and last duration."""
-    mark, look = STATUS_LOOK[script.status]
     runs = f"{script.runs} run" + ("" if script.runs == 1 else "s")
     return Text.assemble(
-        (mark, look),
+        (STATUS_MARK[script.status], look),
         " ",
         (script.label, tag or ""),
         "  ",
@@ -53,14 +39,40 @@ def script_line(script: Script, tag: Style | None = None) -> Text:
 
 
 class ScriptList(OptionList):
-    """The scripts pane. The highlighted script is the one `r` and `s` act on."""
+    """The scripts pane. The highlighted script is the one `r` and `s` act on.
+
+    Each status has the theme's colour (`script-list--ok` …).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [("escape", "clear_highlight", "All scripts")]
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"script-list--{status}" for status in ScriptStatus}
+
+    DEFAULT_CSS = """
+    ScriptList > .script-list--waiting { color: $text-muted; }
+    ScriptList > .script-list--running { color: $text-primary; text-style: bold; }
+    ScriptList > .script-list--ok { color: $text-success; text-style: bold; }
+    ScriptList > .script-list--error { color: $text-error; text-style: bold; }
+    ScriptList > .script-list--cancelled { color: $text-warning; text-style: bold; }
+    ScriptList > .script-list--missing { color: $text-accent; text-style: bold; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[Sequence[Script], dict[str, Style]] = ((), {})
+
     def show(self, scripts: Sequence[Script], tags: dict[str, Style]) -> None:
-        """Show the scripts as they stand now, keeping the highlight."""
+        """Show the scripts as they stand now, keeping the highlight; `tags` colours names."""
+        self._shown = (scripts, tags)
         highlighted = self.highlighted
-        lines = [script_line(script, tags.get(script.label)) for script in scripts]
+        lines = [
+            script_line(
+                script,
+                self.get_component_rich_style(f"script-list--{script.status}", partial=True),
+                tags.get(script.label),
+            )
+            for script in scripts
+        ]
         if self.option_count != len(lines):
             self.clear_options()
             self.add_options(
@@ -77,6 +89,11 @@ class ScriptList(OptionList):
         if self.highlighted is None:
             return None
         return self.get_option_at_index(self.highlighted).id
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self._shown[0]:
+            self.show(*self._shown)  # the theme changed: the statuses are coloured afresh
 
     def action_clear_highlight(self) -> None:
         """Act on every script again."""

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
+from tui.app.format import format_number, format_size, pretty_json_bytes
+from tui.app.model.value_history import ValueHistory
 from tui.app.widgets.json_view import JsonView
 from tui.state import Entry
-from tui.state.codec import format_size
 
 SHOWN_BYTES = 1024 * 1024
 """Values whose JSON is bigger than this are shown cut short, formatted off the UI thread."""
@@ -30,7 +31,7 @@ def kind_of(data: bytes) -> str:
 
 def pretty(data: bytes, limit: int = SHOWN_BYTES) -> tuple[bytes, bool]:
     """Indented JSON with sorted keys, cut at a line end after `limit` bytes; and if it was cut."""
-    text = orjson.dumps(orjson.loads(data), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    text = pretty_json_bytes(orjson.loads(data))
     if len(text) <= limit:
         return text, False
     end = text.rfind(b"\n", 0, limit)
@@ -71,6 +72,7 @@ class ValueView(Vertical):
         super().__init__(id=id)
         self.key: str | None = None
         self.version = 0
+        self._trend_field: dict[str, str] = {}  # the field charted, once chosen with `f`
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No key selected", style="dim"), id="value-header")
@@ -79,8 +81,27 @@ class ValueView(Vertical):
         yield Sparkline([], id="value-spark")
         yield JsonView(id="value-json")
 
-    def show_trend(self, field: str, values: list[float], fields: int) -> None:
-        """A sparkline of a number's recent values (hidden with fewer than two)."""
+    def show_trend(self, key: str | None, history: ValueHistory) -> None:
+        """A sparkline of the recent values of `key` (of one of its fields, for an object):
+        the field chosen with `next_field`, else the one that changed last."""
+        fields = history.fields(key) if key is not None else []
+        field = self._trend_field.get(key or "", fields[0] if fields else "")
+        values = history.values(key, field) if key is not None and field in fields else []
+        self._draw_trend(field, values, len(fields))
+
+    def next_field(self, history: ValueHistory) -> bool:
+        """Chart the shown key's next numeric field; False when it has fewer than two."""
+        key = self.key
+        fields = history.fields(key) if key is not None else []
+        if key is None or len(fields) < 2:
+            return False
+        now = self._trend_field.get(key, fields[0])
+        at = fields.index(now) if now in fields else -1
+        self._trend_field[key] = fields[(at + 1) % len(fields)]
+        self.show_trend(key, history)
+        return True
+
+    def _draw_trend(self, field: str, values: list[float], fields: int) -> None:
         # Numbers so far apart that their span overflows cannot be charted.
         chartable = len(values) >= 2 and math.isfinite(max(values) - min(values))
         self.set_class(chartable, "trend")
@@ -91,8 +112,8 @@ class ValueView(Vertical):
         low, high, last = min(values), max(values), values[-1]
         self.query_one("#value-trend", Static).update(
             Text(
-                f"{name}last {len(values)} values · {_number(low)} to {_number(high)}, "
-                f"now {_number(last)}{more}"
+                f"{name}last {len(values)} values · {format_number(low)} to "
+                f"{format_number(high)}, now {format_number(last)}{more}"
             )
         )
         self.query_one(Sparkline).data = values
@@ -171,7 +192,3 @@ class ValueView(Vertical):
         note = self.query_one("#value-note", Static)
         note.update(text)
         note.set_class(bool(text), "shown")
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.4g}"

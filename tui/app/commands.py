@@ -1,0 +1,96 @@
+"""The command palette's stateui commands: every action of the main screen, and more."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import NamedTuple
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class Command(NamedTuple):
+    """One line of the palette."""
+
+    name: str
+    help: str
+    run: Callable[[], object]
+
+
+class StateCommands(Provider):
+    """The main screen's commands: keys, the filter, the console, progress and scripts."""
+
+    def commands(self) -> Iterator[Command]:
+        """The commands that make sense now (scripts' only with scripts, and so on)."""
+        from tui.app.main_screen import MainScreen  # the screen imports this module
+
+        screen = self.screen
+        if not isinstance(screen, MainScreen):
+            return
+        keys = screen.key_actions
+        yield Command("Edit key", "Edit the selected key's value as JSON", keys.edit)
+        yield Command("New key", "Make a key with a JSON value", keys.new_key)
+        yield Command(
+            "Delete key or folder", "Delete the selected key, or a folder's keys", keys.delete
+        )
+        yield Command("Filter keys", "Show only keys matching a glob or text", screen.action_filter)
+        yield Command("Copy value", "Copy the selected value to the clipboard as JSON", keys.copy)
+        yield Command(
+            "Clear keys under folder…", "Delete every key that starts with a prefix", keys.ask_clear
+        )
+        yield Command(
+            "Export store to JSON file…",
+            "Write every key to a file, as `stateui run --dump` does",
+            keys.ask_export,
+        )
+        yield Command(
+            "Focus console", "Type Lua that runs against the store", screen.action_console
+        )
+        yield Command(
+            "Show or hide the progress panel", "Bars for the progress keys", screen.action_progress
+        )
+        yield Command(
+            "Progress panel full screen",
+            "Fill the screen with the progress bars, or go back",
+            screen.action_progress_full,
+        )
+        yield Command(
+            "Pin or unpin key to the progress panel",
+            "Show a key with numeric current and total as a bar",
+            screen.action_pin,
+        )
+        session = screen.session
+        if session.console.busy:
+            yield Command(
+                "Cancel console line",
+                "Stop the line the console is running",
+                screen.console_pane.interrupt,
+            )
+        supervisor = session.supervisor
+        if not supervisor.scripts:
+            return
+        yield Command(
+            "Rerun all scripts", "Run every script again", partial(supervisor.rerun, None)
+        )
+        yield Command(
+            "Stop all scripts", "Cancel every running script", partial(supervisor.stop, None)
+        )
+        for script in supervisor.scripts:
+            label = script.label
+            yield Command(
+                f"Rerun {label}", f"Run {script.path} again", partial(supervisor.rerun, label)
+            )
+            yield Command(
+                f"Stop {label}", f"Cancel the run of {script.path}", partial(supervisor.stop, label)
+            )
+
+    async def discover(self) -> Hits:
+        for command in self.commands():
+            yield DiscoveryHit(command.name, command.run, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self.commands():
+            score = matcher.match(command.name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(command.name), command.run, help=command.help)

@@ -1,0 +1,91 @@
+"""How the app writes numbers, sizes, durations, counts of things and JSON for people."""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+
+from tui.state.codec import format_size
+
+__all__ = [
+    "count_of",
+    "format_count",
+    "format_duration",
+    "format_eta",
+    "format_number",
+    "format_rate",
+    "format_size",
+    "plural",
+    "pretty_json",
+    "pretty_json_bytes",
+]
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`noun` or its plural as `count` asks: plural(1, "key") is `key`, plural(2, ...) `keys`."""
+    return noun if count == 1 else (nouns or f"{noun}s")
+
+
+def count_of(count: int, noun: str, nouns: str | None = None) -> str:
+    """A count with its noun: `1 key`, `12,345 keys`."""
+    return f"{count:,} {plural(count, noun, nouns)}"
+
+
+def format_duration(seconds: float | None) -> str:
+    """A run's duration: `840 µs`, `12 ms`, `3.4 s`, `2 min 5 s` ("" when unknown)."""
+    if seconds is None:
+        return ""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.0f} ms"
+    if seconds < 59.95:  # not "60.0 s"
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def format_eta(seconds: float) -> str:
+    """Seconds left, as a person says them: `8 s`, `3 min 5 s`, `2 h 10 min`."""
+    if not math.isfinite(seconds) or seconds >= 100 * 3600:
+        return "over 100 h"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def format_count(number: float) -> str:
+    """A count of done things: 12 → `12`, 1234567 → `1,234,567`, 2.5 → `2.5`, 1e20 → `1e+20`."""
+    if not math.isfinite(number):
+        return "∞" if number > 0 else "-∞"
+    if abs(number) >= 1e15 or (number and abs(number) < 0.05):
+        return f"{number:.3g}"
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+
+
+def format_rate(per_second: float, unit: str = "/s") -> str:
+    """A rate: `12/s`, `2.5%/s`."""
+    return f"{format_count(per_second)}{unit}"
+
+
+def format_number(value: float) -> str:
+    """A charted number: whole ones with thousands marks, others to four figures."""
+    if not math.isfinite(value) or abs(value) >= 1e15:
+        return f"{value:.4g}"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.4g}"
+
+
+def pretty_json_bytes(value: object) -> bytes:
+    """Indented JSON with sorted keys, as the value pane shows it (UTF-8)."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+def pretty_json(value: object) -> str:
+    """Indented JSON with sorted keys, as text: what the value pane shows, copy and edit."""
+    return pretty_json_bytes(value).decode()

@@ -1,0 +1,212 @@
+"""What a person does to keys from the inspector: edit, make, delete, copy, clear, export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+from tui.app.format import count_of, format_size, pretty_json
+from tui.app.screens.confirm import Confirm
+from tui.app.screens.prompt import Prompt
+from tui.app.screens.value_editor import EDITOR_SOURCE, ValueEditor, editable_text
+from tui.app.widgets.key_tree import FolderItem, KeyItem, MoreItem
+
+if TYPE_CHECKING:
+    from tui.app.main_screen import MainScreen
+
+EXPORT_FILE = "stateui-dump.json"
+"""The file the export offers first, in the folder stateui started in."""
+
+
+def export_problem(name: str) -> str | None:
+    """What is wrong with a file name to export to (None when it can be written)."""
+    if not name.strip():
+        return "Type a file name."
+    try:
+        path = Path(name).expanduser()
+        if path.is_dir():
+            return f"{name} is a folder: name a file."
+        if not path.parent.is_dir():
+            return f"There is no folder {path.parent}."
+        path.exists()  # a name too long, or a folder that cannot be read, fails here
+    except (OSError, RuntimeError, ValueError) as error:  # ~nobody/, too long, NUL
+        return f"Cannot write there: {getattr(error, 'strerror', None) or error}"
+    return None
+
+
+class KeyActions:
+    """The key actions of the main screen, on the key or folder under the tree's cursor.
+
+    Every write carries the source `editor`; everything that cannot be undone asks first.
+    """
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.store = screen.session.store
+
+    def edit(self) -> None:
+        """Edit the value of the key under the cursor."""
+        screen = self.screen
+        item = screen.key_tree.cursor_item
+        if not isinstance(item, KeyItem):
+            screen.say("Select a key to edit it (n makes a new one).", severity="warning")
+            return
+        entry = self.store.entry(item.key)
+        if entry is None:
+            screen.say(f"{item.key} no longer exists.", severity="warning")
+            return
+        try:
+            text = editable_text(entry.value)
+        except ValueError as too_long:
+            screen.say(str(too_long), title=f"{item.key} is too big to edit here")
+            return
+        editor = ValueEditor(self.store, item.key, text=text, version=entry.version)
+        screen.app.push_screen(editor, self._saved)
+
+    def new_key(self) -> None:
+        """Make a new key, in the folder under the cursor."""
+        self.screen.app.push_screen(
+            ValueEditor(self.store, prefix=self.cursor_prefix()), self._saved
+        )
+
+    def _saved(self, key: str | None) -> None:
+        if key is not None:
+            entry = self.store.entry(key)
+            version = f" (version {entry.version})" if entry is not None else ""
+            self.screen.say(f"Saved {key}{version}.", title="Saved")
+
+    def cursor_prefix(self) -> str:
+        """The folder the cursor is in (or on), as a key prefix."""
+        item = self.screen.key_tree.cursor_item
+        if isinstance(item, FolderItem | MoreItem):
+            return item.prefix
+        if isinstance(item, KeyItem):
+            return item.key[: len(item.key) - len(item.name)]  # its folder's prefix
+        return ""
+
+    def delete(self) -> None:
+        """Delete the key under the cursor, or every key in the folder under it, once asked."""
+        screen = self.screen
+        item = screen.key_tree.cursor_item
+        if isinstance(item, KeyItem):
+            key = item.key
+            screen.app.push_screen(
+                Confirm("Delete key", f"Delete {key}?", yes="Delete"),
+                lambda yes: self._delete_key(key) if yes else None,
+            )
+        elif isinstance(item, FolderItem):
+            prefix, key_filter = item.prefix, screen.feed.key_filter
+            which = f" that match {key_filter.text!r}" if key_filter else ""
+            self.confirm_delete(screen.feed.keys_under(prefix), f"under {prefix}{which}")
+        else:
+            screen.say("Select a key or a folder to delete it.", severity="warning")
+
+    def _delete_key(self, key: str) -> None:
+        if self.store.delete(key, source=EDITOR_SOURCE):
+            self.screen.say(f"Deleted {key}.", title="Deleted")
+        else:
+            self.screen.say(f"{key} was already gone.", severity="warning")
+
+    def confirm_delete(self, keys: list[str], where: str) -> None:
+        """Ask, then delete exactly `keys`: keys written meanwhile are not part of the deal."""
+        amount = count_of(len(keys), "key")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                deleted = self.store.delete_many(keys, source=EDITOR_SOURCE)
+                self.screen.say(f"Deleted {count_of(deleted, 'key')} {where}.", title="Deleted")
+
+        self.screen.app.push_screen(
+            Confirm("Delete keys", f"Delete the {amount} {where}?", yes=f"Delete {amount}"),
+            answered,
+        )
+
+    def copy(self) -> None:
+        """Copy the value under the cursor as JSON, as the value pane shows it (keys sorted);
+        a folder as one object of its keys and values."""
+        screen = self.screen
+        item = screen.key_tree.cursor_item
+        if isinstance(item, KeyItem):
+            data = self.store.get_encoded(item.key)
+            if data is None:
+                screen.say(f"{item.key} no longer exists.", severity="warning")
+                return
+            text, what = pretty_json(orjson.loads(data)), item.key
+        elif isinstance(item, FolderItem):
+            values = {key: self.store.get(key) for key in screen.feed.keys_under(item.prefix)}
+            found = {key: value for key, value in values.items() if value is not None}
+            text = pretty_json(found)
+            what = f"{count_of(len(found), 'key')} under {item.prefix}"
+        else:
+            screen.say("Select a key or a folder to copy it.", severity="warning")
+            return
+        screen.app.copy_to_clipboard(text)
+        screen.say(f"Copied {what} as JSON ({format_size(len(text.encode()))}).", title="Copied")
+
+    def ask_clear(self) -> None:
+        """Ask for a prefix, then delete every key under it once confirmed."""
+
+        def check(prefix: str) -> str | None:
+            return None if self.store.keys(prefix) else f"No key starts with {prefix!r}."
+
+        def confirm(prefix: str | None) -> None:
+            if prefix is not None:
+                where = f"under {prefix}" if prefix else "in the store"
+                self.confirm_delete(self.store.keys(prefix, sort=False), where)
+
+        self.screen.app.push_screen(
+            Prompt(
+                "Clear keys under folder",
+                "Every key that starts with this prefix is deleted (empty: every key).",
+                value=self.cursor_prefix(),
+                check=check,
+            ),
+            confirm,
+        )
+
+    def ask_export(self) -> None:
+        """Ask where to write the store as JSON (asking again before replacing a file)."""
+
+        def export(name: str | None) -> None:
+            if name is None:
+                return
+            path = Path(name).expanduser()
+            if path.exists():
+                self.screen.app.push_screen(
+                    Confirm("Export store", f"{path} exists. Replace it?", yes="Replace"),
+                    lambda yes: self._export(path) if yes else None,
+                )
+            else:
+                self._export(path)
+
+        self.screen.app.push_screen(
+            Prompt(
+                "Export store to JSON file",
+                "Every key and value as one JSON object, as `stateui run --dump` writes it.",
+                value=str(Path.cwd() / EXPORT_FILE),
+                check=export_problem,
+            ),
+            export,
+        )
+
+    def _export(self, path: Path) -> None:
+        """Write the store to `path` in a thread (a big store takes seconds), then say so."""
+        say: Callable[..., None] = self.screen.say
+
+        def write() -> None:
+            count = len(self.store)
+            try:
+                self.store.write_dump(path)
+            except OSError as error:
+                problem = f"Could not write {path}: {error.strerror or error}"
+                self.screen.app.call_from_thread(
+                    say, problem, title="Export failed", severity="error"
+                )
+                return
+            done = f"Wrote {count_of(count, 'key')} to {path}."
+            self.screen.app.call_from_thread(say, done, title="Exported")
+
+        self.screen.run_worker(write, name="export", thread=True, exit_on_error=False)

@@ -1,0 +1,426 @@
+"""The inspector's one screen: keys and scripts on the left; value, progress, output and
+console on the right; kept live from the store's change feed and the runs' reports."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import Provider
+from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
+from textual.reactive import var
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Tree
+
+from tui.app.commands import StateCommands
+from tui.app.feed import Feed, Update
+from tui.app.key_actions import KeyActions
+from tui.app.model.progress_tracker import ProgressState
+from tui.app.run_log import RunLog
+from tui.app.session import Session
+from tui.app.widgets.console_pane import ConsolePane
+from tui.app.widgets.filter_input import FilterInput
+from tui.app.widgets.key_tree import REVEAL_MATCHES, FolderItem, Item, KeyItem, KeyTree, MoreItem
+from tui.app.widgets.output_log import OutputLog
+from tui.app.widgets.progress_panel import ProgressPanel
+from tui.app.widgets.script_list import ScriptList
+from tui.app.widgets.value_view import ValueView
+from tui.lua.supervisor import RunEnded, RunStatus
+from tui.lua.watcher import watch_scripts
+
+TICK_SECONDS = 1 / 20
+"""How often the screen catches up with the store and the runs: at most 20 times a second."""
+
+PROGRESS_SECONDS = 0.1
+"""The progress panel is drawn at most 10 times a second (sorting a thousand bars)."""
+
+
+class MainScreen(Screen[None]):
+    """The live inspector of one session's store and scripts."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "edit", "Edit"),
+        Binding("n", "new_key", "New"),
+        Binding("d", "delete", "Delete"),
+        Binding("/", "filter", "Filter"),
+        Binding("y", "copy", "Copy"),
+        Binding(":", "console", "Console"),
+        Binding("p", "pin", "Pin", show=False),
+        Binding("f", "next_field", "Next field", show=False),
+        Binding("g", "progress", "Progress"),
+        Binding("G", "progress_full", "Full progress", show=False),
+        Binding("r", "rerun", "Rerun"),
+        Binding("s", "stop", "Stop"),
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "leave", "Leave", show=False),
+    ]
+
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {StateCommands}
+
+    progress_shown: var[bool | None] = var(None)
+    """Whether the progress panel is shown: None shows it once there is progress."""
+
+    progress_full: var[bool] = var(False)
+    """Whether the progress panel fills the screen."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        delimiter: str = ":",
+        progress_prefix: str = "progress:",
+        watch: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.clock = clock
+        """The time progress rates and stalls are judged by (the store's clock's kind)."""
+        self.feed = Feed(session.store, delimiter=delimiter, progress_prefix=progress_prefix)
+        self.key_actions = KeyActions(self)
+        self._watch = watch and bool(session.supervisor.scripts)
+        self._stop_watching = asyncio.Event()
+        self._progress_drawn_at = 0.0
+        self._progress_changed = False
+        self._deleted_by = ""
+        self._shown_item: Item | None = None
+        self._open_before_filter: set[str] = set()
+        self._ticker: Timer | None = None
+        self._panes_kept = False
+
+    # -- layout ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield FilterInput(id="filter")
+                yield KeyTree(self.feed.index, id="keys")
+                yield ScriptList(id="scripts")
+            with Vertical(id="right"):
+                yield ValueView(id="value")
+                yield ProgressPanel(id="progress")
+                yield OutputLog(id="output")
+                yield ConsolePane(
+                    self.session,
+                    keys=self._keys_for_completion,
+                    delimiter=self.feed.index.delimiter,
+                    id="console",
+                )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Kept, rather than queried: the tick can still fire while the app takes its
+        # screen down, when a query finds nothing.
+        self.key_tree = self.query_one(KeyTree)
+        self.output_log = self.query_one(OutputLog)
+        self.script_list = self.query_one(ScriptList)
+        self.value_view = self.query_one(ValueView)
+        self.progress_panel = self.query_one(ProgressPanel)
+        self.filter_input = self.query_one(FilterInput)
+        self.console_pane = self.query_one(ConsolePane)
+        self.run_log = RunLog(self.output_log)
+        self._panes_kept = True
+        for widget, title in (
+            (self.key_tree, "Keys"),
+            (self.script_list, "Scripts"),
+            (self.value_view, "Value"),
+            (self.output_log, "Output"),
+        ):
+            widget.border_title = title
+        supervisor = self.session.supervisor
+        for script in supervisor.scripts:
+            self.output_log.tag(script.label)
+        if not supervisor.scripts:
+            self.output_log.write("", ["No scripts: `stateui watch FILE.lua` runs one."])
+        self._show_progress()
+        self._show_scripts()
+        self._show_key_count()
+        self.key_tree.focus()
+        self._ticker = self.set_interval(TICK_SECONDS, self._tick)
+        supervisor.start_all()
+        if self._watch:
+            self.run_worker(self._watch_files(), name="watch", exclusive=True)
+
+    async def _watch_files(self) -> None:
+        try:
+            await watch_scripts(self.session.supervisor, self._stop_watching)
+        except Exception as error:  # the app goes on without reruns, and says so
+            self.say(
+                f"Scripts are no longer rerun on save: {error}",
+                title="File watching stopped",
+                severity="error",
+                timeout=30,
+            )
+
+    def stop(self) -> None:
+        """Stop the tick, the file watching and the change feed (the app is closing)."""
+        if self._ticker is not None:
+            self._ticker.stop()
+        self._stop_watching.set()
+        self.feed.close()
+
+    def say(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """A notification of ours, as plain text: keys and paths hold brackets."""
+        self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Which actions the footer offers.
+
+        While a line of text is being typed (the console, the filter), the keys that
+        type a character type it, so their actions are not offered. Rerun and stop need
+        scripts.
+        """
+        if action in _TYPING_ACTIONS and isinstance(self.focused, Input):
+            return False
+        if action in ("rerun", "stop"):
+            return bool(self.session.supervisor.scripts)
+        return True
+
+    # -- actions --------------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        """Edit the value of the key under the cursor."""
+        self.key_actions.edit()
+
+    def action_new_key(self) -> None:
+        """Make a new key, in the folder under the cursor."""
+        self.key_actions.new_key()
+
+    def action_delete(self) -> None:
+        """Delete the key or the folder under the cursor, once asked."""
+        self.key_actions.delete()
+
+    def action_copy(self) -> None:
+        """Copy the value (or folder) under the cursor as JSON."""
+        self.key_actions.copy()
+
+    def action_rerun(self) -> None:
+        """Run the highlighted script again (every script when none is highlighted)."""
+        self.session.supervisor.rerun(self.script_list.selected_label)
+
+    def action_stop(self) -> None:
+        """Stop the highlighted script (every script when none is highlighted)."""
+        self.session.supervisor.stop(self.script_list.selected_label)
+
+    async def action_quit(self) -> None:
+        """Stop every run, then leave."""
+        await self.app.action_quit()
+
+    def action_filter(self) -> None:
+        """Open the filter above the key tree."""
+        self.filter_input.open()
+
+    def action_console(self) -> None:
+        """Focus the console's input line."""
+        self.console_pane.input.focus()
+
+    def action_leave(self) -> None:
+        """Escape: leave the console for the key tree; elsewhere, clear the filter."""
+        if self.focused is self.console_pane.input:
+            self.key_tree.focus()
+        elif self.feed.key_filter is not None or self.filter_input.shown:
+            self.filter_input.close()
+            self.key_tree.focus()
+
+    def action_next_field(self) -> None:
+        """Chart the next numeric field of the selected object."""
+        if isinstance(self.key_tree.cursor_item, KeyItem) and not self.value_view.next_field(
+            self.feed.value_history
+        ):
+            self.say("The sparkline has only one number to chart here.", severity="warning")
+
+    def action_progress(self) -> None:
+        """Show or hide the progress panel."""
+        shown = self.progress_full or not self.progress_panel.display
+        self.progress_full = False
+        self.progress_shown = shown
+
+    def action_progress_full(self) -> None:
+        """Make the progress panel fill the screen, or go back."""
+        self.progress_full = not self.progress_full
+        if self.progress_full:
+            self.progress_shown = True
+
+    def action_pin(self) -> None:
+        """Pin the key under the cursor to the progress panel, or unpin it."""
+        item = self.key_tree.cursor_item
+        if not isinstance(item, KeyItem):
+            self.say("Select a key with numeric current and total to pin it.", severity="warning")
+            return
+        key, progress = item.key, self.feed.progress
+        if key in progress.pinned:
+            progress.unpin(key)
+            self.say(f"Unpinned {key} from the progress panel.")
+        else:
+            entry = self.session.store.entry(key)
+            if entry is None or not progress.pin(key, entry.value, entry.time, entry.source):
+                self.say(
+                    f"{key} has no numeric current and total to show as progress.",
+                    severity="warning",
+                )
+                return
+            self.progress_shown = self.progress_shown or None
+            self.say(f"Pinned {key} to the progress panel.")
+        self._show_progress()
+
+    # -- what the widgets say ---------------------------------------------------------
+
+    @on(KeyTree.EditRequested)
+    def _edit_requested(self) -> None:
+        self.key_actions.edit()
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
+        self._show_item(event.node.data)
+
+    @on(FilterInput.Applied)
+    def _filtered(self, event: FilterInput.Applied) -> None:
+        tree, feed = self.key_tree, self.feed
+        if feed.key_filter is None:
+            self._open_before_filter = tree.open_prefixes()
+        feed.refilter(event.key_filter)
+        tree.rebuild(feed.index, filtered=True)
+        if event.key_filter is None:
+            tree.reopen(self._open_before_filter)
+        elif len(feed.index) <= REVEAL_MATCHES:
+            tree.reveal(sorted(feed.keys_under("")))
+        self._show_key_count()
+        self._show_item(tree.cursor_item)
+
+    @on(FilterInput.Done)
+    def _filter_done(self) -> None:
+        self.key_tree.focus()
+
+    def _keys_for_completion(self, prefix: str) -> list[str]:
+        return self.session.store.keys(prefix, sort=False)
+
+    # -- showing ----------------------------------------------------------------------
+
+    def _show_item(self, item: Item | None) -> None:
+        """Show what the cursor is on in the value pane."""
+        if item != self._shown_item:
+            self._deleted_by = ""
+        self._shown_item = item
+        value = self.value_view
+        if isinstance(item, KeyItem):
+            entry = self.session.store.entry(item.key)
+            value.show(item.key, entry, deleted_by=self._deleted_by)
+            self.feed.value_history.watch(item.key, None if entry is None else entry.value)
+            value.show_trend(item.key, self.feed.value_history)
+            return
+        if isinstance(item, FolderItem | MoreItem):
+            folder = self.feed.index.folder(item.prefix)
+            value.show_folder(item.prefix, 0 if folder is None else folder.count)
+        else:
+            value.show(None, None)
+        value.show_trend(None, self.feed.value_history)
+
+    def _show_key_count(self) -> None:
+        count, key_filter = len(self.feed.index), self.feed.key_filter
+        if key_filter is None:
+            title = f"Keys · {count:,}"
+        else:
+            total = len(self.session.store)
+            title = f"Keys · {count:,} of {total:,} · /{key_filter.text}"
+        self.key_tree.border_title = Text(title)  # a filter may hold brackets: not markup
+
+    def _show_scripts(self) -> None:
+        scripts = self.session.supervisor.scripts
+        if not scripts:
+            self.script_list.display = False
+            return
+        tags = {script.label: self.output_log.tag_style(script.label) for script in scripts}
+        self.script_list.show(scripts, tags)
+
+    def watch_progress_shown(self) -> None:
+        self._show_progress()
+
+    def watch_progress_full(self, full: bool) -> None:
+        self.set_class(full, "progress-full")
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        """Draw the panel afresh (shown once there is progress, unless hidden by hand)."""
+        if not self._panes_kept:
+            return  # before mount: drawn once the panes are there
+        panel = self.progress_panel
+        self._progress_drawn_at = now = self.clock()
+        self._progress_changed = False
+        rows = self.feed.progress.rows(now)
+        shown = bool(rows) if self.progress_shown is None else self.progress_shown
+        panel.display = shown
+        panel.show(rows if shown else ())
+        panel.styles.height = "1fr" if self.progress_full else panel.wanted_height()
+
+    # -- the live part ------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        """Catch up with everything that happened since the last tick, in one screen update."""
+        update = await self.feed.catch_up()
+        if update is not None:
+            self._apply(update)
+        elif self.key_tree.highlighting:
+            self.key_tree.cool_down()
+        reports = self.session.inbox.take()
+        if reports:
+            self.run_log.write(reports)
+            self._runs_ended([r for r in reports if isinstance(r, RunEnded)])
+            self._show_scripts()
+        since = self.clock() - self._progress_drawn_at
+        if (self._progress_changed and since >= PROGRESS_SECONDS) or (
+            len(self.feed.progress) and since >= 1  # ETAs count down, and quiet keys stall
+        ):
+            self._show_progress()
+
+    def _runs_ended(self, ended: list[RunEnded]) -> None:
+        """The progress keys of failed and stopped runs say so."""
+        states = {RunStatus.ERROR: ProgressState.FAILED, RunStatus.CANCELLED: ProgressState.STOPPED}
+        for report in ended:
+            state = states.get(report.result.status)
+            if state is not None and self.feed.progress.run_ended(report.source, state):
+                self._progress_changed = True
+
+    def _apply(self, update: Update) -> None:
+        """Bring the tree, the counts and the value pane up to date with an update."""
+        tree = self.key_tree
+        if update.dropped:
+            tree.rebuild(self.feed.index)
+        else:
+            tree.refresh_from(update.touched)
+        if update.progress_changed:
+            self._progress_changed = True
+        self._show_key_count()
+        shown, cursor = self._shown_item, tree.cursor_item
+        if cursor != shown:
+            self._show_item(cursor)  # the line that was under the cursor is gone
+        elif isinstance(shown, KeyItem) and (update.dropped or shown.key in update.touched):
+            last = update.last_change(shown.key)
+            if last is not None and last.value is None:
+                self._deleted_by = last.source
+            self._show_item(shown)
+        elif isinstance(shown, FolderItem):
+            self._show_item(shown)  # its count
+
+
+_TYPING_ACTIONS = frozenset(
+    binding.action
+    for binding in MainScreen.BINDINGS
+    if isinstance(binding, Binding) and len(binding.key) == 1
+)
+"""The actions of keys that type a character (see `MainScreen.check_action`): every key
+in the bindings is written as the character it types, or by the name of one that does not."""
