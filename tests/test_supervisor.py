@@ -172,6 +172,20 @@ def test_reset_empties_the_store_before_each_run(
     assert store.snapshot() == {"runs": 1}
 
 
+def test_lines_written_to_io_stderr_are_marked_stderr(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    script = tmp_path / "warn.lua"
+    script.write_text('print("out")\nio.stderr:write("careful\\n")\n')
+    supervise(script).start_all()
+    events.wait_for(ended(1))
+    printed = [event for event in events.seen if isinstance(event, Printed)]
+    assert printed == [
+        Printed("warn.lua", 1, "out"),
+        Printed("warn.lua", 1, "careful", stderr=True),
+    ]
+
+
 def test_a_run_stuck_in_a_c_call_is_abandoned_after_the_grace(
     tmp_path: Path, supervise, events: Events
 ) -> None:

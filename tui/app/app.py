@@ -479,7 +479,7 @@ class StateApp(App[None]):
         self._output.write(CONSOLE, rows, MARK)
 
     def _take_console_line(self, error: bool, text: str) -> None:
-        self._take_event(Printed(CONSOLE, self.lua_console.count, text, error))
+        self._take_event(Printed(CONSOLE, self.lua_console.count, text, stderr=error))
 
     def action_leave(self) -> None:
         """Escape: leave the console for the key tree; elsewhere, clear the filter."""
@@ -861,9 +861,9 @@ class StateApp(App[None]):
                 if skip:
                     skip -= 1
                     continue
-                if (event.label, event.error) != batch_from and batch:
+                if (event.label, event.stderr) != batch_from and batch:
                     write_batch()
-                batch_from = (event.label, event.error)
+                batch_from = (event.label, event.stderr)
                 batch.append(event.text)
                 continue
             if batch:

@@ -37,12 +37,12 @@ class RunStarted(NamedTuple):
 
 
 class Printed(NamedTuple):
-    """A run printed a line (to io.stderr when `error`)."""
+    """A run printed a line (written to io.stderr when `stderr`)."""
 
     label: str
     number: int
     text: str
-    error: bool = False
+    stderr: bool = False
 
 
 class RunEnded(NamedTuple):
@@ -221,7 +221,7 @@ class Supervisor:
             script.path,
             number=number,
             on_line=lambda text: self._on_event(Printed(label, number, text)),
-            on_error_line=lambda text: self._on_event(Printed(label, number, text, True)),
+            on_error_line=lambda text: self._on_event(Printed(label, number, text, stderr=True)),
             on_done=lambda result: self._ended(script, result),
             on_module=lambda path: self._module_loaded(script, path),
             stdin=self._stdin,
