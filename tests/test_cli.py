@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import stateui_command
+from tui.cli import cli
 
 
 def stateui(
@@ -331,3 +333,14 @@ def test_io_stderr_goes_to_standard_error(tmp_path: Path) -> None:
 def test_blank_lines_written_to_stderr_are_kept(tmp_path: Path) -> None:
     script = write(tmp_path, "gaps.lua", 'io.stderr:write("a\\n\\nb\\n")\n')
     assert stateui("run", script).stderr == "a\n\nb\n"
+
+
+def test_help_shows_each_commands_whole_description() -> None:
+    result = stateui("--help")
+    assert result.returncode == 0
+    commands = result.stdout.split("\nCommands:\n")[1]
+    listed = " ".join(commands.split())  # a long description may wrap
+    for name, command in cli.commands.items():
+        first_line = inspect.cleandoc(command.help or "").splitlines()[0]
+        assert f"{name} {first_line}" in listed
+    assert "..." not in commands
