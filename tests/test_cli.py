@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import stateui_command
+from tui.cli import cli
 
 
 def stateui(
@@ -291,15 +293,25 @@ def test_a_long_error_report_is_written_in_full_before_exit(tmp_path: Path) -> N
     assert result.stderr.splitlines()[0].endswith("END")
 
 
-def test_scripts_that_share_a_name_are_told_apart(tmp_path: Path) -> None:
+def test_scripts_that_share_a_name_are_told_apart_by_their_path(tmp_path: Path) -> None:
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
-    first = write(tmp_path / "one", "job.lua", 'print("hi")')
-    second = write(tmp_path / "two", "job.lua", 'print("hi") error("boom")')
-    result = stateui("run", first, second)
+    write(tmp_path / "one", "job.lua", 'print("hi")')
+    write(tmp_path / "two", "job.lua", 'print("hi") error("boom")')
+    result = stateui("run", "one/job.lua", "two/job.lua", cwd=tmp_path)
     assert result.returncode == 1
-    assert sorted(result.stdout.splitlines()) == ["[job.lua#1] hi", "[job.lua#2] hi"]
-    assert result.stderr.startswith("[job.lua#2] job.lua:1: boom\n")
+    assert sorted(result.stdout.splitlines()) == ["[one/job.lua] hi", "[two/job.lua] hi"]
+    assert result.stderr.startswith("[two/job.lua] job.lua:1: boom\n")
+
+
+def test_one_script_given_twice_runs_twice_under_two_labels(tmp_path: Path) -> None:
+    write(tmp_path, "x.lua", 'print("run", State.incr("runs"))')
+    result = stateui("run", "x.lua", "x.lua", "--dump", "-", cwd=tmp_path)
+    assert result.returncode == 0
+    *printed, dumped = result.stdout.split("\n", 2)
+    prefixes = sorted(line.split("] ")[0] + "]" for line in printed)
+    assert prefixes == ["[x.lua (2)]", "[x.lua]"]
+    assert json.loads(dumped) == {"runs": 2}
 
 
 def test_a_symlinked_script_finds_the_modules_beside_its_target(tmp_path: Path) -> None:
@@ -321,3 +333,14 @@ def test_io_stderr_goes_to_standard_error(tmp_path: Path) -> None:
 def test_blank_lines_written_to_stderr_are_kept(tmp_path: Path) -> None:
     script = write(tmp_path, "gaps.lua", 'io.stderr:write("a\\n\\nb\\n")\n')
     assert stateui("run", script).stderr == "a\n\nb\n"
+
+
+def test_help_shows_each_commands_whole_description() -> None:
+    result = stateui("--help")
+    assert result.returncode == 0
+    commands = result.stdout.split("\nCommands:\n")[1]
+    listed = " ".join(commands.split())  # a long description may wrap
+    for name, command in cli.commands.items():
+        first_line = inspect.cleandoc(command.help or "").splitlines()[0]
+        assert f"{name} {first_line}" in listed
+    assert "..." not in commands

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -236,3 +238,27 @@ def test_a_line_another_session_adds_during_a_trim_is_kept(
     appending[0].join(10)
     monkeypatch.undo()
     assert History(path, limit=10).entries[-1] == "theirs"
+
+
+def test_the_history_works_where_there_is_no_fcntl(tmp_path: Path) -> None:
+    # As on Windows: the module imports, and sessions still append and trim under a lock.
+    code = """if True:
+        import sys
+        sys.modules["fcntl"] = None  # import fcntl now fails, as it does on Windows
+        from pathlib import Path
+        from tui.app.model.console_history import History
+
+        path = Path(sys.argv[1])
+        one, two = History(path, limit=2), History(path, limit=2)
+        for entry in ["a", "b", "c", "d"]:
+            one.add(entry)
+        two.add("theirs")
+        one.add("e")  # past twice the limit: the file is rewritten
+        assert one.problem is None and two.problem is None, (one.problem, two.problem)
+        print(History(path).entries)
+    """
+    path = tmp_path / "console_history"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stdout) == (0, "['theirs', 'e']\n"), result.stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -308,3 +311,37 @@ def test_delete_many_removes_the_keys_that_exist_in_one_go(store: Store) -> None
         (Op.DELETE, "a", "editor"),
         (Op.DELETE, "c", "editor"),
     ]
+
+
+def test_a_dump_file_is_on_disk_before_it_replaces_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store()
+    store.set("k", [1, 2], source="test")
+    target = tmp_path / "dump.json"
+    target.write_text("old")
+    steps: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor: int) -> None:
+        synced = os.fstat(descriptor)
+        if stat.S_ISDIR(synced.st_mode):
+            steps.append("sync folder" if os.path.samestat(synced, tmp_path.stat()) else "?")
+        else:
+            (partial,) = tmp_path.glob(".dump.json.*.partial")
+            is_partial = os.path.samestat(synced, partial.stat())
+            whole = synced.st_size == len(store.dump_json()) + 1
+            steps.append("sync partial" if is_partial and whole else "sync something else")
+        real_fsync(descriptor)
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        steps.append("replace")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    store.write_dump(target)
+    expected = ["sync partial", "replace"] + (["sync folder"] if os.name == "posix" else [])
+    assert steps == expected
+    assert target.read_bytes() == store.dump_json() + b"\n"
+    assert [file.name for file in tmp_path.iterdir()] == ["dump.json"]

@@ -20,7 +20,6 @@ from tui.lua.supervisor import (
     ScriptMissing,
     ScriptStatus,
     Supervisor,
-    labels_for,
 )
 from tui.lua.watcher import watch_scripts
 from tui.state import Store
@@ -173,13 +172,18 @@ def test_reset_empties_the_store_before_each_run(
     assert store.snapshot() == {"runs": 1}
 
 
-def test_scripts_that_share_a_name_get_their_path_as_label() -> None:
-    assert labels_for([Path("a/x.lua"), Path("b/x.lua"), Path("y.lua")]) == [
-        "a/x.lua",
-        "b/x.lua",
-        "y.lua",
+def test_lines_written_to_io_stderr_are_marked_stderr(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    script = tmp_path / "warn.lua"
+    script.write_text('print("out")\nio.stderr:write("careful\\n")\n')
+    supervise(script).start_all()
+    events.wait_for(ended(1))
+    printed = [event for event in events.seen if isinstance(event, Printed)]
+    assert printed == [
+        Printed("warn.lua", 1, "out"),
+        Printed("warn.lua", 1, "careful", stderr=True),
     ]
-    assert labels_for([Path("x.lua"), Path("x.lua")]) == ["x.lua#1", "x.lua#2"]
 
 
 def test_a_run_stuck_in_a_c_call_is_abandoned_after_the_grace(
@@ -374,11 +378,6 @@ def test_a_script_whose_folder_comes_back_runs_again(
         finish()
 
 
-def test_labels_stay_unique_whatever_the_names() -> None:
-    labels = labels_for([Path("x.lua"), Path("x.lua"), Path("x.lua#1")])
-    assert len(set(labels)) == 3
-
-
 def test_checking_files_catches_what_events_missed(
     tmp_path: Path, supervise, events: Events
 ) -> None:
@@ -409,3 +408,16 @@ def test_scripts_that_share_a_file_name_write_under_their_own_label(
     events.wait_for(ended(2))
     sources = {key: store.entry(key).source for key in ("a", "b")}  # type: ignore[union-attr]
     assert sources == {"a": f"{scripts[0]}#1", "b": f"{scripts[1]}#1"}
+
+
+def test_one_script_given_twice_writes_under_two_labels_with_one_run_number(
+    tmp_path: Path, supervise, events: Events, store: Store
+) -> None:
+    script = tmp_path / "job.lua"
+    script.write_text('State.set("by:" .. State.incr("runs"), true)\n')
+    supervisor = supervise(script, script)
+    assert [watched.label for watched in supervisor.scripts] == ["job.lua", "job.lua (2)"]
+    supervisor.start_all()
+    events.wait_for(ended(2))
+    sources = {store.entry(key).source for key in ("by:1", "by:2")}  # type: ignore[union-attr]
+    assert sources == {"job.lua#1", "job.lua (2)#1"}

@@ -8,7 +8,6 @@ import os
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import IO, Any, NoReturn
 import click
 
 from tui import __version__
-from tui.lua import RunResult, RunStatus, ScriptRun
+from tui.lua import RunResult, RunStatus, ScriptRun, script_labels
 from tui.lua.supervisor import STUCK_GRACE
 from tui.state import StateError, Store
 
@@ -109,27 +108,19 @@ def run_scripts(
     max_memory: int | None,
 ) -> list[RunResult]:
     """Run scripts in parallel against one store; their results once all have ended."""
-    names = Counter(script.name for script in scripts)
-    seen: Counter[str] = Counter()
-    runs: list[ScriptRun] = []
-    labels: list[str] = []
-    for script in scripts:
-        seen[script.name] += 1
-        number = seen[script.name]
-        # Scripts that share a file name are told apart by their run: [x.lua#2].
-        label = script.name if names[script.name] == 1 else f"{script.name}#{number}"
-        labels.append(label)
-        runs.append(
-            ScriptRun(
-                store,
-                script,
-                number=number,
-                on_line=partial(output.line, label),
-                on_error_line=partial(output.error_line, label),
-                on_done=partial(report, output, label),
-                max_memory=max_memory,
-            )
+    labels = script_labels(scripts)
+    runs = [
+        ScriptRun(
+            store,
+            script,
+            name=label,
+            on_line=partial(output.line, label),
+            on_error_line=partial(output.error_line, label),
+            on_done=partial(report, output, label),
+            max_memory=max_memory,
         )
+        for script, label in zip(scripts, labels, strict=True)
+    ]
     for run in runs:
         run.start()
     try:
@@ -186,7 +177,26 @@ max_memory_option = click.option(
 )
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The command group, whose help lists each command's whole one-line description."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the Commands section; click would cut descriptions short with '...'."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=sys.maxsize)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)  # wraps a long description rather than cutting it
+
+
+@click.group(
+    cls=Commands,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="stateui")
 @click.pass_context
 def cli(ctx: click.Context) -> None:

@@ -5,6 +5,7 @@ Knows nothing of Textual.
 
 from tui.lua.cancel import CancelToken, ScriptCancelled
 from tui.lua.errors import ScriptError
+from tui.lua.labels import script_labels
 from tui.lua.runner import RunResult, RunStatus, ScriptRun
 from tui.lua.runtime import LuaStateRuntime
 
@@ -16,4 +17,5 @@ __all__ = [
     "ScriptCancelled",
     "ScriptError",
     "ScriptRun",
+    "script_labels",
 ]

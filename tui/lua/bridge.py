@@ -1,4 +1,4 @@
-"""The Python half of the `State` API; prelude.lua is the Lua half.
+"""The Python half of the `State` API; prelude/state.lua is the Lua half.
 
 Each function returns its result, or (ERR, message) so that the Lua side raises the
 error at the caller's line. Each first checks whether the run was stopped, so that a

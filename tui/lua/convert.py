@@ -87,7 +87,7 @@ class LuaConverter:
         return orjson.dumps(value)
 
     def encode_pairs(self, pairs: tuple[Any, ...]) -> bytes | None:
-        """The JSON for a small table given as key, value, key, value... (see prelude.lua).
+        """The JSON for a small table given as key, value, key, value... (see prelude/state.lua).
 
         None when the table needs the careful path (`encode` of the table itself).
         """

@@ -15,7 +15,15 @@ from tui.lua.cancel import CancelToken, ScriptCancelled, ScriptExit
 from tui.lua.errors import ScriptError
 from tui.state.store import Store
 
-_PRELUDE = files("tui.lua").joinpath("prelude.lua").read_text(encoding="utf-8")
+PRELUDE = ("sandbox", "stdio", "state", "entry")
+"""The prelude's parts, files in tui/lua/prelude/, run in this order in every fresh runtime."""
+
+_PRELUDE_CHUNKS = [
+    files("tui.lua").joinpath("prelude").joinpath(f"{part}.lua").read_text(encoding="utf-8")
+    for part in PRELUDE
+]
+_PRELUDE_NAME = "=stateui"
+"""Every part's chunk name: `fail` skips these frames, and errors.py leaves them out."""
 
 HOOK_COUNT = 10_000
 """Lua instructions between two cancellation checks (tens of microseconds)."""
@@ -73,7 +81,11 @@ class LuaStateRuntime:
         )
         api = self._lua.table_from(bridge.functions(max_memory))
         folders = self._lua.table_from([os.fsencode(folder) for folder in module_dirs])
-        entry = self._lua.execute(_PRELUDE, api, HOOK_COUNT, folders, not stdin, name="=stateui")
+        prelude = self._lua.table_from(
+            {"api": api, "hook_count": HOOK_COUNT, "module_dirs": folders, "no_stdin": not stdin}
+        )
+        for chunk in _PRELUDE_CHUNKS:
+            entry = self._lua.execute(chunk, prelude, name=_PRELUDE_NAME)
         self._run_main, self._compile = entry.run, entry.compile
         self._evaluate, self.describe = entry.evaluate, entry.describe
         self.convert = bridge.converter

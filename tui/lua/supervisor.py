@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
+from tui.lua.labels import script_labels
 from tui.lua.runner import RunResult, RunStatus, ScriptRun
 from tui.state.store import Store
 
@@ -37,7 +37,7 @@ class RunStarted(NamedTuple):
 
 
 class Printed(NamedTuple):
-    """A run printed a line (to io.stderr when `stderr`)."""
+    """A run printed a line (written to io.stderr when `stderr`)."""
 
     label: str
     number: int
@@ -70,7 +70,7 @@ class Script:
 
     path: Path
     label: str
-    """Its name in output and lists: the file name, or the path when names clash."""
+    """Its name in output, lists and write sources (see `script_labels`)."""
     status: ScriptStatus = ScriptStatus.WAITING
     runs: int = 0
     last_duration: float | None = None
@@ -84,25 +84,6 @@ class Script:
         """The files whose change reruns this script."""
         own = {self.path.absolute(), self.path.resolve()}
         return own | self.modules
-
-
-def labels_for(paths: Sequence[Path]) -> list[str]:
-    """Short unique names: the file name; the path as given when two names clash; and
-    `#1`, `#2` after it for the same path given twice."""
-    names = Counter(path.name for path in paths)
-    labels = [path.name if names[path.name] == 1 else str(path) for path in paths]
-    repeats = Counter(labels)
-    taken = {label for label in labels if repeats[label] == 1}
-    unique = []
-    for label in labels:
-        if repeats[label] > 1:
-            number = 1
-            while f"{label}#{number}" in taken:
-                number += 1
-            label = f"{label}#{number}"
-            taken.add(label)
-        unique.append(label)
-    return unique
 
 
 class Supervisor:
@@ -129,7 +110,7 @@ class Supervisor:
     ) -> None:
         self.store = store
         self.scripts = [
-            Script(path, label) for path, label in zip(paths, labels_for(paths), strict=True)
+            Script(path, label) for path, label in zip(paths, script_labels(paths), strict=True)
         ]
         self._by_label = {script.label: script for script in self.scripts}
         self._on_event = on_event
@@ -242,7 +223,7 @@ class Supervisor:
             script.path,
             number=number,
             on_line=lambda text: self._on_event(Printed(label, number, text)),
-            on_error_line=lambda text: self._on_event(Printed(label, number, text, True)),
+            on_error_line=lambda text: self._on_event(Printed(label, number, text, stderr=True)),
             on_done=lambda result: self._ended(script, result),
             on_module=lambda path: self._module_loaded(script, path),
             stdin=self._stdin,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -106,6 +107,9 @@ class Store:
     def write_dump(self, path: Path) -> None:
         """Write `dump_json` (and a newline) to a file, replaced whole: never half written.
 
+        The new file is synced to disk before it replaces the old one, and the folder
+        after (where the system can sync a folder), so a crash leaves one or the other.
+
         Raises OSError when the file cannot be written.
         """
         data = self.dump_json() + b"\n"
@@ -114,10 +118,14 @@ class Store:
             return
         partial_file = path.with_name(f".{path.name}.{os.getpid()}.partial")
         try:
-            partial_file.write_bytes(data)
+            with partial_file.open("wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())  # on disk before it takes the old file's place
             partial_file.replace(path)
         finally:
             partial_file.unlink(missing_ok=True)
+        _sync_folder(path.parent)
 
     # -- writes ----------------------------------------------------------------
 
@@ -300,3 +308,16 @@ def _json_type(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return "null" if value is None else "a number"
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` last through a crash, where the system can sync a folder."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # Windows cannot open a folder to sync it
+        return
+    try:
+        with contextlib.suppress(OSError):  # some file systems refuse to sync a folder
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

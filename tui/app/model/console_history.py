@@ -7,32 +7,30 @@ on the same file interleave lines but never mix them.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
+from filelock import FileLock
+from platformdirs import user_state_path
 
 LIMIT = 1000
 """Entries kept, newest last."""
 
 
 def history_path() -> Path | None:
-    """Where the console history lives: under $XDG_STATE_HOME, or ~/.local/state.
+    """Where the console history lives: in the user's state folder for stateui.
 
-    None when neither is known (no home folder): the history is then kept in memory.
+    That is platformdirs' user state folder: $XDG_STATE_HOME/stateui (when absolute)
+    or ~/.local/state/stateui on Linux, and the platform's own elsewhere. None when
+    it is not known (no home folder): the history is then kept in memory.
     """
-    state_home = Path(os.environ.get("XDG_STATE_HOME", ""))
-    if state_home.is_absolute():
-        return state_home / "stateui" / "console_history"
     try:
-        home = Path.home()
-    except RuntimeError:
+        folder = user_state_path("stateui", appauthor=False)
+    except RuntimeError:  # platformdirs finds no home folder
         return None
-    return home / ".local" / "state" / "stateui" / "console_history"
+    return folder / "console_history" if folder.is_absolute() else None
 
 
 class History:
@@ -172,15 +170,9 @@ class History:
             self.problem = problem
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold the history's lock (a file beside it), so sessions append and trim in turn."""
-    descriptor = os.open(path.with_name(f".{path.name}.lock"), os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)  # closing releases the lock
+def _locked(path: Path) -> FileLock:
+    """The history's lock (a file beside it), so sessions append and trim in turn."""
+    return FileLock(path.with_name(f".{path.name}.lock"), mode=0o600)
 
 
 def _entries(lines: list[bytes]) -> list[str]:

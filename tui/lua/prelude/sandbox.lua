@@ -1,0 +1,219 @@
+-- The stateui prelude runs in every fresh runtime, before the script: its parts, in
+-- the order runtime.py's PRELUDE gives, are sandbox.lua, stdio.lua, state.lua and
+-- entry.lua. Each part receives the table `prelude`: what Python hands over (api,
+-- hook_count, module_dirs, no_stdin), and what the parts before it left there.
+--
+-- The sandbox: the memory cap around calls into Python, no way out to Python or
+-- native code, the cancellation hook kept in force in every coroutine and after
+-- every pcall, text-only load and require, and a read-only debug library.
+local prelude = ...
+local api, HOOK_COUNT, MODULE_DIRS = prelude.api, prelude.hook_count, prelude.module_dirs
+
+local type, error, select = type, error, select
+local concat, format = table.concat, string.format
+local raw_pcall, raw_xpcall = pcall, xpcall
+local raw_sethook, traceback = debug.sethook, debug.traceback
+local co_create, co_resume, co_close = coroutine.create, coroutine.resume, coroutine.close
+local raw_load, raw_loadfile = load, loadfile
+local getinfo = debug.getinfo
+
+-- With a memory cap, Python lifts it while it builds the Lua values a call returns
+-- (running out of memory inside a Python callback would wedge the runtime), and
+-- the cap is back in force the moment the call returns.
+if api.relimit then
+  local relimit, collect = api.relimit, collectgarbage
+  local function relimited(...)
+    -- Over the cap with what the call returned (after collecting garbage): the same
+    -- error as any allocation over the cap.
+    if relimit() then
+      collect()
+      if relimit() then
+        error("not enough memory", 0)
+      end
+    end
+    return ...
+  end
+  for _, name in ipairs(api.lifted) do
+    local fn = api[name]
+    api[name] = function(...)
+      return relimited(fn(...))
+    end
+  end
+end
+
+local py_check, py_stopping = api.check, api.stopping
+
+-- Raise `message` at the first frame outside this prelude: the script's line.
+local function fail(message)
+  local level = 2
+  local info = getinfo(level, "S")
+  while info and info.source == "=stateui" do
+    level = level + 1
+    info = getinfo(level, "S")
+  end
+  error(message, level)
+end
+
+-- No way into Python internals from Lua, and no native code: C modules and
+-- package.loadlib could crash or take over the process.
+python = nil
+package.loaded.python = nil
+package.cpath = ""
+package.loadlib = nil
+
+---------------------------------------------------------------------------
+-- Cancellation: a count hook asks Python whether to stop. A stop raised inside
+-- pcall, xpcall or a coroutine is caught there, so each of them asks again on
+-- the way out, and new coroutines get the hook too.
+---------------------------------------------------------------------------
+local function hook()
+  py_check()
+end
+raw_sethook(hook, "", HOOK_COUNT)
+
+local function checked(...)
+  py_check()
+  return ...
+end
+
+function pcall(...)
+  return checked(raw_pcall(...))
+end
+
+-- A stop raised from the hook runs the message handler with hooks off, so a
+-- handler that loops could never be stopped: once stopping, it is skipped.
+function xpcall(fn, handler, ...)
+  if type(handler) == "function" then
+    local user_handler = handler
+    handler = function(err)
+      if py_stopping() then
+        return err
+      end
+      return user_handler(err)
+    end
+  end
+  return checked(raw_xpcall(fn, handler, ...))
+end
+
+function coroutine.create(fn)
+  local co = co_create(fn)
+  raw_sethook(co, hook, "", HOOK_COUNT)
+  return co
+end
+
+function coroutine.resume(co, ...)
+  return checked(co_resume(co, ...))
+end
+
+local function wrap_results(co, ok, ...)
+  py_check()
+  if ok then
+    return ...
+  end
+  co_close(co)
+  error((...), 0)
+end
+
+function coroutine.wrap(fn)
+  local co = coroutine.create(fn)
+  return function(...)
+    return wrap_results(co, co_resume(co, ...))
+  end
+end
+
+function debug.sethook()
+  error("debug.sethook is reserved: stateui uses the hook to stop scripts", 2)
+end
+
+-- Only text chunks: precompiled bytecode can crash the process. A stop raised in
+-- a reader function is caught by load, so it asks again on the way out.
+function load(chunk, name, _, ...)
+  -- An env given as nil means "no globals"; an env left out means the usual ones.
+  if select("#", ...) > 0 then
+    return checked(raw_load(chunk, name, "t", ...))
+  end
+  return checked(raw_load(chunk, name, "t"))
+end
+
+function loadfile(name, _, ...)
+  if select("#", ...) > 0 then
+    return raw_loadfile(name, "t", ...)
+  end
+  return raw_loadfile(name, "t")
+end
+
+function dofile(name)
+  local fn, err = loadfile(name)
+  if not fn then
+    error(err, 2)
+  end
+  return fn()
+end
+
+-- require: preloaded modules, then Lua files on package.path, as text only.
+local search_path = package.searchpath
+-- The module's file in the script's folder(s), or nil and the places looked at.
+local function in_module_dir(name)
+  local relative = name:gsub("%.", "/")
+  local tried = {}
+  for _, folder in ipairs(MODULE_DIRS) do
+    for _, path in ipairs({ folder .. "/" .. relative .. ".lua", folder .. "/" .. relative .. "/init.lua" }) do
+      local file = io.open(path, "rb")
+      if file then
+        file:close()
+        return path, nil
+      end
+      tried[#tried + 1] = "no file '" .. path .. "'"
+    end
+  end
+  return nil, #tried > 0 and concat(tried, "\n\t") or nil
+end
+
+-- Each module file is reported before it is loaded (even one that fails to compile):
+-- a watcher reruns the script when one changes.
+local py_module = api.module
+
+package.searchers = {
+  package.searchers[1],
+  function(name)
+    local path, tried = in_module_dir(name)
+    if not path then
+      local err
+      path, err = search_path(name, package.path)
+      if not path then
+        return tried and (tried .. "\n\t" .. err) or err
+      end
+    end
+    py_module(path)
+    local fn, load_err = raw_loadfile(path, "t")
+    if not fn then
+      error(format("error loading module '%s' from file '%s':\n\t%s", name, path, load_err), 0)
+    end
+    return fn, path
+  end,
+}
+
+function coroutine.close(co)
+  py_check()
+  return co_close(co)
+end
+
+-- Lua runs __gc finalizers with hooks off, so a looping finalizer could never be
+-- stopped (not even at exit): objects with __gc are refused.
+local raw_setmetatable = setmetatable
+function setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    fail("setmetatable: __gc finalizers are not supported (they cannot be stopped)")
+  end
+  return raw_setmetatable(t, mt)
+end
+
+-- The debug library could reach this prelude's private functions (getupvalue,
+-- getlocal, getregistry): only the read-only parts that scripts use are kept.
+debug = { traceback = traceback, getinfo = getinfo, sethook = debug.sethook }
+package.loaded.debug = debug
+
+-- For the parts that follow: `fail`, and the originals this part replaced.
+prelude.fail = fail
+prelude.raw_pcall, prelude.raw_xpcall, prelude.raw_load = raw_pcall, raw_xpcall, raw_load
+prelude.traceback = traceback
