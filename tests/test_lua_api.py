@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import Lua
 from tui.state import Store
 
-GUIDE = Path(__file__).parent / "data" / "state-management-guide.md"
+GUIDE = Path(__file__).parents[1] / "docs" / "state-management-guide.md"
 GUIDE_BLOCKS = re.findall(r"```lua\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.DOTALL)
 
 # The guide calls one function it never defines; give it one, as a reader would.
