@@ -131,7 +131,7 @@ async def test_tab_completes_state_functions_and_key_names() -> None:
         await pilot.press(*'"pro', "tab")
         assert console(app).value == 'State.get("progress:'
         await pilot.press("tab")
-        assert console(app).value == 'State.get("progress:job'
+        assert console(app).value == 'State.get("progress:job")'
         console(app).value = 'State.get("cache:'
         console(app).cursor_position = len(console(app).value)
         await pilot.press("tab")

@@ -114,7 +114,7 @@ def test_keys_are_completed_one_folder_at_a_time() -> None:
         ("workflow:data_pipeline:status", "workflow:data_pipeline:step"),
     )
     assert tab('State.get("workflow:data_pipeline:sta') == Completion(
-        'State.get("workflow:data_pipeline:status', 40, ()
+        'State.get("workflow:data_pipeline:status")', 42, ()
     )
 
 
@@ -153,17 +153,26 @@ def test_a_key_that_is_also_a_folder_is_offered_as_both() -> None:
     assert tab('"job:1:', keys=keys) == Completion('"job:1:', 7, ("job:1:log", "job:1:status"))
 
 
-def test_a_complete_unique_key_has_nothing_more_to_add() -> None:
-    assert tab('"progress:import_job') is None
+def test_a_complete_unique_key_is_closed_and_nothing_else_is_added() -> None:
+    assert tab('"progress:import_job') == Completion('"progress:import_job"', 21, ())
+    assert tab('"progress:import_job"', cursor=20) == Completion('"progress:import_job"', 21, ())
     assert tab('"nothing:here') is None
 
 
-def test_no_closing_quote_is_added() -> None:
-    assert tab('"progress:imp') == Completion('"progress:import_job', 20, ())
+def test_a_whole_key_closes_its_literal_and_a_call_that_takes_only_a_key() -> None:
+    assert tab('"progress:imp') == Completion('"progress:import_job"', 21, ())
+    assert tab('State.get("progress:imp') == Completion('State.get("progress:import_job")', 32, ())
+    assert tab('State.delete( "progress:imp') == Completion(
+        'State.delete( "progress:import_job")', 36, ()
+    )
+    # set takes a value after the key.
+    assert tab('State.set("progress:imp') == Completion('State.set("progress:import_job"', 31, ())
+    # A folder stays open for its keys.
+    assert tab('State.get("progress') == Completion('State.get("progress:', 20, ())
 
 
 def test_single_quotes_open_a_key_too() -> None:
-    assert tab("State.get('progress:") == Completion("State.get('progress:import_job", 30, ())
+    assert tab("State.get('progress:") == Completion("State.get('progress:import_job')", 32, ())
 
 
 def test_a_closed_string_is_not_completed() -> None:
@@ -173,8 +182,8 @@ def test_a_closed_string_is_not_completed() -> None:
 
 def test_a_quote_of_the_other_kind_or_escaped_does_not_close_the_string() -> None:
     keys = ["it's:x", 'say "hi":y', "back\\slash:z"]
-    assert tab("\"it's:", keys=keys) == Completion("\"it's:x", 7, ())
-    assert tab("'it\\'s:", keys=keys) == Completion("'it\\'s:x", 8, ())
+    assert tab("\"it's:", keys=keys) == Completion('"it\'s:x"', 8, ())
+    assert tab("'it\\'s:", keys=keys) == Completion("'it\\'s:x'", 9, ())
     assert tab("'say \"h", keys=keys) == Completion('\'say "hi":', 10, ())
     assert tab('"say \\"h', keys=keys) == Completion('"say \\"hi\\":', 12, ())
     assert tab('"back\\\\', keys=keys) == Completion('"back\\\\slash:', 13, ())
@@ -194,7 +203,7 @@ def test_an_escape_a_key_cannot_hold_is_not_completed() -> None:
 def test_text_after_the_cursor_is_kept() -> None:
     text = 'State.set("progress:imp", 42)'
     assert tab(text, cursor=text.index('"', 11)) == Completion(
-        'State.set("progress:import_job", 42)', 30, ()
+        'State.set("progress:import_job", 42)', 31, ()
     )
     text = 'State.get("cache:")'
     found = tab(text, cursor=17)
@@ -204,7 +213,7 @@ def test_text_after_the_cursor_is_kept() -> None:
 def test_a_quote_in_a_comment_opens_nothing() -> None:
     assert tab("-- don't\nState.se") == Completion("-- don't\nState.set(", 19, ())
     assert tab('x = 1 -- "wor') is None
-    assert tab('"a--b:', keys=["a--b:c"]) == Completion('"a--b:c', 7, ())
+    assert tab('"a--b:', keys=["a--b:c"]) == Completion('"a--b:c"', 8, ())
 
 
 def test_other_delimiters_are_honoured() -> None:
@@ -252,7 +261,14 @@ def test_completion_agrees_with_the_obvious_way(
     found = complete(
         f'"{prefix}', len(prefix) + 1, functions=FUNCTIONS, keys=lookup(keys), delimiter=delimiter
     )
-    if not candidates or candidates == {prefix}:
+    if not candidates:
+        assert found is None
+        return
+    (only,) = candidates if len(candidates) == 1 else ("",)
+    if only and not only.endswith(delimiter):
+        assert found == Completion(f'"{only}"', len(only) + 2, ())  # a whole key: closed
+        return
+    if candidates == {prefix}:
         assert found is None
         return
     assert found is not None

@@ -28,6 +28,9 @@ _FEW = 1_000
 # `MyState.` and `t.State.` are other tables.
 _STATE_CALL = re.compile(r"(?<![A-Za-z0-9_.])State\.([A-Za-z_][A-Za-z0-9_]*)?\Z")
 
+# `State.get(` and the other functions whose one argument is a key, just before a literal.
+_KEY_CALL = re.compile(r"(?<![A-Za-z0-9_.])State\.(?:get|delete|exists)\(\s*\Z")
+
 # The escapes a key may need in a literal; any other one gives up on completing.
 _UNESCAPE = {"\\": "\\", '"': '"', "'": "'"}
 
@@ -39,6 +42,8 @@ class Completion:
     text: str
     cursor: int
     choices: tuple[str, ...] = ()
+    closes: bool = False
+    """A key literal completed to a whole key (not a folder): it can be closed."""
 
 
 def complete(
@@ -64,7 +69,10 @@ def complete(
         # Only at the end of the name: completing the middle would repeat its end.
         if after and after != quote:
             return None
-        return _complete_key(text, cursor, before[start:], quote, keys, delimiter)
+        found = _complete_key(text, cursor, before[start:], quote, keys, delimiter)
+        if found is not None and found.closes:
+            return _close(found, quote, call=_KEY_CALL.search(before, 0, start - 1) is not None)
+        return found
     if after.isalnum() or after == "_":
         return None
     call = _STATE_CALL.search(before)
@@ -131,7 +139,25 @@ def _complete_key(
         return None
     head, names, common = _candidates(found, prefix, delimiter)
     insert = _escape(common, quote)
+    if len(names) == 1 and not names[0].endswith(delimiter):
+        # One whole key: what it is is settled.
+        end = cursor + len(insert)
+        return Completion(text[:cursor] + insert + text[cursor:], end, (), closes=True)
     return _insert(text, cursor, insert, _choices(head, names) if len(names) > 1 else ())
+
+
+def _close(found: Completion, quote: str, *, call: bool) -> Completion | None:
+    """A whole key's literal closed after it, and the call it is the argument of, when the
+    line ends there: `State.get("cache:u` becomes `State.get("cache:user_7")`."""
+    text, cursor = found.text, found.cursor
+    rest = text[cursor:]
+    if rest.startswith(quote):
+        closing = ""  # closed already: the cursor goes past it
+        cursor += 1
+    else:
+        closing = quote + (")" if call and not rest.strip() else "")
+    result = Completion(text[: found.cursor] + closing + rest, cursor + len(closing), ())
+    return None if result.text == text and result.cursor == found.cursor else result
 
 
 def _candidates(found: list[str], prefix: str, delimiter: str) -> tuple[str, list[str], str]:
