@@ -5,6 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
+
 from tests.app_helpers import (
     make_app,
     move_to_key,
@@ -20,6 +25,8 @@ from tui.app.format import format_duration
 from tui.app.widgets.json_view import JsonView
 from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
 from tui.app.widgets.output_log import Look, OutputLog
+from tui.app.widgets.progress_panel import ProgressPanel
+from tui.app.widgets.script_list import ScriptList
 from tui.lua.supervisor import Event, Printed, RunStarted
 from tui.state import Store
 
@@ -472,3 +479,143 @@ def test_durations_read_naturally() -> None:
         "1 min 0 s",
         "2 min 5 s",
     ]
+
+
+def config_store() -> Store:
+    store = Store()
+    for key in ("config:name", "config:retries", "users"):
+        store.set(key, 1, source="cli")
+    return store
+
+
+async def test_keys_typed_ahead_move_over_the_tree_as_it_is_after_enter() -> None:
+    app = make_app(config_store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        await until(pilot, lambda: tree_lines(app) == ["config  2", "users"])
+        # One burst, as a fast typist sends it: no key waits for the one before.
+        for key in ("down", "enter", "down"):
+            app.post_message(events.Key(key, None))
+        await until(pilot, lambda: tree.cursor_item == KeyItem("config:name"))
+        await pilot.pause()
+        assert tree.cursor_item == KeyItem("config:name")
+
+
+async def test_right_and_left_open_and_close_folders() -> None:
+    app = make_app(config_store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        tree.cursor_line = 0
+        await pilot.press("right")
+        assert tree_lines(app) == ["config  2", "  name", "  retries", "users"]
+        assert tree.cursor_item == FolderItem("config:")
+        await pilot.press("right")  # in an open folder: to its first line
+        assert tree.cursor_item == KeyItem("config:name")
+        await pilot.press("down", "left")  # on a key: to its folder
+        assert tree.cursor_item == FolderItem("config:")
+        await pilot.press("left")  # on an open folder: closed
+        assert tree_lines(app) == ["config  2", "users"]
+        await pilot.press("left")  # a top-level folder has nowhere to go
+        assert tree.cursor_item == FolderItem("config:")
+
+
+async def test_escape_after_a_filter_opens_the_folders_that_were_open() -> None:
+    store = Store()
+    for key in ("a:x", "a:y", "b:x", "b:y", "c:z"):
+        store.set(key, 1, source="cli")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        open_folder(app, "a:")
+        await pilot.pause()
+        assert tree_lines(app) == ["a  2", "  x", "  y", "b  2", "c  1"]
+        await pilot.press("slash", *"z", "enter")
+        await until(pilot, lambda: tree_lines(app) == ["c  1", "  z"])
+        assert app.query_one(KeyTree).cursor_item == KeyItem("c:z")
+        await pilot.press("escape")
+        await until(pilot, lambda: tree_lines(app) == ["a  2", "  x", "  y", "b  2", "c  1"])
+
+
+async def test_a_filter_with_many_matches_leaves_their_folders_closed() -> None:
+    store = Store()
+    for n in range(100):
+        store.set(f"f{n % 5}:key_{n}", n, source="cli")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash", *"key", "enter")
+        await until(pilot, lambda: app.main.feed.key_filter is not None)
+        assert tree_lines(app) == ["f0  20", "f1  20", "f2  20", "f3  20", "f4  20"]
+
+
+async def test_a_long_error_line_wraps_and_names_its_file_from_the_start_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "jobs" / "lib").mkdir(parents=True)
+    write_script(
+        tmp_path / "jobs" / "lib" / "helper.lua",
+        "local M = {}\nfunction M.check(n) error(string.format("
+        '"record %d of 100 has no id, and the importer cannot go on without one", n)) end\n'
+        "return M\n",
+    )
+    script = write_script(
+        tmp_path / "jobs" / "main.lua",
+        'package.path = "jobs/lib/?.lua;" .. package.path\nrequire("helper").check(50)\n',
+    )
+    app = make_app(Store(), [script], watch=False)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await until(pilot, lambda: "failed after" in output_text(app))
+        assert str(tmp_path) not in output_text(app)
+        log = app.query_one(OutputLog)
+        rows = ["".join(s.text for s in log.line_segments(i)) for i in range(log.line_count)]
+        width = log.size.width - 1
+        assert all(cell_len(row) <= width for row in rows), rows
+        start = next(i for i, row in enumerate(rows) if "jobs/lib/helper.lua:2:" in row)
+        tag = len("main.lua │ ")
+        joined = rows[start][tag:] + "".join(row[tag:] for row in rows[start + 1 : start + 3])
+        assert "jobs/lib/helper.lua:2: record 50 of 100 has no id, and the importer cannot go" in (
+            joined
+        )
+        assert "on without one" in joined
+
+
+async def test_switching_theme_recolours_output_json_progress_and_scripts(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path / "bad.lua", 'State.set("progress:x", {current = 1, total = 2})\nerror("boom")\n'
+    )
+    store = Store()
+    store.set("value", {"a": 1}, source="cli")
+    app = make_app(store, [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "failed after" in output_text(app))
+        move_to_key(app, "value")
+        await pilot.pause()
+
+        def colours() -> list[object]:
+            log = app.query_one(OutputLog)
+            error_row = next(
+                i for i in range(log.line_count) if "boom" in log.line_segments(i)[-1].text
+            )
+            json_key = app.query_one(JsonView).line_segments(1)[1]
+            panel = app.query_one(ProgressPanel)
+            script = app.query_one(ScriptList).get_option_at_index(0).prompt
+            assert isinstance(script, Text)
+            return [
+                log.line_segments(error_row)[-1].style,
+                json_key.style,
+                panel.line_segments(0)[1].style,
+                script.spans[0].style,
+            ]
+
+        await until(pilot, lambda: app.query_one(ProgressPanel).rows)
+        await until(pilot, lambda: app.query_one(JsonView).line_count > 1)
+        dark = colours()
+        app.theme = "textual-light"
+        await until(
+            pilot,
+            lambda: all(b != a for b, a in zip(dark, colours(), strict=True)),
+            what="every pane recoloured",
+        )
+        light = colours()
+        error = light[0].color
+        assert error is not None and error.triplet is not None
+        assert error.triplet.hex == app.theme_variables["text-error"].lower()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Label
 
 from tests.app_helpers import make_app, output_text, until
 from tui.app.app import StateApp
 from tui.app.model.console_history import History, history_path
 from tui.app.widgets.console_input import ConsoleInput
+from tui.app.widgets.console_pane import ConsolePane
+from tui.app.widgets.output_log import OutputLog
 from tui.state import Store
 
 
@@ -218,3 +221,47 @@ async def test_a_half_typed_line_waits_whole_for_your_return() -> None:
         assert app.query_one("#keys").has_focus
         await pilot.press("colon", "c")
         assert console(app).value == 'State.get("cac'
+
+
+def prompt(app: StateApp) -> str:
+    return str(app.query_one("#prompt", Label).render())
+
+
+async def test_the_prompt_shows_a_line_is_running_until_it_ends() -> None:
+    app = make_app(Store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("colon")
+        assert prompt(app) == "lua>"
+        console(app).value = "while true do end"
+        await pilot.press("enter")
+        pane = app.query_one(ConsolePane)
+        await until(pilot, lambda: pane.has_class("running") and prompt(app) != "lua>")
+        frame = prompt(app)
+        await until(pilot, lambda: prompt(app) != frame, what="the spinner turns")
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: "cancelled after" in output_text(app))
+        await until(pilot, lambda: prompt(app) == "lua>" and not pane.has_class("running"))
+
+
+async def test_a_quick_line_leaves_the_prompt_as_it_was() -> None:
+    app = make_app(Store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("colon")
+        await run_line(app, pilot, "1 + 1", "console │ 2")
+        await until(pilot, lambda: prompt(app) == "lua>")
+
+
+async def test_a_long_console_line_wraps_in_the_output() -> None:
+    app = make_app(Store())
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.press("colon")
+        line = "return " + " .. ".join(f'"part {n}"' for n in range(12))
+        await run_line(app, pilot, line, "part 11")
+        log = app.query_one(OutputLog)
+        rows = ["".join(s.text for s in log.line_segments(i)) for i in range(log.line_count)]
+        assert all(len(row) < 80 for row in rows), rows
+        start = next(i for i, row in enumerate(rows) if row.startswith("console │ > "))
+        end = next(i for i in range(start + 1, len(rows)) if rows[i].startswith("console"))
+        assert end - start > 1, "the echo took more than one row"
+        echo = "".join(row[len("console │ ") :] for row in rows[start:end])
+        assert '"part 10" .. "part 11"' in echo

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
@@ -13,6 +14,7 @@ from tui.app.app import StateApp
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import ValueEditor
+from tui.app.widgets.json_view import JsonView
 from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
 from tui.state import Store
 
@@ -550,3 +552,79 @@ async def test_a_very_long_key_leaves_the_buttons_in_view_in_a_tiny_terminal() -
         for button in app.screen.query("Button"):
             region = button.region
             assert region.height > 0 and region.bottom <= 15, button
+
+
+async def test_export_offers_stateui_dump_json_in_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = sample_store()
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await palette(pilot, "export store")
+        await until(pilot, lambda: isinstance(app.screen, Prompt))
+        assert app.screen.query_one(Input).value == str(tmp_path / "stateui-dump.json")
+        assert not (tmp_path / "stateui-dump.json").exists(), "nothing is written before enter"
+        await pilot.press("enter")
+        await until(pilot, (tmp_path / "stateui-dump.json").exists)
+
+
+async def test_copy_and_the_editor_give_keys_in_the_order_the_pane_shows() -> None:
+    store = Store()
+    store.set("job", {"zeta": 1, "alpha": {"y": 2, "b": 3}}, source="cli")
+    store.set("jobs:b", {"z": 1, "a": 2}, source="cli")
+    store.set("jobs:a", 1, source="cli")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "job")
+        await pilot.pause()
+        shown = app.query_one(JsonView).text()
+        await pilot.press("y")
+        assert app.clipboard == shown
+        assert shown.index('"alpha"') < shown.index('"zeta"')
+        assert shown.index('"b"') < shown.index('"y"')
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        assert editor(app).query_one(TextArea).text == shown
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor))
+        await on_folder(app, pilot, "jobs:")
+        await pilot.press("y")
+        assert app.clipboard == '{\n  "jobs:a": 1,\n  "jobs:b": {\n    "a": 2,\n    "z": 1\n  }\n}'
+
+
+async def test_escape_in_the_editor_asks_before_throwing_changes_away() -> None:
+    store = sample_store()
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await on_key(app, pilot, "user:user_1")
+        # Without changes, escape closes at once.
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor | Confirm))
+        # With changes, it asks; "Keep editing" keeps them.
+        await pilot.press("e")
+        await type_value(app, pilot, "100")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert dialog_message(app) == "Discard your changes?"
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        assert editor(app).query_one(TextArea).text == "100"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor | Confirm))
+        assert store.get("user:user_1") == 1
+
+
+async def test_escape_in_a_new_key_with_only_its_name_typed_asks_too() -> None:
+    app = make_app(sample_store())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        await pilot.press(*"fresh")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert dialog_message(app) == "Discard your changes?"

@@ -195,3 +195,62 @@ async def test_huge_numbers_never_crash_the_panel_or_the_sparkline() -> None:
         await pilot.pause(0.2)
         assert app.is_running
         assert format_eta(float("inf")) == "over 100 h"
+
+
+async def test_a_failed_or_stopped_runs_progress_says_so_until_it_runs_again(
+    tmp_path: Path,
+) -> None:
+    script = write_script(
+        tmp_path / "job.lua",
+        'State.set("progress:job", {current = 5, total = 10})\nerror("record 5 is bad")\n',
+    )
+    app = make_app(Store(), [script], watch=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        panel = app.query_one(ProgressPanel)
+        await until(pilot, lambda: states(app) == {"job": ProgressState.FAILED})
+        assert panel_text(app)[0].endswith(" 50.0%  5/10  failed")
+        assert str(panel.border_title) == "Progress · 0 running · 1 failed · 0 done"
+        # Rerun: the key is written again and runs; then a stop makes it stopped.
+        write_script(
+            script,
+            'State.set("progress:job", {current = 6, total = 10})\nwhile true do sleep(0.01) end\n',
+        )
+        app.session.supervisor.rerun(None)
+        await until(pilot, lambda: states(app) == {"job": ProgressState.RUNNING})
+        assert str(panel.border_title) == "Progress · 1 running · 0 done"
+        await pilot.press("s")
+        await until(pilot, lambda: states(app) == {"job": ProgressState.STOPPED})
+        assert panel_text(app)[0].endswith("6/10  stopped")
+        assert str(panel.border_title) == "Progress · 0 running · 1 stopped · 0 done"
+
+
+async def test_a_key_another_run_wrote_last_is_not_marked_by_this_ones_failure(
+    tmp_path: Path,
+) -> None:
+    store = Store()
+    store.set("progress:other", {"current": 1, "total": 3}, source="cli")
+    script = write_script(tmp_path / "job.lua", 'error("at once")\n')
+    app = make_app(store, [script], watch=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await until(pilot, lambda: "failed after" in app.main.output_log.text())
+        await pilot.pause(0.15)  # a draw of the panel after the run's end
+        assert states(app) == {"other": ProgressState.RUNNING}
+
+
+async def test_the_sparkline_starts_on_the_field_that_moved_last() -> None:
+    store = Store()
+    # `total` comes first in the value, as Lua's table order may put it.
+    store.set("progress:job", {"total": 100, "current": 0}, source="cli")
+    app = make_app(store)
+    async with app.run_test(size=(110, 32)) as pilot:
+        open_folder(app, "progress:")
+        await pilot.pause()
+        move_to_key(app, "progress:job")
+        await pilot.pause()
+        for n in range(1, 4):
+            store.set("progress:job", {"total": 100, "current": n}, source="cli")
+            await pilot.pause(0.06)
+        trend = app.query_one("#value-trend", Static)
+        await until(pilot, lambda: str(trend.render()).startswith("current: last 4 values"))
+        spark = app.query_one("#value-spark", Sparkline)
+        assert list(spark.data or []) == [0.0, 1.0, 2.0, 3.0]

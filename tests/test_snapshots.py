@@ -207,3 +207,13 @@ def test_the_progress_panel(snap_compare) -> None:  # type: ignore[no-untyped-de
     clock = Clock()
     app = make_app(progress_store(clock), clock=clock)
     assert snap_compare(app, terminal_size=(110, 32), run_before=progress_moves)
+
+
+async def browse_in_light(pilot: Pilot[None]) -> None:
+    await browse(pilot)
+    pilot.app.theme = "textual-light"
+    await pilot.pause()
+
+
+def test_main_screen_under_a_light_theme(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(importing(tmp_path), terminal_size=(110, 32), run_before=browse_in_light)

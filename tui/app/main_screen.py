@@ -344,8 +344,7 @@ class MainScreen(Screen[None]):
         if not scripts:
             self.script_list.display = False
             return
-        tags = {script.label: self.output_log.tag_style(script.label) for script in scripts}
-        self.script_list.show(scripts, tags)
+        self.script_list.show(scripts, self.output_log.tag_style)
 
     def watch_progress_shown(self) -> None:
         self._show_progress()

@@ -10,6 +10,7 @@ from rich.style import Style
 from textual.cache import LRUCache
 
 from tui.app.widgets.line_view import LineView
+from tui.app.widgets.theme import component_style
 
 # Pretty JSON as orjson writes it keeps every string on one line, so each line can be
 # coloured on its own: only the lines on screen are ever looked at.
@@ -97,10 +98,7 @@ class JsonView(LineView):
 
     def _token_styles(self) -> dict[str, Style]:
         if not self._styles:
-            self._styles = {
-                token: self.get_component_rich_style(f"json-view--{token}", partial=True)
-                for token in TOKENS
-            }
+            self._styles = {token: component_style(self, f"json-view--{token}") for token in TOKENS}
         return self._styles
 
     def notify_style_update(self) -> None:

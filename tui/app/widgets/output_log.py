@@ -13,6 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from tui.app.widgets.line_view import LineView
+from tui.app.widgets.theme import component_style
 
 # Control characters would reach the terminal as they are (an escape sequence could
 # repaint the screen); they are shown as escapes instead.
@@ -187,7 +188,7 @@ class OutputLog(LineView):
     def _style(self, component: str) -> Style:
         style = self._styles.get(component)
         if style is None:
-            style = self._styles[component] = self.get_component_rich_style(component, partial=True)
+            style = self._styles[component] = component_style(self, component)
         return style
 
     def notify_style_update(self) -> None:

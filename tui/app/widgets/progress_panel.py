@@ -14,6 +14,7 @@ from rich.text import Text
 from tui.app.format import format_count, format_eta, format_rate
 from tui.app.model.progress_tracker import ProgressRow, ProgressState
 from tui.app.widgets.line_view import LineView
+from tui.app.widgets.theme import component_style
 
 BAR_WIDTH = 20
 """Cells of a bar."""
@@ -129,9 +130,7 @@ class ProgressPanel(LineView):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
-            style = self._styles[name] = self.get_component_rich_style(
-                f"progress-panel--{name}", partial=True
-            )
+            style = self._styles[name] = component_style(self, f"progress-panel--{name}")
         return style
 
     def _line(self, row: ProgressRow, width: int, bar_width: int) -> list[Segment]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.style import Style
@@ -12,6 +12,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui.app.format import format_duration
+from tui.app.widgets.theme import component_style
 from tui.lua.supervisor import Script, ScriptStatus
 
 STATUS_MARK = {
@@ -59,17 +60,17 @@ class ScriptList(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._shown: tuple[Sequence[Script], dict[str, Style]] = ((), {})
+        self._shown: tuple[Sequence[Script], Callable[[str], Style]] | None = None
 
-    def show(self, scripts: Sequence[Script], tags: dict[str, Style]) -> None:
-        """Show the scripts as they stand now, keeping the highlight; `tags` colours names."""
-        self._shown = (scripts, tags)
+    def show(self, scripts: Sequence[Script], tag: Callable[[str], Style]) -> None:
+        """Show the scripts as they stand now, keeping the highlight; `tag` colours names."""
+        self._shown = (scripts, tag)
         highlighted = self.highlighted
         lines = [
             script_line(
                 script,
-                self.get_component_rich_style(f"script-list--{script.status}", partial=True),
-                tags.get(script.label),
+                component_style(self, f"script-list--{script.status}"),
+                tag(script.label),
             )
             for script in scripts
         ]
@@ -92,8 +93,10 @@ class ScriptList(OptionList):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        if self._shown[0]:
-            self.show(*self._shown)  # the theme changed: the statuses are coloured afresh
+        if self._shown is not None:
+            # The theme changed: the statuses are coloured afresh, once the new styles
+            # have reached the component classes.
+            self.call_after_refresh(self.show, *self._shown)
 
     def action_clear_highlight(self) -> None:
         """Act on every script again."""
