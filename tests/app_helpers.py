@@ -7,12 +7,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from textual.command import CommandList, CommandPalette
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tui.app.app import StateApp
+from tui.app.main_screen import ViewOptions
+from tui.app.model.tree_items import FolderItem, KeyItem
 from tui.app.session import Session
-from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
+from tui.app.widgets.key_tree import KeyTree
 from tui.app.widgets.output_log import OutputLog
 from tui.app.widgets.progress_panel import ProgressPanel
 from tui.app.widgets.script_list import ScriptList
@@ -118,4 +122,20 @@ def make_app(
 ) -> StateApp:
     """The app on a session over `store` running `scripts`, as the CLI opens it."""
     session = Session.open(store, scripts, reset=reset, max_memory=max_memory)
-    return StateApp(session, **options)
+    return StateApp(session, ViewOptions(**options))
+
+
+async def run_command(pilot: Pilot[None], search: str) -> None:
+    """Open the command palette, type `search`, wait for its first match, and run it."""
+    await pilot.press("ctrl+p", *search)
+    app = pilot.app
+
+    def found() -> bool:
+        palette = app.screen
+        if not isinstance(palette, CommandPalette):
+            return False
+        results = palette.query_one(CommandList)
+        return bool(palette.query_one(Input).value == search and results.option_count)
+
+    await until(pilot, found, what=f"a command matching {search!r}")
+    await pilot.press("enter")

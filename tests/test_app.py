@@ -15,6 +15,7 @@ from tests.app_helpers import (
     move_to_key,
     open_folder,
     output_text,
+    run_command,
     script_line,
     tree_lines,
     until,
@@ -22,8 +23,9 @@ from tests.app_helpers import (
     write_script,
 )
 from tui.app.format import format_duration
+from tui.app.model.tree_items import FolderItem, KeyItem
 from tui.app.widgets.json_view import JsonView
-from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
+from tui.app.widgets.key_tree import KeyTree
 from tui.app.widgets.output_log import Look, OutputLog
 from tui.app.widgets.progress_panel import ProgressPanel
 from tui.app.widgets.script_list import ScriptList
@@ -279,10 +281,7 @@ async def test_the_command_palette_runs_the_same_actions(tmp_path: Path) -> None
     app = make_app(Store(), [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "running" in script_line(app))
-        await pilot.press("ctrl+p")
-        await pilot.press(*"stop spin")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, "stop spin")
         await until(pilot, lambda: "cancelled" in script_line(app))
 
 
@@ -587,8 +586,9 @@ async def test_switching_theme_recolours_output_json_progress_and_scripts(tmp_pa
     app = make_app(store, [script], watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "failed after" in output_text(app))
+        await until(pilot, lambda: tree_lines(app) == ["progress  1", "value"])
         move_to_key(app, "value")
-        await pilot.pause()
+        await until(pilot, lambda: app.query_one(JsonView).line_count > 1)
 
         def colours() -> list[object]:
             log = app.query_one(OutputLog)
@@ -607,7 +607,6 @@ async def test_switching_theme_recolours_output_json_progress_and_scripts(tmp_pa
             ]
 
         await until(pilot, lambda: app.query_one(ProgressPanel).rows)
-        await until(pilot, lambda: app.query_one(JsonView).line_count > 1)
         dark = colours()
         app.theme = "textual-light"
         await until(

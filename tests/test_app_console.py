@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Label
 
-from tests.app_helpers import make_app, output_text, until
+from tests.app_helpers import make_app, output_text, run_command, until
 from tui.app.app import StateApp
 from tui.app.model.console_history import History, history_path
 from tui.app.widgets.console_input import ConsoleInput
@@ -207,9 +207,7 @@ async def test_the_palette_cancels_the_consoles_line() -> None:
         console(app).value = "while true do sleep(0.01) end"
         await pilot.press("enter")
         await until(pilot, lambda: app.session.console.busy)
-        await pilot.press("ctrl+p", *"cancel console")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, "cancel console")
         await until(pilot, lambda: "── cancelled after" in output_text(app))
 
 

@@ -9,13 +9,22 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
-from tests.app_helpers import make_app, move_to_key, open_folder, tree_lines, until, value_text
+from tests.app_helpers import (
+    make_app,
+    move_to_key,
+    open_folder,
+    run_command,
+    tree_lines,
+    until,
+    value_text,
+)
 from tui.app.app import StateApp
+from tui.app.model.tree_items import FolderItem, KeyItem
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import ValueEditor
 from tui.app.widgets.json_view import JsonView
-from tui.app.widgets.key_tree import FolderItem, KeyItem, KeyTree
+from tui.app.widgets.key_tree import KeyTree
 from tui.state import Store
 
 USER = "cache:api_response:user_123"
@@ -357,17 +366,11 @@ async def test_y_copies_a_value_or_a_folder_as_json() -> None:
 # -- the command palette ---------------------------------------------------------------
 
 
-async def palette(pilot: Pilot[None], command: str) -> None:
-    await pilot.press("ctrl+p", *command)
-    await pilot.pause(0.3)
-    await pilot.press("enter")
-
-
 async def test_clear_keys_under_folder_asks_for_the_prefix_then_for_sure() -> None:
     store = sample_store()
     app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await palette(pilot, "clear keys")
+        await run_command(pilot, "clear keys")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
         field = app.screen.query_one(Input)
         field.value = "nothing:"
@@ -387,7 +390,7 @@ async def test_export_writes_the_dump_format(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await palette(pilot, "export store")
+        await run_command(pilot, "export store")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
         field = app.screen.query_one(Input)
         field.value = str(tmp_path / "missing" / "out.json")
@@ -402,7 +405,7 @@ async def test_export_writes_the_dump_format(tmp_path: Path) -> None:
         assert target.read_bytes() == store.dump_json() + b"\n"
         # Again: the file exists, so it asks first.
         store.set("more", 1, source="test")
-        await palette(pilot, "export store")
+        await run_command(pilot, "export store")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
         app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
@@ -506,7 +509,7 @@ async def test_new_key_with_a_long_delimiter_starts_in_the_right_folder() -> Non
 async def test_export_names_that_cannot_be_written_are_said_in_the_prompt() -> None:
     app = make_app(sample_store())
     async with app.run_test(size=(100, 30)) as pilot:
-        await palette(pilot, "export store")
+        await run_command(pilot, "export store")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
         field = app.screen.query_one(Input)
         for name in ("~no_such_user_here/dump.json", "x" * 300 + ".json"):
@@ -561,7 +564,7 @@ async def test_export_offers_stateui_dump_json_in_the_current_folder(
     store = sample_store()
     app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await palette(pilot, "export store")
+        await run_command(pilot, "export store")
         await until(pilot, lambda: isinstance(app.screen, Prompt))
         assert app.screen.query_one(Input).value == str(tmp_path / "stateui-dump.json")
         assert not (tmp_path / "stateui-dump.json").exists(), "nothing is written before enter"

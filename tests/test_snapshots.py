@@ -26,11 +26,12 @@ from tests.app_helpers import (
 from tests.test_app import fixed_store
 from tui.app import run_log
 from tui.app.app import StateApp
+from tui.app.model.tree_items import FolderItem
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.value_editor import ValueEditor
 from tui.app.widgets import script_list
 from tui.app.widgets.console_input import ConsoleInput
-from tui.app.widgets.key_tree import FolderItem, KeyTree
+from tui.app.widgets.key_tree import KeyTree
 from tui.app.widgets.output_log import OutputLog
 from tui.state import Store
 

@@ -315,6 +315,7 @@ def watch(
     q quits, ctrl+p opens the command palette.
     """
     from tui.app.app import StateApp  # Textual loads only for the app
+    from tui.app.main_screen import ViewOptions
     from tui.app.session import Session
 
     if not delimiter:
@@ -335,7 +336,8 @@ def watch(
         reset=reset,
         max_memory=None if max_memory is None else max_memory * 2**20,
     )
-    app = StateApp(session, delimiter=delimiter, progress_prefix=progress_prefix)
+    options = ViewOptions(delimiter=delimiter, progress_prefix=progress_prefix)
+    app = StateApp(session, options)
     app.run()
     sys.exit(app.return_code or 0)
 

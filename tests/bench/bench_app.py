@@ -24,9 +24,11 @@ from textual.widgets import Input
 
 from tests.app_helpers import make_app
 from tui.app.app import StateApp
+from tui.app.main_screen import ViewOptions
+from tui.app.model.tree_items import FolderItem
 from tui.app.session import Inbox, Report, Session
 from tui.app.widgets.console_input import ConsoleInput
-from tui.app.widgets.key_tree import FolderItem, KeyTree
+from tui.app.widgets.key_tree import KeyTree
 from tui.app.widgets.progress_panel import ProgressPanel
 from tui.lua import ScriptRun
 from tui.lua.supervisor import Printed, RunEnded
@@ -80,7 +82,7 @@ async def writer_in_app(script: Path, open_folder: bool) -> tuple[float, list[fl
             assert report.result.status == "ok", report.result
             ended.append(time.perf_counter())
 
-    app = StateApp(Session.open(Store(), [script], inbox=Spy(spy)), watch=False)
+    app = StateApp(Session.open(Store(), [script], inbox=Spy(spy)), ViewOptions(watch=False))
     lags: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from textual.app import App
 from textual.screen import Screen
 
-from tui.app.main_screen import MainScreen
+from tui.app.main_screen import MainScreen, ViewOptions
 from tui.app.session import Session
 
 QUIT_GRACE = 0.5
@@ -25,24 +22,10 @@ class StateApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "stateui"
 
-    def __init__(
-        self,
-        session: Session,
-        *,
-        delimiter: str = ":",
-        progress_prefix: str = "progress:",
-        watch: bool = True,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, session: Session, options: ViewOptions | None = None) -> None:
         super().__init__()
         self.session = session
-        self.main = MainScreen(
-            session,
-            delimiter=delimiter,
-            progress_prefix=progress_prefix,
-            watch=watch,
-            clock=clock,
-        )
+        self.main = MainScreen(session, options or ViewOptions())
         """The inspector's screen."""
 
     def get_default_screen(self) -> Screen[None]:

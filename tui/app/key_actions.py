@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import orjson
 
 from tui.app.format import count_of, format_size, pretty_json
+from tui.app.model.tree_items import FolderItem, KeyItem, MoreItem
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import EDITOR_SOURCE, ValueEditor, editable_text
-from tui.app.widgets.key_tree import FolderItem, KeyItem, MoreItem
 
 if TYPE_CHECKING:
     from tui.app.main_screen import MainScreen

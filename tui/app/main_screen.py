@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,7 +16,6 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
-from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
@@ -24,11 +24,12 @@ from tui.app.commands import StateCommands
 from tui.app.feed import Feed, Update
 from tui.app.key_actions import KeyActions
 from tui.app.model.progress_tracker import ProgressState
+from tui.app.model.tree_items import FolderItem, Item, KeyItem, MoreItem
 from tui.app.run_log import RunLog
 from tui.app.session import Session
 from tui.app.widgets.console_pane import ConsolePane
 from tui.app.widgets.filter_input import FilterInput
-from tui.app.widgets.key_tree import REVEAL_MATCHES, FolderItem, Item, KeyItem, KeyTree, MoreItem
+from tui.app.widgets.key_tree import REVEAL_MATCHES, KeyTree
 from tui.app.widgets.output_log import OutputLog
 from tui.app.widgets.progress_panel import ProgressPanel
 from tui.app.widgets.script_list import ScriptList
@@ -41,6 +42,20 @@ TICK_SECONDS = 1 / 20
 
 PROGRESS_SECONDS = 0.1
 """The progress panel is drawn at most 10 times a second (sorting a thousand bars)."""
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """How the inspector shows its session."""
+
+    delimiter: str = ":"
+    """What separates the folders of a key in the key tree."""
+    progress_prefix: str = "progress:"
+    """The keys the progress panel shows."""
+    watch: bool = True
+    """Whether the scripts run again when their files change."""
+    clock: Callable[[], float] = time.time
+    """The time progress rates and stalls are judged by (the store's clock's kind)."""
 
 
 class MainScreen(Screen[None]):
@@ -65,28 +80,15 @@ class MainScreen(Screen[None]):
 
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {StateCommands}
 
-    progress_shown: var[bool | None] = var(None)
-    """Whether the progress panel is shown: None shows it once there is progress."""
-
-    progress_full: var[bool] = var(False)
-    """Whether the progress panel fills the screen."""
-
-    def __init__(
-        self,
-        session: Session,
-        *,
-        delimiter: str = ":",
-        progress_prefix: str = "progress:",
-        watch: bool = True,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, session: Session, options: ViewOptions) -> None:
         super().__init__()
         self.session = session
-        self.clock = clock
-        """The time progress rates and stalls are judged by (the store's clock's kind)."""
-        self.feed = Feed(session.store, delimiter=delimiter, progress_prefix=progress_prefix)
+        self.clock = options.clock
+        self.feed = Feed(
+            session.store, delimiter=options.delimiter, progress_prefix=options.progress_prefix
+        )
         self.key_actions = KeyActions(self)
-        self._watch = watch and bool(session.supervisor.scripts)
+        self._watch = options.watch and bool(session.supervisor.scripts)
         self._stop_watching = asyncio.Event()
         self._progress_drawn_at = 0.0
         self._progress_changed = False
@@ -246,15 +248,11 @@ class MainScreen(Screen[None]):
 
     def action_progress(self) -> None:
         """Show or hide the progress panel."""
-        shown = self.progress_full or not self.progress_panel.display
-        self.progress_full = False
-        self.progress_shown = shown
+        self.progress_panel.toggle()
 
     def action_progress_full(self) -> None:
         """Make the progress panel fill the screen, or go back."""
-        self.progress_full = not self.progress_full
-        if self.progress_full:
-            self.progress_shown = True
+        self.progress_panel.toggle_full()
 
     def action_pin(self) -> None:
         """Pin the key under the cursor to the progress panel, or unpin it."""
@@ -274,7 +272,8 @@ class MainScreen(Screen[None]):
                     severity="warning",
                 )
                 return
-            self.progress_shown = self.progress_shown or None
+            panel = self.progress_panel
+            panel.shown = panel.shown or None
             self.say(f"Pinned {key} to the progress panel.")
         self._show_progress()
 
@@ -346,25 +345,12 @@ class MainScreen(Screen[None]):
             return
         self.script_list.show(scripts, self.output_log.tag_style)
 
-    def watch_progress_shown(self) -> None:
-        self._show_progress()
-
-    def watch_progress_full(self, full: bool) -> None:
-        self.set_class(full, "progress-full")
-        self._show_progress()
-
     def _show_progress(self) -> None:
-        """Draw the panel afresh (shown once there is progress, unless hidden by hand)."""
-        if not self._panes_kept:
-            return  # before mount: drawn once the panes are there
-        panel = self.progress_panel
-        self._progress_drawn_at = now = self.clock()
-        self._progress_changed = False
-        rows = self.feed.progress.rows(now)
-        shown = bool(rows) if self.progress_shown is None else self.progress_shown
-        panel.display = shown
-        panel.show(rows if shown else ())
-        panel.styles.height = "1fr" if self.progress_full else panel.wanted_height()
+        """Draw the progress panel afresh."""
+        if self._panes_kept:  # before mount, it is drawn once the panes are there
+            self._progress_drawn_at = now = self.clock()
+            self._progress_changed = False
+            self.progress_panel.draw(self.feed.progress.rows(now))
 
     # -- the live part ------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,6 +13,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.app.model.key_index import KeyIndex, natural_key
+from tui.app.model.tree_items import FolderItem, Item, KeyItem, MoreItem, show_name
 
 PAGE = 1000
 """Children shown at a time under one folder; the rest wait behind a "… N more" line."""
@@ -23,43 +23,6 @@ HOT_SECONDS = 1.0
 
 REVEAL_MATCHES = 40
 """A filter with at most this many matches (about a screenful) opens their folders."""
-
-
-# Frozen dataclasses rather than tuples: a key `big:` and the "more" line of the
-# folder `big:` must never compare equal.
-
-
-@dataclass(frozen=True, slots=True)
-class FolderItem:
-    """A folder line: every key that starts with `prefix`."""
-
-    prefix: str
-    name: str = field(default="", compare=False)
-    """The folder's own name, as shown."""
-
-
-@dataclass(frozen=True, slots=True)
-class KeyItem:
-    """A key line."""
-
-    key: str
-    name: str = field(default="", compare=False)
-    """The key's name within its folder, as shown."""
-
-
-@dataclass(frozen=True, slots=True)
-class MoreItem:
-    """The "… N more" line at the end of a long folder; selecting it shows another page."""
-
-    prefix: str
-
-
-Item = FolderItem | KeyItem | MoreItem
-
-
-def show_name(name: str) -> str:
-    """A folder or key name as shown; an empty one (`a::b`) as `""`."""
-    return name or '""'
 
 
 Node = TreeNode[Item]

@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.reactive import var
 
 from tui.app.format import format_count, format_eta, format_rate
 from tui.app.model.progress_tracker import ProgressRow, ProgressState
@@ -78,6 +79,12 @@ class ProgressPanel(LineView):
     ProgressPanel > .progress-panel--other { color: $text-muted; }
     """
 
+    shown: var[bool | None] = var(None)
+    """Whether the panel is shown: None shows it once there is progress (g sets it)."""
+
+    full: var[bool] = var(False)
+    """Whether the panel fills the screen (G): the screen gets the class `progress-full`."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lines: dict[int, list[Segment]] = {}
@@ -96,6 +103,32 @@ class ProgressPanel(LineView):
         if line is None:
             line = self._lines[index] = self._line(self.rows[index], *self._widths)
         return line
+
+    def toggle(self) -> None:
+        """Show the panel, or hide it (from full screen: back to its place, shown)."""
+        shown = self.full or not self.display
+        self.full = False
+        self.shown = shown
+
+    def toggle_full(self) -> None:
+        """Fill the screen with the panel, or go back."""
+        self.full = not self.full
+        if self.full:
+            self.shown = True
+
+    def draw(self, rows: Sequence[ProgressRow]) -> None:
+        """Show these rows if the panel is shown: once there are any, unless hidden by hand."""
+        shown = bool(rows) if self.shown is None else self.shown
+        self.display = shown
+        self.show(rows if shown else ())
+        self.styles.height = "1fr" if self.full else self.wanted_height()
+
+    def watch_full(self, full: bool) -> None:
+        self.screen.set_class(full, "progress-full")
+        self.draw(self.rows)
+
+    def watch_shown(self) -> None:
+        self.draw(self.rows)
 
     def show(self, rows: Sequence[ProgressRow]) -> None:
         """Draw these rows (from ProgressTracker.rows), bars as wide as the pane allows."""
