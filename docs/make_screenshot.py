@@ -8,14 +8,21 @@ Run from the repository's root after a change to how the app looks:
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from tui.app.app import StateApp
+from tui.app.session import Session
+from tui.app.widgets.key_tree import FolderItem, Item, KeyItem
 from tui.state import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "lua_examples" / "pipeline.lua"
 OUT = ROOT / "docs" / "screenshot.svg"
+SUMMARY = "workflow:data_pipeline:summary"
 
 
 def sample_store() -> Store:
@@ -34,20 +41,58 @@ def sample_store() -> Store:
     return store
 
 
+async def until(pilot: Pilot[None], condition: Callable[[], object], what: str) -> None:
+    """Let the app run until `condition()` holds; give up after 10 seconds."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"make_screenshot: timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
 async def main() -> None:
     store = sample_store()
-    app = StateApp(store, [SCRIPT], watch=False)
+    app = StateApp(Session.open(store, [SCRIPT]), watch=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        while store.get("workflow:data_pipeline:status") != "done":
-            await pilot.pause(0.05)
-        await pilot.pause(0.3)
-        # The key tree has the focus and no cursor yet: open cache, then workflow ▸
-        # data_pipeline, and select its summary. A folder fills in when it opens, so
-        # each key gets a pause.
-        for key in ["down", "enter", *["down"] * 5, "enter", "down", "enter", *["down"] * 4]:
-            await pilot.press(key)
-            await pilot.pause(0.1)
-        await pilot.pause(0.3)
+        screen = app.main
+        tree = screen.key_tree
+
+        def cursor_on(item: Item) -> Callable[[], bool]:
+            return lambda: tree.cursor_item == item
+
+        def is_open(prefix: str) -> Callable[[], bool]:
+            def check() -> bool:
+                node = tree.node_for(FolderItem(prefix))
+                return node is not None and node.is_expanded
+
+            return check
+
+        async def move_to(item: Item) -> None:
+            """Press down until the cursor is on `item` (a line already in view)."""
+            for _ in range(20):
+                if tree.cursor_item == item:
+                    return
+                await pilot.press("down")
+            raise SystemExit(f"make_screenshot: no line {item} in the key tree")
+
+        # The run has ended, and the screen has caught up with the store and the output.
+        await until(pilot, lambda: "run 1 ok" in screen.output_log.text(), "the run to end")
+        await until(pilot, lambda: len(screen.feed.index) == len(store), "the key tree")
+        # The key tree has the focus: open cache, then workflow ▸ data_pipeline, and
+        # select its summary. Right opens a folder; in an open one, it goes to its first line.
+        await move_to(FolderItem("cache:"))
+        await pilot.press("right")
+        await until(pilot, is_open("cache:"), "cache to open")
+        await move_to(FolderItem("workflow:"))
+        await pilot.press("right")
+        await until(pilot, is_open("workflow:"), "workflow to open")
+        await pilot.press("right")
+        await until(pilot, cursor_on(FolderItem("workflow:data_pipeline:")), "data_pipeline")
+        await pilot.press("right")
+        await until(pilot, is_open("workflow:data_pipeline:"), "data_pipeline to open")
+        await move_to(KeyItem(SUMMARY))
+        await until(pilot, lambda: screen.value_view.key == SUMMARY, "the summary's value")
+        await pilot.pause()  # one more frame, so that the screen shows all of it
         app.save_screenshot(filename=OUT.name, path=str(OUT.parent))
     print(f"wrote {OUT.relative_to(ROOT)}")
 
