@@ -15,8 +15,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tui.app.app import StateApp
+from tui.app.main_screen import ViewOptions
+from tui.app.model.tree_items import FolderItem, Item, KeyItem
 from tui.app.session import Session
-from tui.app.widgets.key_tree import FolderItem, Item, KeyItem
 from tui.state import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ async def until(pilot: Pilot[None], condition: Callable[[], object], what: str) 
 
 async def main() -> None:
     store = sample_store()
-    app = StateApp(Session.open(store, [SCRIPT]), watch=False)
+    app = StateApp(Session.open(store, [SCRIPT]), ViewOptions(watch=False))
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.main
         tree = screen.key_tree
