@@ -14,6 +14,7 @@ from textual.widgets import Input
 
 from tui.app.app import StateApp
 from tui.app.main_screen import ViewOptions
+from tui.app.model.console_history import History
 from tui.app.model.tree_items import FolderItem, KeyItem
 from tui.app.session import Session
 from tui.app.widgets.key_tree import KeyTree
@@ -118,10 +119,16 @@ def make_app(
     *,
     reset: bool = False,
     max_memory: int | None = None,
+    history: History | None = None,
     **options: Any,
 ) -> StateApp:
-    """The app on a session over `store` running `scripts`, as the CLI opens it."""
-    session = Session.open(store, scripts, reset=reset, max_memory=max_memory)
+    """The app on a session over `store` running `scripts`, as the CLI opens it.
+
+    The console's history is kept in memory unless a `history` is given.
+    """
+    session = Session.open(
+        store, scripts, reset=reset, max_memory=max_memory, history=history or History(None)
+    )
     return StateApp(session, ViewOptions(**options))
 
 

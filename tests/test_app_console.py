@@ -101,14 +101,15 @@ async def test_ctrl_c_with_nothing_running_clears_the_line() -> None:
         assert console(app).value == ""
 
 
-async def test_up_and_down_walk_the_history_kept_across_sessions() -> None:
-    first = make_app(Store())
+async def test_up_and_down_walk_the_history_kept_across_sessions(tmp_path: Path) -> None:
+    kept = tmp_path / "console_history"
+    first = make_app(Store(), history=History(kept))
     async with first.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon")
         await run_line(first, pilot, "a = 1", "> a = 1")
         await run_line(first, pilot, "b = 2", "> b = 2")
-    assert History(history_path()).entries[-2:] == ["a = 1", "b = 2"]
-    second = make_app(Store())
+    assert History(kept).entries[-2:] == ["a = 1", "b = 2"]
+    second = make_app(Store(), history=History(kept))
     async with second.run_test(size=(100, 30)) as pilot:
         await pilot.press("colon", *"draft")
         await pilot.press("up")
@@ -263,3 +264,17 @@ async def test_a_long_console_line_wraps_in_the_output() -> None:
         assert end - start > 1, "the echo took more than one row"
         echo = "".join(row[len("console │ ") :] for row in rows[start:end])
         assert '"part 10" .. "part 11"' in echo
+
+
+async def test_a_history_file_that_cannot_be_written_is_said_once(tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the history's folder should be")
+    app = make_app(Store(), history=History(blocker / "console_history"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("colon")
+        await run_line(app, pilot, "a = 1", "> a = 1")
+        await run_line(app, pilot, "b = 2", "> b = 2")
+        said = [n for n in app._notifications if n.title == "Console history"]
+        assert len(said) == 1, said
+        await pilot.press("up")
+        assert console(app).value == "b = 2"  # kept in memory all the same
