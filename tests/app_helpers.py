@@ -127,7 +127,11 @@ def make_app(
     The console's history is kept in memory unless a `history` is given.
     """
     session = Session.open(
-        store, scripts, reset=reset, max_memory=max_memory, history=history or History(None)
+        store,
+        scripts,
+        reset=reset,
+        max_memory=max_memory,
+        history=History(None) if history is None else history,
     )
     return StateApp(session, ViewOptions(**options))
 

@@ -89,7 +89,7 @@ class Session:
         `reset` empties the store before each run; `max_memory` caps every run's and the
         console's Lua memory, in bytes.
         """
-        inbox = inbox or Inbox()
+        inbox = Inbox() if inbox is None else inbox
         supervisor = Supervisor(
             store, scripts, on_event=inbox.put, reset=reset, max_memory=max_memory
         )
@@ -105,7 +105,8 @@ class Session:
             on_done=inbox.put,
             max_memory=max_memory,
         )
-        return cls(store, supervisor, console, history or History(history_path()), inbox)
+        history = History(history_path()) if history is None else history
+        return cls(store, supervisor, console, history, inbox)
 
     def close(self, grace: float) -> None:
         """Cancel the console's line and every run; runs get `grace` seconds to end."""
