@@ -500,6 +500,25 @@ async def test_keys_typed_ahead_move_over_the_tree_as_it_is_after_enter() -> Non
         assert tree.cursor_item == KeyItem("config:name")
 
 
+async def test_right_typed_ahead_goes_into_a_folder_it_just_opened() -> None:
+    store = Store()
+    for key in ("a:x", "b:y", "b:z"):
+        store.set(key, 1, source="cli")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        tree.cursor_line = 0
+        await pilot.pause()
+        # Down to b, right opens it, right goes onto its first line, down to the next.
+        for key in ("down", "right", "right", "down"):
+            app.post_message(events.Key(key, None))
+        await until(pilot, lambda: tree.cursor_item == KeyItem("b:z"))
+        for key in ("left", "left"):  # to the folder, then closed
+            app.post_message(events.Key(key, None))
+        await until(pilot, lambda: tree_lines(app) == ["a  1", "b  2"])
+        assert tree.cursor_item == FolderItem("b:")
+
+
 async def test_right_and_left_open_and_close_folders() -> None:
     app = make_app(config_store())
     async with app.run_test(size=(100, 30)) as pilot:

@@ -110,7 +110,7 @@ class KeyTree(Tree[Item]):
         if not node.is_expanded:
             self._expand(node)
         elif node.children:
-            self.move_cursor(node.children[0])
+            self._move_to(node.children[0])
 
     def action_close_folder(self) -> None:
         """Left: close the open folder under the cursor; elsewhere, go to the folder above."""
@@ -120,7 +120,12 @@ class KeyTree(Tree[Item]):
         if isinstance(node.data, FolderItem) and node.is_expanded:
             node.collapse()
         elif node.parent is not None and node.parent is not self.root:
-            self.move_cursor(node.parent)
+            self._move_to(node.parent)
+
+    def _move_to(self, node: Node) -> None:
+        """Put the cursor on a line, even one added since the tree was last drawn."""
+        self.last_line  # noqa: B018 (reading it lays the lines out, so `node` has its line)
+        self.move_cursor(node)
 
     def _toggle(self, node: Node) -> None:
         if not isinstance(node.data, FolderItem):
