@@ -171,6 +171,11 @@ def test_a_whole_key_closes_its_literal_and_a_call_that_takes_only_a_key() -> No
     assert tab('State.get("progress') == Completion('State.get("progress:', 20, ())
 
 
+def test_a_folder_whose_delimiter_began_in_the_prefix_is_not_closed() -> None:
+    found = complete('"b', 2, functions=FUNCTIONS, keys=lookup({"b1"}), delimiter="b1")
+    assert found == Completion('"b1', 3, ())
+
+
 def test_single_quotes_open_a_key_too() -> None:
     assert tab("State.get('progress:") == Completion("State.get('progress:import_job')", 32, ())
 

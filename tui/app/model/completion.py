@@ -139,7 +139,7 @@ def _complete_key(
         return None
     head, names, common = _candidates(found, prefix, delimiter)
     insert = _escape(common, quote)
-    if len(names) == 1 and not names[0].endswith(delimiter):
+    if len(names) == 1 and not (head + names[0]).endswith(delimiter):
         # One whole key: what it is is settled.
         end = cursor + len(insert)
         return Completion(text[:cursor] + insert + text[cursor:], end, (), closes=True)
