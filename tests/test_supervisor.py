@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import threading
 import time
@@ -204,13 +205,15 @@ def test_a_run_stuck_in_a_c_call_is_abandoned_after_the_grace(
 # -- the file watcher ------------------------------------------------------------------
 
 
-def watching(supervisor: Supervisor) -> tuple[threading.Thread, Callable[[], None]]:
+def watching(
+    supervisor: Supervisor, **options: object
+) -> tuple[threading.Thread, Callable[[], None]]:
     """Run the watcher in its own event loop thread; the function to stop it."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
 
     async def main() -> None:
-        await watch_scripts(supervisor, stop)
+        await watch_scripts(supervisor, stop, **options)  # type: ignore[arg-type]
 
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
     thread.start()
@@ -374,6 +377,63 @@ def test_a_script_whose_folder_comes_back_runs_again(
         folder.mkdir()
         script.write_text('print("back")\n')
         events.wait_for(lambda seen: "back" in events.printed())
+    finally:
+        finish()
+
+
+def test_a_file_whose_name_is_not_utf8_does_not_stop_reruns(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    script = tmp_path / "job.lua"
+    script.write_text('print("first")\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    told: list[str] = []
+    _, finish = watching(
+        supervisor,
+        retry=0.1,
+        on_stopped=lambda reason: told.append(f"stopped: {reason}"),
+        on_resumed=lambda: told.append("resumed"),
+    )
+    try:
+        wait_watching(script, events)
+        # Made, then the script saved at once: watchfiles fails on the batch holding both.
+        # The name on disk is the bytes b"caf\xe9.lua" (Latin-1), not UTF-8.
+        (tmp_path / os.fsdecode(b"caf\xe9.lua")).write_bytes(b"-- not UTF-8\n")
+        script.write_text('print("second")\n')
+        events.wait_for(lambda seen: "second" in events.printed())
+        save_until_rerun(events, script, lambda n: f'print("later {n}")\n', lambda n: f"later {n}")
+        assert len(told) == 2 and told[0].startswith("stopped: ") and told[1] == "resumed", told
+        assert "caf" in told[0]
+    finally:
+        finish()
+
+
+def test_the_watched_folder_made_again_and_unreadable_for_a_while_is_watched(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    script = folder / "job.lua"
+    script.write_text('print("first")\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    told: list[str] = []
+    _, finish = watching(supervisor, retry=0.1, on_stopped=told.append)
+    try:
+        wait_watching(script, events)
+        folder.chmod(0)
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
+        folder.mkdir()
+        (folder / "sub").mkdir()
+        shutil.rmtree(folder / "sub")
+        script.write_text('print("back")\n')
+        events.wait_for(lambda seen: "back" in events.printed())
+        save_until_rerun(events, script, lambda n: f'print("later {n}")\n', lambda n: f"later {n}")
+        assert told == []  # the file system did all that: the watcher did not fail
     finally:
         finish()
 
