@@ -187,19 +187,66 @@ def test_lines_written_to_io_stderr_are_marked_stderr(
     ]
 
 
-def test_a_run_stuck_in_a_c_call_is_abandoned_after_the_grace(
+def live_runs(label: str) -> list[threading.Thread]:
+    """The threads of the runs of `label` that are still going."""
+    return [t for t in threading.enumerate() if t.name.startswith(f"stateui {label}#")]
+
+
+def test_a_stuck_run_is_not_rerun_beside_itself_but_once_it_ends(
     tmp_path: Path, supervise, events: Events
 ) -> None:
-    script = tmp_path / "stuck.lua"
+    script = tmp_path / "stuck_rerun.lua"
     script.write_text(STUCK_SCRIPT)
     supervisor = supervise(script, stuck_grace=0.2)
     supervisor.start_all()
     events.wait_for(lambda seen: "in" in events.printed())
-    supervisor.rerun("stuck.lua")
-    events.wait_for(ended(1))
-    result = events.ends()[0].result
-    assert result.status == "cancelled" and "did not stop" in result.reason
-    events.wait_for(lambda seen: events.printed().count("in") == 2)
+    supervisor.rerun("stuck_rerun.lua")
+    events.wait_for(lambda seen: any("is stuck" in text for text in events.printed()))
+    assert supervisor.script("stuck_rerun.lua").status is ScriptStatus.STUCK
+    (said,) = [text for text in events.printed() if "is stuck" in text]
+    assert said == (
+        "── run 1 is stuck in one long call into Lua's C library and cannot be stopped; "
+        "it will be run again once that call ends"
+    )
+    script.write_text('print("again")\n')  # so that the rerun, when it comes, is quick
+    # Saves and reruns while it is stuck: none starts a thread beside the stuck one.
+    for _ in range(3):
+        supervisor.rerun("stuck_rerun.lua")
+        supervisor.files_changed([script])
+        assert len(live_runs("stuck_rerun.lua")) == 1
+        time.sleep(0.1)
+    assert [e for e in events.seen if isinstance(e, RunStarted)] == [
+        RunStarted("stuck_rerun.lua", 1)
+    ]
+    assert events.ends() == []
+    # The call ends by itself: the run ends as cancelled, then the one rerun starts.
+    events.wait_for(ended(2), timeout=20)
+    (first, second) = events.ends()
+    assert first.result.status == "cancelled" and first.result.reason == "restarted"
+    assert second.result.status == "ok" and second.result.number == 2
+    starts = [e for e in events.seen if isinstance(e, RunStarted)]
+    assert starts == [RunStarted("stuck_rerun.lua", 1), RunStarted("stuck_rerun.lua", 2)]
+    assert events.seen.index(first) < events.seen.index(starts[1])
+    assert supervisor.script("stuck_rerun.lua").status is ScriptStatus.OK
+
+
+def test_a_stuck_run_that_was_stopped_ends_when_its_call_does(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    script = tmp_path / "stuck_stop.lua"
+    script.write_text(STUCK_SCRIPT)
+    supervisor = supervise(script, stuck_grace=0.2)
+    supervisor.start_all()
+    events.wait_for(lambda seen: "in" in events.printed())
+    supervisor.stop("stuck_stop.lua")
+    events.wait_for(lambda seen: any("is stuck" in text for text in events.printed()))
+    assert supervisor.script("stuck_stop.lua").status is ScriptStatus.STUCK
+    assert events.printed()[-1].endswith("cannot be stopped; it ends when that call does")
+    events.wait_for(ended(1), timeout=20)
+    assert events.ends()[0].result.reason == "stopped"
+    assert supervisor.script("stuck_stop.lua").status is ScriptStatus.CANCELLED
+    time.sleep(0.3)  # nothing else starts
+    assert len([e for e in events.seen if isinstance(e, RunStarted)]) == 1
 
 
 # -- the file watcher ------------------------------------------------------------------
