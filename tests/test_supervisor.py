@@ -457,6 +457,30 @@ def test_a_file_whose_name_is_not_utf8_does_not_stop_reruns(
         finish()
 
 
+def test_a_script_in_a_folder_whose_name_is_not_utf8_is_rerun_on_save(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    folder = tmp_path / os.fsdecode(b"d\xe9j\xe0")  # Latin-1 bytes on disk
+    folder.mkdir()
+    script = folder / "job.lua"
+    script.write_text('print("first")\n')
+    other = tmp_path / "other.lua"  # in a folder watchfiles can watch
+    other.write_text('print("other")\n')
+    supervisor = supervise(script, other)
+    supervisor.start_all()
+    events.wait_for(ended(2))
+    told: list[str] = []
+    _, finish = watching(supervisor, on_stopped=told.append)
+    try:
+        wait_watching(script, events)
+        save_until_rerun(events, other, lambda n: f'print("o {n}")\n', lambda n: f"o {n}")
+        script.write_text('print("second")\n')
+        events.wait_for(lambda seen: "second" in events.printed())
+        assert told == []
+    finally:
+        finish()
+
+
 def test_the_watched_folder_made_again_and_unreadable_for_a_while_is_watched(
     tmp_path: Path, supervise, events: Events
 ) -> None:

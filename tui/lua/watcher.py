@@ -28,6 +28,8 @@ def folders_of(files: set[Path]) -> list[Path]:
 
     Editors save by writing a new file and renaming it over the old one, so a watch
     on the file itself goes silent after the first save: watch its folder instead.
+    A folder whose name is not UTF-8 is left out (watchfiles cannot take it): its
+    files are looked at every half second instead.
     """
     return sorted({file.parent for file in files if _watchable(file.parent)})
 
@@ -62,6 +64,7 @@ async def watch_scripts(
         files = supervisor.watched_files()
         folders = folders_of(files)
         places = _identities(folders)
+        polled = {file for file in files if file.parent not in places}
         supervisor.check_files()
         seen = _catch_up(supervisor, seen)
         if not folders:
@@ -85,7 +88,7 @@ async def watch_scripts(
                 if paths:
                     supervisor.files_changed(paths)
                 supervisor.check_files()
-                seen = signatures(supervisor.watched_files())
+                seen = _catch_up(supervisor, seen, polled)
                 if (
                     supervisor.watched_files() != files
                     or _moved(files, places)
@@ -101,10 +104,21 @@ async def watch_scripts(
             await _wait(stop, retry)
 
 
-def _catch_up(supervisor: Supervisor, seen: dict[Path, Signature]) -> dict[Path, Signature]:
-    # Rerun what changed while no watcher was listening; what the files look like now.
+def _catch_up(
+    supervisor: Supervisor, seen: dict[Path, Signature], only: set[Path] | None = None
+) -> dict[Path, Signature]:
+    # Rerun the scripts of the files (of `only` those) that changed while no watcher
+    # listened; what the files look like now. Files that came or went are for
+    # `check_files`, and the rest is for the watcher's events.
     now = signatures(supervisor.watched_files())
-    changed = [file for file, before in seen.items() if file in now and now[file] != before]
+    changed = [
+        file
+        for file, before in seen.items()
+        if (only is None or file in only)
+        and before is not None
+        and now.get(file) is not None
+        and now[file] != before
+    ]
     if changed:
         supervisor.files_changed(changed)
     return now
@@ -129,6 +143,10 @@ def _moved(files: set[Path], places: dict[Path, tuple[int, int] | None]) -> bool
 
 
 def _watchable(folder: Path) -> bool:
+    try:
+        str(folder).encode()
+    except UnicodeEncodeError:  # a name that is not UTF-8, held in surrogates
+        return False
     return folder.is_dir() and os.access(folder, os.R_OK | os.X_OK)
 
 
