@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import threading
 import time
@@ -186,31 +187,80 @@ def test_lines_written_to_io_stderr_are_marked_stderr(
     ]
 
 
-def test_a_run_stuck_in_a_c_call_is_abandoned_after_the_grace(
+def live_runs(label: str) -> list[threading.Thread]:
+    """The threads of the runs of `label` that are still going."""
+    return [t for t in threading.enumerate() if t.name.startswith(f"stateui {label}#")]
+
+
+def test_a_stuck_run_is_not_rerun_beside_itself_but_once_it_ends(
     tmp_path: Path, supervise, events: Events
 ) -> None:
-    script = tmp_path / "stuck.lua"
+    script = tmp_path / "stuck_rerun.lua"
     script.write_text(STUCK_SCRIPT)
     supervisor = supervise(script, stuck_grace=0.2)
     supervisor.start_all()
     events.wait_for(lambda seen: "in" in events.printed())
-    supervisor.rerun("stuck.lua")
-    events.wait_for(ended(1))
-    result = events.ends()[0].result
-    assert result.status == "cancelled" and "did not stop" in result.reason
-    events.wait_for(lambda seen: events.printed().count("in") == 2)
+    supervisor.rerun("stuck_rerun.lua")
+    events.wait_for(lambda seen: any("is stuck" in text for text in events.printed()))
+    assert supervisor.script("stuck_rerun.lua").status is ScriptStatus.STUCK
+    (said,) = [text for text in events.printed() if "is stuck" in text]
+    assert said == (
+        "── run 1 is stuck in one long call into Lua's C library and cannot be stopped; "
+        "it will be run again once that call ends"
+    )
+    script.write_text('print("again")\n')  # so that the rerun, when it comes, is quick
+    # Saves and reruns while it is stuck: none starts a thread beside the stuck one.
+    for _ in range(3):
+        supervisor.rerun("stuck_rerun.lua")
+        supervisor.files_changed([script])
+        assert len(live_runs("stuck_rerun.lua")) == 1
+        time.sleep(0.1)
+    assert [e for e in events.seen if isinstance(e, RunStarted)] == [
+        RunStarted("stuck_rerun.lua", 1)
+    ]
+    assert events.ends() == []
+    # The call ends by itself: the run ends as cancelled, then the one rerun starts.
+    events.wait_for(ended(2), timeout=20)
+    (first, second) = events.ends()
+    assert first.result.status == "cancelled" and first.result.reason == "restarted"
+    assert second.result.status == "ok" and second.result.number == 2
+    starts = [e for e in events.seen if isinstance(e, RunStarted)]
+    assert starts == [RunStarted("stuck_rerun.lua", 1), RunStarted("stuck_rerun.lua", 2)]
+    assert events.seen.index(first) < events.seen.index(starts[1])
+    assert supervisor.script("stuck_rerun.lua").status is ScriptStatus.OK
+
+
+def test_a_stuck_run_that_was_stopped_ends_when_its_call_does(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    script = tmp_path / "stuck_stop.lua"
+    script.write_text(STUCK_SCRIPT)
+    supervisor = supervise(script, stuck_grace=0.2)
+    supervisor.start_all()
+    events.wait_for(lambda seen: "in" in events.printed())
+    supervisor.stop("stuck_stop.lua")
+    events.wait_for(lambda seen: any("is stuck" in text for text in events.printed()))
+    assert supervisor.script("stuck_stop.lua").status is ScriptStatus.STUCK
+    assert events.printed()[-1].endswith("cannot be stopped; it ends when that call does")
+    events.wait_for(ended(1), timeout=20)
+    assert events.ends()[0].result.reason == "stopped"
+    assert supervisor.script("stuck_stop.lua").status is ScriptStatus.CANCELLED
+    time.sleep(0.3)  # nothing else starts
+    assert len([e for e in events.seen if isinstance(e, RunStarted)]) == 1
 
 
 # -- the file watcher ------------------------------------------------------------------
 
 
-def watching(supervisor: Supervisor) -> tuple[threading.Thread, Callable[[], None]]:
+def watching(
+    supervisor: Supervisor, **options: object
+) -> tuple[threading.Thread, Callable[[], None]]:
     """Run the watcher in its own event loop thread; the function to stop it."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
 
     async def main() -> None:
-        await watch_scripts(supervisor, stop)
+        await watch_scripts(supervisor, stop, **options)  # type: ignore[arg-type]
 
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
     thread.start()
@@ -374,6 +424,87 @@ def test_a_script_whose_folder_comes_back_runs_again(
         folder.mkdir()
         script.write_text('print("back")\n')
         events.wait_for(lambda seen: "back" in events.printed())
+    finally:
+        finish()
+
+
+def test_a_file_whose_name_is_not_utf8_does_not_stop_reruns(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    script = tmp_path / "job.lua"
+    script.write_text('print("first")\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    told: list[str] = []
+    _, finish = watching(
+        supervisor,
+        retry=0.1,
+        on_stopped=lambda reason: told.append(f"stopped: {reason}"),
+        on_resumed=lambda: told.append("resumed"),
+    )
+    try:
+        wait_watching(script, events)
+        # Made, then the script saved at once: watchfiles fails on the batch holding both.
+        # The name on disk is the bytes b"caf\xe9.lua" (Latin-1), not UTF-8.
+        (tmp_path / os.fsdecode(b"caf\xe9.lua")).write_bytes(b"-- not UTF-8\n")
+        script.write_text('print("second")\n')
+        events.wait_for(lambda seen: "second" in events.printed())
+        save_until_rerun(events, script, lambda n: f'print("later {n}")\n', lambda n: f"later {n}")
+        assert len(told) == 2 and told[0].startswith("stopped: ") and told[1] == "resumed", told
+        assert "caf" in told[0]
+    finally:
+        finish()
+
+
+def test_a_script_in_a_folder_whose_name_is_not_utf8_is_rerun_on_save(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    folder = tmp_path / os.fsdecode(b"d\xe9j\xe0")  # Latin-1 bytes on disk
+    folder.mkdir()
+    script = folder / "job.lua"
+    script.write_text('print("first")\n')
+    other = tmp_path / "other.lua"  # in a folder watchfiles can watch
+    other.write_text('print("other")\n')
+    supervisor = supervise(script, other)
+    supervisor.start_all()
+    events.wait_for(ended(2))
+    told: list[str] = []
+    _, finish = watching(supervisor, on_stopped=told.append)
+    try:
+        wait_watching(script, events)
+        save_until_rerun(events, other, lambda n: f'print("o {n}")\n', lambda n: f"o {n}")
+        script.write_text('print("second")\n')
+        events.wait_for(lambda seen: "second" in events.printed())
+        assert told == []
+    finally:
+        finish()
+
+
+def test_the_watched_folder_made_again_and_unreadable_for_a_while_is_watched(
+    tmp_path: Path, supervise, events: Events
+) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    script = folder / "job.lua"
+    script.write_text('print("first")\n')
+    supervisor = supervise(script)
+    supervisor.start_all()
+    events.wait_for(ended(1))
+    told: list[str] = []
+    _, finish = watching(supervisor, retry=0.1, on_stopped=told.append)
+    try:
+        wait_watching(script, events)
+        folder.chmod(0)
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
+        folder.mkdir()
+        (folder / "sub").mkdir()
+        shutil.rmtree(folder / "sub")
+        script.write_text('print("back")\n')
+        events.wait_for(lambda seen: "back" in events.printed())
+        save_until_rerun(events, script, lambda n: f'print("later {n}")\n', lambda n: f"later {n}")
+        assert told == []  # the file system did all that: the watcher did not fail
     finally:
         finish()
 

@@ -153,7 +153,20 @@ class MainScreen(Screen[None]):
 
     async def _watch_files(self) -> None:
         try:
-            await watch_scripts(self.session.supervisor, self._stop_watching)
+            await watch_scripts(
+                self.session.supervisor,
+                self._stop_watching,
+                on_stopped=lambda reason: self.say(
+                    f"Scripts are not rerun on save for now: {reason}. "
+                    "Trying again; saves made meanwhile will be caught up.",
+                    title="File watching stopped",
+                    severity="warning",
+                    timeout=30,
+                ),
+                on_resumed=lambda: self.say(
+                    "Scripts are rerun on save again.", title="File watching resumed"
+                ),
+            )
         except Exception as error:  # the app goes on without reruns, and says so
             self.say(
                 f"Scripts are no longer rerun on save: {error}",

@@ -15,7 +15,7 @@ from tui.lua.runner import RunResult, RunStatus, ScriptRun
 from tui.state.store import Store
 
 STUCK_GRACE = 2.0
-"""Seconds a cancelled run gets to stop before it is left behind as abandoned."""
+"""Seconds a cancelled run gets to stop before its script is marked stuck."""
 
 
 class ScriptStatus(StrEnum):
@@ -27,6 +27,9 @@ class ScriptStatus(StrEnum):
     ERROR = "error"
     CANCELLED = "cancelled"
     MISSING = "missing"
+    STUCK = "stuck"
+    """Cancelled, but inside one long call into Lua's C library: it cannot stop until
+    that call ends, and the script is not run again before."""
 
 
 class RunStarted(NamedTuple):
@@ -37,7 +40,10 @@ class RunStarted(NamedTuple):
 
 
 class Printed(NamedTuple):
-    """A run printed a line (written to io.stderr when `stderr`)."""
+    """A run printed a line (written to io.stderr when `stderr`).
+
+    The supervisor says with one too that a run is stuck (`── run 3 is stuck …`).
+    """
 
     label: str
     number: int
@@ -92,7 +98,9 @@ class Supervisor:
     Every start, printed line, end and missing file is passed to `on_event`, from
     whichever thread it happens on: it must be quick and must not block. A rerun of
     a running script cancels it and starts the new run once the old one has ended,
-    so two runs of one script never overlap. With `reset`, the store is cleared
+    so two runs of one script never overlap: a run that does not stop within
+    `stuck_grace` seconds (it is inside one long call into Lua's C library) marks its
+    script stuck, and the rerun waits for that call to end. With `reset`, the store is cleared
     before each run. Scripts read an empty standard input unless `stdin` is set (the
     inspector's terminal is not theirs to read).
     """
@@ -238,9 +246,28 @@ class Supervisor:
         if run is None or run.token.cancelled:
             return
         run.cancel(reason)
-        timer = threading.Timer(self._stuck_grace, self._abandon, (script, run))
+        timer = threading.Timer(self._stuck_grace, self._check_stuck, (script, run))
         timer.daemon = True
         timer.start()
+
+    def _check_stuck(self, script: Script, run: ScriptRun) -> None:
+        # The run is not abandoned: its thread would go on burning a core while a new
+        # run started beside it, once per save. It stays the script's run, and its own
+        # end (`_ended`) starts the rerun asked for meanwhile.
+        with self._lock:
+            if self._closed or script.run is not run or run.result is not None:
+                return
+            script.status = ScriptStatus.STUCK
+            then = (
+                "it will be run again once that call ends"
+                if script.rerun
+                else "it ends when that call does"
+            )
+            text = (
+                f"── run {run.number} is stuck in one long call into Lua's C library "
+                f"and cannot be stopped; {then}"
+            )
+            self._on_event(Printed(script.label, run.number, text, stderr=True))
 
     def _module_loaded(self, script: Script, path: Path) -> None:
         # Called from the run's thread as soon as `require` finds the file, so that a

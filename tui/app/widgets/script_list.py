@@ -22,6 +22,7 @@ STATUS_MARK = {
     ScriptStatus.ERROR: "✗",
     ScriptStatus.CANCELLED: "■",
     ScriptStatus.MISSING: "?",
+    ScriptStatus.STUCK: "⧖",
 }
 
 
@@ -56,6 +57,7 @@ class ScriptList(OptionList):
     ScriptList > .script-list--error { color: $text-error; text-style: bold; }
     ScriptList > .script-list--cancelled { color: $text-warning; text-style: bold; }
     ScriptList > .script-list--missing { color: $text-accent; text-style: bold; }
+    ScriptList > .script-list--stuck { color: $text-error; text-style: bold italic; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
