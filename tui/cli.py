@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import stat
 import sys
 import threading
 import time
@@ -19,6 +21,7 @@ from tui import __version__
 from tui.lua import RunResult, RunStatus, ScriptRun, script_labels
 from tui.lua.supervisor import STUCK_GRACE
 from tui.state import StateError, Store
+from tui.state.codec import MAX_DEPTH
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
@@ -63,40 +66,165 @@ def fail(message: str) -> NoReturn:
     sys.exit(USAGE_ERROR)
 
 
+def shown(path: str | os.PathLike[str]) -> str:
+    """A path as a person reads it: bytes that are not UTF-8 as escapes such as `\\xe9`."""
+    text = os.fspath(path)
+    try:
+        raw = os.fsencode(text)
+    except UnicodeEncodeError:  # a lone surrogate that did not come from the file system
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def reason(error: OSError) -> str:
+    """What the system said went wrong, without the errno and the path."""
+    return error.strerror or str(error)
+
+
+class _Refused(ValueError):
+    """A duplicate key, NaN or Infinity met while parsing; `_first_refusal` says where."""
+
+
 def load_json_file(store: Store, path: Path) -> None:
     """Fill the store from a JSON object file, or stop with a one-line message."""
+    name = shown(path)
+    too_large = f"--load {name}: the file is too large to load (out of memory)"
     try:
         data = path.read_bytes()
     except OSError as error:
-        fail(f"--load {path}: {error.strerror or error}")
+        fail(f"--load {name}: {reason(error)}")
+    except MemoryError:
+        fail(too_large)
+    try:
+        text = data.decode(json.detect_encoding(data))
+    except UnicodeDecodeError:
+        fail(f"--load {name}: invalid JSON: the file is not UTF-8")
+    except MemoryError:
+        fail(too_large)
+    del data
     try:
         # The standard parser, strict: it keeps integers of any size exact (so that the
-        # store can refuse those beyond 64 bits) and refuses NaN and Infinity.
-        values: Any = json.loads(data, parse_constant=_refuse_constant)
+        # store can refuse those beyond 64 bits) and refuses NaN, Infinity and keys
+        # given twice in one object.
+        values: Any = json.loads(
+            text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys
+        )
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
-        fail(f"--load {path}: invalid JSON: {error.msg} at {where}")
-    except UnicodeDecodeError:
-        fail(f"--load {path}: invalid JSON: the file is not UTF-8")
+        fail(f"--load {name}: invalid JSON: {error.msg} at {where}")
+    except _Refused:
+        fail(f"--load {name}: {_first_refusal(text)}")
+    except RecursionError:
+        fail(f"--load {name}: nested too deeply (a value may be at most {MAX_DEPTH} levels deep)")
+    except MemoryError:
+        fail(too_large)
     if not isinstance(values, dict):
-        fail(f"--load {path}: expected a JSON object of keys and values")
+        fail(f"--load {name}: expected a JSON object of keys and values")
     try:
         store.load(values, source="cli")
     except StateError as error:
-        fail(f"--load {path}: {error}")
+        fail(f"--load {name}: {error}")
+    except MemoryError:
+        fail(too_large)
 
 
 def _refuse_constant(name: str) -> NoReturn:
-    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+    raise _Refused(name)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    values = dict(pairs)
+    if len(values) != len(pairs):
+        raise _Refused("a key given twice")
+    return values
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+_CONSTANTS = ("NaN", "Infinity", "-Infinity")
+
+
+def _first_refusal(text: str) -> str:
+    """Where the first NaN, Infinity or key given twice is in JSON text, said for a person.
+
+    The parser tells neither where it met them: this walks the tokens again, without
+    recursion, keeping the keys seen in each open object.
+    """
+    objects: list[set[str] | None] = []  # per open bracket: its keys, None for a list
+    expect_key = False
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token == "{":
+            objects.append(set())
+            expect_key = True
+        elif token == "[":
+            objects.append(None)
+            expect_key = False
+        elif token in ("}", "]"):
+            if objects:
+                objects.pop()
+            expect_key = False
+        elif token == ",":
+            expect_key = bool(objects) and objects[-1] is not None
+        elif token == ":":
+            expect_key = False
+        elif token.startswith('"'):
+            keys = objects[-1] if objects else None
+            if expect_key and keys is not None:
+                key = json.loads(token)
+                if key in keys:
+                    return (
+                        f"key {token} appears twice in one object ({_where(text, match.start())})"
+                    )
+                keys.add(key)
+            expect_key = False
+        elif token.startswith(_CONSTANTS):
+            constant = next(c for c in _CONSTANTS if token.startswith(c))
+            return f"invalid JSON: {constant} is not valid JSON at {_where(text, match.start())}"
+    return "invalid JSON: NaN, Infinity or a key given twice"
+
+
+def _where(text: str, position: int) -> str:
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    return f"line {line}, column {column}"
+
+
+def file_kind(path: Path, what: str) -> str | None:
+    """ "file", "folder" or "other" for what is at `path`; None when nothing is there.
+
+    Stops with a one-line message when the system will not say (a folder on the way that
+    cannot be searched): `what` names the option or argument in that message.
+    """
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        fail(f"{what}{shown(path)}: {reason(error)}")
+    if stat.S_ISREG(mode):
+        return "file"
+    return "folder" if stat.S_ISDIR(mode) else "other"
 
 
 def check_scripts(scripts: Sequence[Path]) -> None:
     """Stop with a one-line message when a script cannot be run."""
     for script in scripts:
-        if not script.exists():
-            fail(f"script not found: {script}")
-        if not script.is_file():
-            fail(f"not a script file: {script}")
+        kind = file_kind(script, "")
+        if kind is None:
+            fail(f"script not found: {shown(script)}")
+        if kind != "file":
+            fail(f"not a script file: {shown(script)}")
+
+
+def check_dump(dump_to: str) -> None:
+    """Stop with a one-line message when `--dump FILE` cannot be written where it says."""
+    if not dump_to:
+        fail("--dump needs a file name ('-' for standard output)")
+    path = Path(dump_to)
+    if file_kind(path.parent, "--dump ") != "folder":
+        fail(f"--dump {shown(dump_to)}: no such folder: {shown(path.parent)}")
+    if file_kind(path, "--dump ") == "folder":
+        fail(f"--dump {shown(dump_to)}: is a folder, not a file")
 
 
 def run_scripts(
@@ -238,11 +366,8 @@ def run(
     cancelled or timed out; 2 for a usage error.
     """
     check_scripts(scripts)
-    if dump_to not in (None, "-"):
-        if not Path(dump_to).parent.is_dir():
-            fail(f"--dump {dump_to}: no such folder: {Path(dump_to).parent}")
-        if Path(dump_to).is_dir():
-            fail(f"--dump {dump_to}: is a folder, not a file")
+    if dump_to is not None and dump_to != "-":
+        check_dump(dump_to)
     store = Store()
     if load_file is not None:
         load_json_file(store, load_file)
@@ -271,7 +396,7 @@ def run(
             try:
                 store.write_dump(Path(dump_to))
             except OSError as error:
-                click.echo(f"stateui: --dump {dump_to}: {error.strerror or error}", err=True)
+                click.echo(f"stateui: --dump {shown(dump_to)}: {reason(error)}", err=True)
                 ok = False
     sys.exit(0 if ok else 1)
 
@@ -323,10 +448,10 @@ def watch(
     if not progress_prefix:
         fail("--progress-prefix must not be empty")
     for script in scripts:
-        if script.exists() and not script.is_file():
-            fail(f"not a script file: {script}")
-        if not script.absolute().parent.is_dir():
-            fail(f"no such folder: {script.absolute().parent}")
+        if file_kind(script, "") not in (None, "file"):
+            fail(f"not a script file: {shown(script)}")
+        if file_kind(script.absolute().parent, "") != "folder":
+            fail(f"no such folder: {shown(script.absolute().parent)}")
     store = Store()
     if load_file is not None:
         load_json_file(store, load_file)

@@ -1,0 +1,163 @@
+"""Every way `stateui run` and `watch` can be misused ends in one line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import stateui_command
+from tui.cli import main
+
+COMMANDS = [["run", "ok.lua"], ["watch"]]
+"""`watch` checks its --load before the app starts, so both can be run without a terminal."""
+
+
+def stateui(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*stateui_command(), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def assert_usage_error(result: subprocess.CompletedProcess[str], message: str) -> None:
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "ok.lua").write_text("", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"a": 1,\n "b": ' + "[" * 1000 + "]" * 1000 + "}",
+            "nested too deeply (a value may be at most 100 levels deep)",
+        ),
+        ('{"a": 1,\n "b": ' + '{"c": ' * 1000 + "1" + "}" * 1001, "nested too deeply"),
+        ('{"a": 1,\n "b": [1, NaN]}', "invalid JSON: NaN is not valid JSON at line 2, column 11"),
+        ('{"a": [1, 2],\n  "b": Infinity}', "invalid JSON: Infinity is not valid JSON at line 2"),
+        (
+            '{"a": {"b": -Infinity}}',
+            "invalid JSON: -Infinity is not valid JSON at line 1, column 13",
+        ),
+        (
+            '{"a": "NaN",\n "b": 1,\n "a": 2}',
+            'key "a" appears twice in one object (line 3, column 2)',
+        ),
+        (
+            '{"x": [{"a": 1}, {"a": 2}], "y": {"a": 1, "b": {}, "a": 3}}',
+            'key "a" appears twice in one object (line 1, column 52)',
+        ),
+        ('{"\\u0061": 1, "a": 2}', 'key "a" appears twice in one object (line 1, column 15)'),
+    ],
+)
+def test_load_refuses_what_json_allows_or_cannot_hold_saying_where(
+    folder: Path, command: list[str], text: str, message: str
+) -> None:
+    (folder / "in.json").write_text(text, encoding="utf-8")
+    result = stateui(*command, "--load", "in.json", cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"stateui: --load in.json: {message}"), result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_load_keeps_the_same_key_in_different_objects(folder: Path) -> None:
+    (folder / "in.json").write_text('{"a": {"k": 1}, "b": {"k": 2}}', encoding="utf-8")
+    result = stateui("run", "ok.lua", "--load", "in.json", "--dump", "-", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"a": {"k": 1}, "b": {"k": 2}}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_load_file_too_large_for_memory_is_one_line(
+    folder: Path,
+    command: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def out_of_memory(self: Path) -> bytes:
+        raise MemoryError
+
+    (folder / "huge.json").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(Path, "read_bytes", out_of_memory)
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--load", "huge.json"])
+    assert stop.value.code == 2
+    message = "stateui: --load huge.json: the file is too large to load (out of memory)\n"
+    assert capsys.readouterr() == ("", message)
+
+
+LOCKED_CASES = [
+    (["run", "ok.lua", "--load", "locked/in.json"], "--load locked/in.json: Permission denied"),
+    (["watch", "--load", "locked/in.json"], "--load locked/in.json: Permission denied"),
+    (["run", "locked/s.lua"], "locked/s.lua: Permission denied"),
+    (["watch", "locked/s.lua"], "locked/s.lua: Permission denied"),
+    (["run", "ok.lua", "--dump", "locked/out.json"], "--dump locked/out.json: Permission denied"),
+    (["run", "ok.lua", "--dump", "locked/sub/out.json"], "--dump locked/sub: Permission denied"),
+]
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root searches any folder; the in-process test below stands in"
+)
+@pytest.mark.parametrize(("args", "message"), LOCKED_CASES)
+def test_a_folder_that_cannot_be_searched_is_one_line(
+    folder: Path, args: list[str], message: str
+) -> None:
+    locked = folder / "locked"
+    locked.mkdir()
+    (locked / "in.json").write_text("{}", encoding="utf-8")
+    (locked / "s.lua").write_text("", encoding="utf-8")
+    locked.chmod(0)
+    try:
+        assert_usage_error(stateui(*args, cwd=folder), f"stateui: {message}")
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.parametrize(("args", "message"), LOCKED_CASES)
+def test_a_folder_that_cannot_be_searched_is_one_line_simulated(
+    folder: Path,
+    args: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    real_stat, real_read_bytes = Path.stat, Path.read_bytes
+
+    def inside_locked(path: Path) -> bool:
+        """Like a folder with mode 000: it can be seen, what it holds cannot."""
+        return "locked" in path.parts[:-1]
+
+    def stat(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        if inside_locked(self):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, follow_symlinks=follow_symlinks)
+
+    def read_bytes(self: Path) -> bytes:
+        if inside_locked(self):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    (folder / "locked").mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(Path, "stat", stat)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2
+    assert capsys.readouterr() == ("", f"stateui: {message}\n")
