@@ -161,3 +161,19 @@ def test_a_folder_that_cannot_be_searched_is_one_line_simulated(
         main(args)
     assert stop.value.code == 2
     assert capsys.readouterr() == ("", f"stateui: {message}\n")
+
+
+@pytest.mark.parametrize(
+    "seconds", ["nan", "NaN", "inf", "-inf", "infinity", "0", "-0", "-1", "1e-400"]
+)
+def test_a_timeout_that_would_never_fire_is_refused(folder: Path, seconds: str) -> None:
+    result = stateui("run", "ok.lua", "--timeout", seconds, cwd=folder)
+    message = f"stateui run: Invalid value for '--timeout': '{seconds}' is not a finite number"
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1
+
+
+def test_a_small_timeout_is_taken(folder: Path) -> None:
+    (folder / "spin.lua").write_text("while true do end", encoding="utf-8")
+    result = stateui("run", "spin.lua", "--timeout", "1e-3", cwd=folder)
+    assert (result.returncode, result.stderr) == (1, "spin.lua: timed out after 0.001s\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import stat
@@ -290,6 +291,24 @@ def report(output: Output, label: str, result: RunResult) -> None:
         output.error(label, f"{label}: {result.reason}")
 
 
+class Seconds(click.ParamType):
+    """A length of time in seconds: a number above zero that a clock can reach."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        """The seconds as a float; a usage error for NaN, infinity, zero or less."""
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"{value!r} is not a finite number of seconds above 0", param, ctx)
+        return seconds
+
+
 load_option = click.option(
     "--load",
     "load_file",
@@ -347,7 +366,7 @@ def cli(ctx: click.Context) -> None:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Seconds(),
     metavar="SECONDS",
     help="Cancel runs still going after this many seconds.",
 )
