@@ -291,7 +291,7 @@ def report(output: Output, label: str, result: RunResult) -> None:
         output.error(label, f"{label}: {result.reason}")
 
 
-class Seconds(click.ParamType):
+class Seconds(click.ParamType[float]):
     """A length of time in seconds: a number above zero that a clock can reach."""
 
     name = "seconds"
