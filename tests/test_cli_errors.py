@@ -177,3 +177,44 @@ def test_a_small_timeout_is_taken(folder: Path) -> None:
     (folder / "spin.lua").write_text("while true do end", encoding="utf-8")
     result = stateui("run", "spin.lua", "--timeout", "1e-3", cwd=folder)
     assert (result.returncode, result.stderr) == (1, "spin.lua: timed out after 0.001s\n")
+
+
+def run_with_stdout(folder: Path, stdout: str, *args: str) -> tuple[int, str]:
+    """Run stateui with standard output closed (`>&-`) or on /dev/full; exit code, stderr."""
+    with Path(os.devnull if stdout == "closed" else stdout).open("wb") as target:
+        result = subprocess.run(
+            [*stateui_command(), *args],
+            stdout=target,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=60,
+            cwd=folder,
+            preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,
+        )
+    return result.returncode, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdout", "why"), [("closed", "it is closed"), ("/dev/full", "No space left on device")]
+)
+@pytest.mark.parametrize("args", [["hello.lua"], ["ok.lua", "--dump", "-"]])
+def test_output_that_cannot_be_written_is_said_once_and_fails_the_run(
+    folder: Path, stdout: str, why: str, args: list[str]
+) -> None:
+    if stdout == "/dev/full" and not Path(stdout).exists():
+        pytest.skip("this system has no /dev/full")
+    (folder / "hello.lua").write_text('for i = 1, 3 do print("hello") end', encoding="utf-8")
+    message = f"stateui: cannot write to standard output ({why}): the output was lost\n"
+    assert run_with_stdout(folder, stdout, "run", *args) == (1, message)
+
+
+def test_a_closed_standard_output_that_nothing_needs_is_no_error(folder: Path) -> None:
+    (folder / "quiet.lua").write_text('State.set("k", 1)', encoding="utf-8")
+    assert run_with_stdout(folder, "closed", "run", "quiet.lua", "--dump", "out.json") == (0, "")
+    assert json.loads((folder / "out.json").read_text()) == {"k": 1}
+
+
+def test_dump_needs_a_file_name(folder: Path) -> None:
+    result = stateui("run", "ok.lua", "--dump", "", cwd=folder)
+    assert_usage_error(result, "stateui: --dump needs a file name ('-' for standard output)")

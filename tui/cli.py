@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import math
@@ -11,10 +12,10 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 import click
 
@@ -29,12 +30,18 @@ INTERRUPTED = 130
 
 
 class Output:
-    """Writes script output and errors line by line, safely from many run threads."""
+    """Writes script output and errors line by line, safely from many run threads.
 
-    def __init__(self, out: IO[str], err: IO[str], prefixed: bool) -> None:
+    A stream that is closed (`>&-`) or fails (`>/dev/full`) loses what is written to
+    it; `lost` then says why standard output could not be written. A reader that went
+    away (`| head`) is not an error: what it did not want is dropped quietly.
+    """
+
+    def __init__(self, out: TextIO | None, err: TextIO | None, prefixed: bool) -> None:
         self._out, self._err = out, err
         self._prefixed = prefixed
         self._lock = threading.Lock()
+        self.lost: str | None = None
 
     def line(self, name: str, text: str) -> None:
         """One printed line of the script `name`, on standard output."""
@@ -49,16 +56,29 @@ class Output:
         prefix = self._prefix(name)
         self._write(self._err, "".join(f"{prefix}{line}\n" for line in text.splitlines()))
 
-    def _prefix(self, name: str) -> str:
-        return f"[{name}] " if self._prefixed else ""
-
-    def _write(self, stream: IO[str], text: str) -> None:
+    def dump(self, data: bytes) -> None:
+        """The store's dump, on standard output after everything printed."""
         with self._lock:
-            try:
-                stream.write(text)
-                stream.flush()
-            except (BrokenPipeError, ValueError):
-                pass  # the reader went away (a closed pipe or stream); the run goes on
+            self._guarded(self._out, lambda stream: stream.buffer.write(data))
+
+    def _prefix(self, name: str) -> str:
+        return f"[{shown(name)}] " if self._prefixed else ""
+
+    def _write(self, stream: TextIO | None, text: str) -> None:
+        with self._lock:
+            self._guarded(stream, lambda stream: stream.write(text))
+
+    def _guarded(self, stream: TextIO | None, write: Callable[[TextIO], object]) -> None:
+        try:
+            if stream is None:  # Python found the descriptor closed when it started
+                raise OSError(errno.EBADF, "it is closed")
+            write(stream)
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the reader went away (a closed pipe or stream); the run goes on
+        except OSError as error:
+            if stream is self._out and self.lost is None:
+                self.lost = reason(error)
 
 
 def fail(message: str) -> NoReturn:
@@ -408,15 +428,19 @@ def run(
     ok = all(result.status is RunStatus.OK for result in results)
     if dump_to is not None:
         if dump_to == "-":
-            sys.stdout.flush()
-            sys.stdout.buffer.write(store.dump_json() + b"\n")
-            sys.stdout.flush()
+            output.dump(store.dump_json() + b"\n")
         else:
             try:
                 store.write_dump(Path(dump_to))
             except OSError as error:
                 click.echo(f"stateui: --dump {shown(dump_to)}: {reason(error)}", err=True)
                 ok = False
+    if output.lost is not None:
+        click.echo(
+            f"stateui: cannot write to standard output ({output.lost}): the output was lost",
+            err=True,
+        )
+        ok = False
     sys.exit(0 if ok else 1)
 
 
