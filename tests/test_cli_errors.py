@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -218,3 +221,72 @@ def test_a_closed_standard_output_that_nothing_needs_is_no_error(folder: Path) -
 def test_dump_needs_a_file_name(folder: Path) -> None:
     result = stateui("run", "ok.lua", "--dump", "", cwd=folder)
     assert_usage_error(result, "stateui: --dump needs a file name ('-' for standard output)")
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.001)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_dump_cut_short_by_a_signal_leaves_no_partial_file(folder: Path, signum: int) -> None:
+    # 200 MB take a few hundred milliseconds to write: the signal lands in the middle.
+    (folder / "big.lua").write_text(
+        'local s = string.rep("x", 1000000)\n'
+        'for i = 1, 200 do State.set("k" .. i, s .. i) end\n'
+        'print("filled")\n',
+        encoding="utf-8",
+    )
+    out = folder / "out.json"
+    out.write_text("old\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [*stateui_command(), "run", "big.lua", "--dump", "out.json"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == "filled\n"
+    wait_for(lambda: list(folder.glob(".out.json.*.partial")))
+    proc.send_signal(signum)
+    assert proc.wait(60) == 128 + signum
+    assert proc.stderr.read() == ""
+    assert sorted(path.name for path in folder.iterdir()) == ["big.lua", "ok.lua", "out.json"]
+    assert out.read_text(encoding="utf-8") == "old\n"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_cancels_the_runs_like_ctrl_c(folder: Path, signum: int) -> None:
+    (folder / "spin.lua").write_text('print("spinning")\nwhile true do end\n', encoding="utf-8")
+    proc = subprocess.Popen(
+        [*stateui_command(), "run", "spin.lua", "--dump", "out.json"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == "spinning\n"
+    proc.send_signal(signum)
+    assert proc.wait(10) == 128 + signum
+    assert proc.stderr.read() == "spin.lua: terminated\n"
+    assert not (folder / "out.json").exists()
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_dump_onto_a_symlink_writes_through_it(folder: Path, dangling: bool) -> None:
+    (folder / "real").mkdir()
+    target = folder / "real" / "data.json"
+    if not dangling:
+        target.write_text("old\n", encoding="utf-8")
+    link = folder / "link.json"
+    link.symlink_to(Path("real") / "data.json")
+    (folder / "s.lua").write_text('State.set("k", 1)', encoding="utf-8")
+    result = stateui("run", "s.lua", "--dump", "link.json", cwd=folder)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert link.is_symlink() and link.readlink() == Path("real") / "data.json"
+    assert json.loads(target.read_text(encoding="utf-8")) == {"k": 1}
+    assert sorted(path.name for path in (folder / "real").iterdir()) == ["data.json"]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
 import math
 import os
 import re
+import signal
 import stat
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -79,6 +81,39 @@ class Output:
         except OSError as error:
             if stream is self._out and self.lost is None:
                 self.lost = reason(error)
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C, so that `finally` cleans up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def terminated_by_signals() -> Iterator[None]:
+    """Turn the first SIGTERM or SIGHUP into `Terminated` meanwhile; later ones are ignored.
+
+    Without it those signals end the process on the spot: runs are not cancelled and a
+    `--dump` file being written is left behind half done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread can take signals (main() called from a thread)
+        return
+    signums = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+
+    def stop(signum: int, frame: object) -> None:
+        for each in signums:
+            signal.signal(each, signal.SIG_IGN)  # one is enough; cleaning up goes on
+        raise Terminated(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def fail(message: str) -> NoReturn:
@@ -270,16 +305,16 @@ def run_scripts(
         )
         for script, label in zip(scripts, labels, strict=True)
     ]
-    for run in runs:
-        run.start()
     try:
+        for run in runs:  # in the try: a run may print, and be stopped, before the next starts
+            run.start()
         if not wait_all(runs, timeout):
             for run in runs:
                 run.cancel(f"timed out after {timeout:g}s")
             wait_all(runs, STUCK_GRACE)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as stop:
         for run in runs:
-            run.cancel("interrupted")
+            run.cancel("interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated")
         wait_all(runs, STUCK_GRACE)
         raise
     results = []
@@ -416,25 +451,12 @@ def run(
             stream.reconfigure(errors="backslashreplace")
     output = Output(sys.stdout, sys.stderr, prefixed=len(scripts) > 1)
     try:
-        results = run_scripts(
-            store,
-            scripts,
-            output,
-            timeout=timeout,
-            max_memory=None if max_memory is None else max_memory * 2**20,
-        )
+        with terminated_by_signals():
+            ok = run_and_dump(store, scripts, output, dump_to, timeout, max_memory)
     except KeyboardInterrupt:
         sys.exit(INTERRUPTED)
-    ok = all(result.status is RunStatus.OK for result in results)
-    if dump_to is not None:
-        if dump_to == "-":
-            output.dump(store.dump_json() + b"\n")
-        else:
-            try:
-                store.write_dump(Path(dump_to))
-            except OSError as error:
-                click.echo(f"stateui: --dump {shown(dump_to)}: {reason(error)}", err=True)
-                ok = False
+    except Terminated as stop:
+        sys.exit(128 + stop.signum)
     if output.lost is not None:
         click.echo(
             f"stateui: cannot write to standard output ({output.lost}): the output was lost",
@@ -442,6 +464,34 @@ def run(
         )
         ok = False
     sys.exit(0 if ok else 1)
+
+
+def run_and_dump(
+    store: Store,
+    scripts: Sequence[Path],
+    output: Output,
+    dump_to: str | None,
+    timeout: float | None,
+    max_memory: int | None,
+) -> bool:
+    """Run the scripts, then write the dump; True when all went well."""
+    results = run_scripts(
+        store,
+        scripts,
+        output,
+        timeout=timeout,
+        max_memory=None if max_memory is None else max_memory * 2**20,
+    )
+    ok = all(result.status is RunStatus.OK for result in results)
+    if dump_to == "-":
+        output.dump(store.dump_json() + b"\n")
+    elif dump_to is not None:
+        try:
+            store.write_dump(Path(dump_to))
+        except OSError as error:
+            click.echo(f"stateui: --dump {shown(dump_to)}: {reason(error)}", err=True)
+            ok = False
+    return ok
 
 
 @cli.command()
