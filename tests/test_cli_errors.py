@@ -290,3 +290,38 @@ def test_dump_onto_a_symlink_writes_through_it(folder: Path, dangling: bool) -> 
     assert link.is_symlink() and link.readlink() == Path("real") / "data.json"
     assert json.loads(target.read_text(encoding="utf-8")) == {"k": 1}
     assert sorted(path.name for path in (folder / "real").iterdir()) == ["data.json"]
+
+
+CAFE = os.fsdecode(b"caf\xe9")
+"""A name in Latin-1, as an old file system holds it: not UTF-8."""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", f"{CAFE}.lua"], "stateui: script not found: caf\\xe9.lua"),
+        (["run", "ok.lua", "--load", f"{CAFE}.json"], "stateui: --load caf\\xe9.json: No such"),
+        (
+            ["run", "ok.lua", "--dump", f"{CAFE}/out.json"],
+            "stateui: --dump caf\\xe9/out.json: no such folder: caf\\xe9",
+        ),
+        (["run", "ok.lua", "--dump", CAFE], "stateui: --dump caf\\xe9: is a folder, not a file"),
+        (["watch", f"{CAFE}/x/s.lua"], "stateui: no such folder: "),
+    ],
+)
+def test_names_that_are_not_utf8_are_shown_escaped(
+    folder: Path, args: list[str], message: str
+) -> None:
+    if args[-1] == CAFE:
+        (folder / CAFE).mkdir()
+    result = stateui(*args, cwd=folder)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(message), result.stderr
+    assert "\\udc" not in result.stderr and "b'" not in result.stderr
+
+
+def test_the_labels_of_scripts_not_named_in_utf8_are_shown_escaped(folder: Path) -> None:
+    (folder / f"{CAFE}.lua").write_text('print("hi")\nwhile true do end\n', encoding="utf-8")
+    result = stateui("run", f"{CAFE}.lua", "ok.lua", "--timeout", "0.3", cwd=folder)
+    assert (result.returncode, result.stdout) == (1, "[caf\\xe9.lua] hi\n")
+    assert result.stderr == "[caf\\xe9.lua] caf\\xe9.lua: timed out after 0.3s\n"

@@ -343,7 +343,7 @@ def report(output: Output, label: str, result: RunResult) -> None:
     if result.status is RunStatus.ERROR and result.error is not None:
         output.error(label, result.error.describe())
     elif result.status is RunStatus.CANCELLED:
-        output.error(label, f"{label}: {result.reason}")
+        output.error(label, f"{shown(label)}: {result.reason}")
 
 
 class Seconds(click.ParamType[float]):
