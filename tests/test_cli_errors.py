@@ -64,6 +64,14 @@ def folder(tmp_path: Path) -> Path:
             'key "a" appears twice in one object (line 1, column 52)',
         ),
         ('{"\\u0061": 1, "a": 2}', 'key "a" appears twice in one object (line 1, column 15)'),
+        (
+            '{"s": "x\\"", "a\\"": 1,\n "a\\"": 2}',
+            'key "a\\"" appears twice in one object (line 2, column 2)',
+        ),
+        (
+            '{"' + "k" * 100 + '": 1, "' + "k" * 100 + '": 2}',
+            'key "' + "k" * 55 + '..." appears twice in one object (line 1, column 109)',
+        ),
     ],
 )
 def test_load_refuses_what_json_allows_or_cannot_hold_saying_where(

@@ -195,7 +195,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return values
 
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 _CONSTANTS = ("NaN", "Infinity", "-Infinity")
 
 
@@ -228,15 +228,18 @@ def _first_refusal(text: str) -> str:
             if expect_key and keys is not None:
                 key = json.loads(token)
                 if key in keys:
-                    return (
-                        f"key {token} appears twice in one object ({_where(text, match.start())})"
-                    )
+                    where = _where(text, match.start())
+                    return f"key {_shortened(token)} appears twice in one object ({where})"
                 keys.add(key)
             expect_key = False
         elif token.startswith(_CONSTANTS):
             constant = next(c for c in _CONSTANTS if token.startswith(c))
             return f"invalid JSON: {constant} is not valid JSON at {_where(text, match.start())}"
     return "invalid JSON: NaN, Infinity or a key given twice"
+
+
+def _shortened(token: str, limit: int = 60) -> str:
+    return token if len(token) <= limit else token[: limit - 4] + '..."'
 
 
 def _where(text: str, position: int) -> str:
