@@ -249,7 +249,7 @@ def _where(text: str, position: int) -> str:
 
 
 def file_kind(path: Path, what: str) -> str | None:
-    """ "file", "folder" or "other" for what is at `path`; None when nothing is there.
+    """What is at `path`: "file", "folder" or "other"; None when nothing is there.
 
     Stops with a one-line message when the system will not say (a folder on the way that
     cannot be searched): `what` names the option or argument in that message.
@@ -440,7 +440,8 @@ def run(
 
     \b
     Exit status: 0 when every script succeeded; 1 when any failed, was
-    cancelled or timed out; 2 for a usage error.
+    cancelled or timed out, or the output or the dump could not be written;
+    2 for a usage error; 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP.
     """
     check_scripts(scripts)
     if dump_to is not None and dump_to != "-":
