@@ -333,3 +333,32 @@ def test_the_labels_of_scripts_not_named_in_utf8_are_shown_escaped(folder: Path)
     result = stateui("run", f"{CAFE}.lua", "ok.lua", "--timeout", "0.3", cwd=folder)
     assert (result.returncode, result.stdout) == (1, "[caf\\xe9.lua] hi\n")
     assert result.stderr == "[caf\\xe9.lua] caf\\xe9.lua: timed out after 0.3s\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes in any folder; simulated below")
+def test_a_dump_into_a_read_only_folder_is_refused_before_the_scripts_run(folder: Path) -> None:
+    (folder / "ro").mkdir(mode=0o555)
+    (folder / "s.lua").write_text('print("ran")', encoding="utf-8")
+    result = stateui("run", "s.lua", "--dump", "ro/out.json", cwd=folder)
+    assert_usage_error(
+        result, f"stateui: --dump ro/out.json: cannot write in the folder {folder / 'ro'}"
+    )
+
+
+def test_a_dump_into_a_read_only_folder_is_refused_simulated(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (folder / "ro").mkdir()
+    (folder / "s.lua").write_text('print("ran")', encoding="utf-8")
+    real_access = os.access
+
+    def access(path: str | os.PathLike[str], mode: int) -> bool:
+        return Path(path).name != "ro" and real_access(path, mode)
+
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "s.lua", "--dump", "ro/out.json"])
+    assert stop.value.code == 2
+    message = f"stateui: --dump ro/out.json: cannot write in the folder {folder / 'ro'}\n"
+    assert capsys.readouterr() == ("", message)

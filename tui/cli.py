@@ -284,6 +284,9 @@ def check_dump(dump_to: str) -> None:
         fail(f"--dump {shown(dump_to)}: no such folder: {shown(path.parent)}")
     if file_kind(path, "--dump ") == "folder":
         fail(f"--dump {shown(dump_to)}: is a folder, not a file")
+    folder = Path(os.path.realpath(path)).parent  # where the new file is written
+    if not os.access(folder, os.W_OK | os.X_OK):  # found now, not after the scripts ran
+        fail(f"--dump {shown(dump_to)}: cannot write in the folder {shown(folder)}")
 
 
 def run_scripts(
