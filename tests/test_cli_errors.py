@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import stateui_command
 from tui.cli import main
+from tui.state import Store
 
 COMMANDS = [["run", "ok.lua"], ["watch"]]
 """`watch` checks its --load before the app starts, so both can be run without a terminal."""
@@ -362,3 +363,23 @@ def test_a_dump_into_a_read_only_folder_is_refused_simulated(
     assert stop.value.code == 2
     message = f"stateui: --dump ro/out.json: cannot write in the folder {folder / 'ro'}\n"
     assert capsys.readouterr() == ("", message)
+
+
+@pytest.mark.parametrize("dump_to", ["-", "out.json"])
+def test_a_dump_too_large_for_memory_is_one_line_and_fails_the_run(
+    folder: Path,
+    dump_to: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def out_of_memory(self: Store) -> bytes:
+        raise MemoryError
+
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(Store, "dump_json", out_of_memory)
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "ok.lua", "--dump", dump_to])
+    assert stop.value.code == 1
+    message = f"stateui: --dump {dump_to}: the store is too large to dump\n"
+    assert capsys.readouterr() == ("", message)
+    assert sorted(path.name for path in folder.iterdir()) == ["ok.lua"]

@@ -490,14 +490,19 @@ def run_and_dump(
         max_memory=None if max_memory is None else max_memory * 2**20,
     )
     ok = all(result.status is RunStatus.OK for result in results)
-    if dump_to == "-":
-        output.dump(store.dump_json() + b"\n")
-    elif dump_to is not None:
-        try:
+    if dump_to is None:
+        return ok
+    try:
+        if dump_to == "-":
+            output.dump(store.dump_json() + b"\n")
+        else:
             store.write_dump(Path(dump_to))
-        except OSError as error:
-            click.echo(f"stateui: --dump {shown(dump_to)}: {reason(error)}", err=True)
-            ok = False
+    except OSError as error:
+        click.echo(f"stateui: --dump {shown(dump_to)}: {reason(error)}", err=True)
+        return False
+    except MemoryError:
+        click.echo(f"stateui: --dump {shown(dump_to)}: the store is too large to dump", err=True)
+        return False
     return ok
 
 
