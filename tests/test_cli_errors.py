@@ -383,3 +383,14 @@ def test_a_dump_too_large_for_memory_is_one_line_and_fails_the_run(
     message = f"stateui: --dump {dump_to}: the store is too large to dump\n"
     assert capsys.readouterr() == ("", message)
     assert sorted(path.name for path in folder.iterdir()) == ["ok.lua"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_load_says_where_a_file_stops_being_utf8(folder: Path, command: list[str]) -> None:
+    (folder / "in.json").write_bytes(b'{"a": 1,\n "caf\xe9": 2}')
+    result = stateui(*command, "--load", "in.json", cwd=folder)
+    message = (
+        "stateui: --load in.json: invalid JSON: the file is not UTF-8 "
+        "(byte 0xe9 at line 2, column 6)"
+    )
+    assert_usage_error(result, message)

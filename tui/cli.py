@@ -153,8 +153,11 @@ def load_json_file(store: Store, path: Path) -> None:
         fail(too_large)
     try:
         text = data.decode(json.detect_encoding(data))
-    except UnicodeDecodeError:
-        fail(f"--load {name}: invalid JSON: the file is not UTF-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - data.rfind(b"\n", 0, error.start)  # in bytes
+        where = f"byte 0x{data[error.start]:02x} at line {line}, column {column}"
+        fail(f"--load {name}: invalid JSON: the file is not UTF-8 ({where})")
     except MemoryError:
         fail(too_large)
     del data
