@@ -394,3 +394,19 @@ def test_load_says_where_a_file_stops_being_utf8(folder: Path, command: list[str
         "(byte 0xe9 at line 2, column 6)"
     )
     assert_usage_error(result, message)
+
+
+def test_a_dump_onto_a_device_needs_no_writable_folder(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(folder)
+    real_access = os.access
+
+    def access(path: str | os.PathLike[str], mode: int) -> bool:
+        return Path(path) != Path(os.devnull).parent and real_access(path, mode)
+
+    monkeypatch.setattr(os, "access", access)  # /dev, as anyone but root finds it
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "ok.lua", "--dump", os.devnull])
+    assert stop.value.code == 0
+    assert capsys.readouterr() == ("", "")

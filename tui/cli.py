@@ -285,10 +285,11 @@ def check_dump(dump_to: str) -> None:
     path = Path(dump_to)
     if file_kind(path.parent, "--dump ") != "folder":
         fail(f"--dump {shown(dump_to)}: no such folder: {shown(path.parent)}")
-    if file_kind(path, "--dump ") == "folder":
+    kind = file_kind(path, "--dump ")
+    if kind == "folder":
         fail(f"--dump {shown(dump_to)}: is a folder, not a file")
-    folder = Path(os.path.realpath(path)).parent  # where the new file is written
-    if not os.access(folder, os.W_OK | os.X_OK):  # found now, not after the scripts ran
+    folder = Path(os.path.realpath(path)).parent  # where a new file would be written
+    if kind != "other" and not os.access(folder, os.W_OK | os.X_OK):  # not /dev/null
         fail(f"--dump {shown(dump_to)}: cannot write in the folder {shown(folder)}")
 
 
