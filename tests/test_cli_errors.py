@@ -113,6 +113,30 @@ def test_a_load_file_too_large_for_memory_is_one_line(
     assert capsys.readouterr() == ("", message)
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_load_file_larger_than_the_memory_allowed_is_one_line(
+    folder: Path, command: list[str]
+) -> None:
+    resource = pytest.importorskip("resource")
+
+    def two_gigabytes_at_most() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    with (folder / "huge.json").open("wb") as huge:
+        huge.truncate(3 << 30)  # sparse: it takes no room on disk
+    result = subprocess.run(
+        [*stateui_command(), *command, "--load", "huge.json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=folder,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=two_gigabytes_at_most,
+    )
+    message = "stateui: --load huge.json: the file is too large to load (out of memory)"
+    assert_usage_error(result, message)
+
+
 LOCKED_CASES = [
     (["run", "ok.lua", "--load", "locked/in.json"], "--load locked/in.json: Permission denied"),
     (["watch", "--load", "locked/in.json"], "--load locked/in.json: Permission denied"),
