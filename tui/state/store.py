@@ -109,6 +109,7 @@ class Store:
 
         The new file is synced to disk before it replaces the old one, and the folder
         after (where the system can sync a folder), so a crash leaves one or the other.
+        A symlink is written through: its target is replaced, the link stays.
 
         Raises OSError when the file cannot be written.
         """
@@ -116,6 +117,7 @@ class Store:
         if path.exists() and not path.is_file():  # /dev/stdout, a pipe: written as it is
             path.write_bytes(data)
             return
+        path = Path(os.path.realpath(path))  # through a symlink: the link stays a link
         partial_file = path.with_name(f".{path.name}.{os.getpid()}.partial")
         try:
             with partial_file.open("wb") as file:
