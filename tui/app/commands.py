@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.binding import Binding, BindingType
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 
 
 class Command(NamedTuple):
@@ -94,3 +95,25 @@ class StateCommands(Provider):
             score = matcher.match(command.name)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.name), command.run, help=command.help)
+
+
+class StatePalette(CommandPalette):
+    """Textual's command palette, with PageUp and PageDown safe before the list is shown.
+
+    Textual 8.2.8's option list pages from the lines it has laid out: pressed before the
+    list has a size (ctrl+p then PageUp in one burst), it raises `KeyError` and the app
+    dies. A page move waits for a list on screen; until then there is no page to move by.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pagedown", "page(1)", "Next page", show=False),
+        Binding("pageup", "page(-1)", "Previous page", show=False),
+    ]
+
+    def action_page(self, direction: int) -> None:
+        """Move the highlight a page down (1) or up (-1), once the list is laid out."""
+        commands = self.query_one(CommandList)
+        if not commands.option_count or not commands.scrollable_content_region:
+            return
+        move = commands.action_page_down if direction > 0 else commands.action_page_up
+        move()  # type: ignore[no-untyped-call]  # Textual leaves these two untyped
