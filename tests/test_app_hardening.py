@@ -6,7 +6,11 @@ import pytest
 from textual import events
 from textual.command import CommandList, CommandPalette
 
-from tests.app_helpers import make_app, until
+from tests.app_helpers import make_app, open_folder, tree_lines, until
+from tui.app.model import key_index
+from tui.app.model.tree_items import MoreItem
+from tui.app.widgets import key_tree
+from tui.app.widgets.key_tree import PAGE, KeyTree
 from tui.state import Store
 
 
@@ -33,3 +37,73 @@ async def test_a_page_key_typed_ahead_of_the_palette_does_not_kill_the_app(
         assert paged is not None and paged > before
         await pilot.press("pageup")
         assert commands.highlighted is not None and commands.highlighted < paged
+
+
+async def test_every_page_of_a_wide_folder_costs_what_the_first_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = Store()
+    store.load({f"wide:{n}": n for n in range(11 * PAGE + 500)}, source="test")
+    names_read: list[str] = []
+    lines_made: list[object] = []
+    real_name_of, real_label = key_index.name_of, KeyTree._label
+
+    def counting_name_of(key: str) -> str:
+        names_read.append(key)
+        return real_name_of(key)
+
+    def counting_label(tree: KeyTree, item: key_tree.Item) -> object:
+        lines_made.append(item)
+        return real_label(tree, item)
+
+    monkeypatch.setattr(key_index, "name_of", counting_name_of)
+    monkeypatch.setattr(KeyTree, "_label", counting_label)
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        await until(pilot, lambda: tree_lines(app) == ["wide  11,500"])
+        open_folder(app, "wide:")
+        await pilot.pause()
+        folder = tree.node_for(key_tree.FolderItem("wide:"))
+        assert folder is not None
+        work: list[tuple[int, int]] = []
+        for _ in range(10):  # pages 2 to 11
+            more = folder.children[-1]
+            assert isinstance(more.data, MoreItem)
+            names_read.clear()
+            lines_made.clear()
+            tree.show_more(more)
+            await pilot.pause()
+            work.append((len(names_read), len(lines_made)))
+        # Page 11 reads and draws no more than page 2: the names and lines it adds.
+        assert work[-1][0] <= work[0][0] <= PAGE + 10
+        assert work[-1][1] <= work[0][1] + 10 <= PAGE + 20
+        lines = tree_lines(app)
+        assert lines[1:3] == ["  0", "  1"]
+        assert lines[-2:] == [f"  {11 * PAGE - 1}", "  … 500 more"]
+        tree.show_more(folder.children[-1])  # the last page: the "… more" line goes
+        await pilot.pause()
+        assert tree_lines(app)[-1] == f"  {11 * PAGE + 499}"
+        assert len(tree_lines(app)) == 1 + 11 * PAGE + 500
+
+
+async def test_a_page_shown_after_the_folder_changed_keeps_the_natural_order() -> None:
+    store = Store()
+    store.load({f"wide:{n}": n for n in range(2 * PAGE + 10)}, source="test")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        await until(pilot, lambda: tree_lines(app) == ["wide  2,010"])
+        open_folder(app, "wide:")
+        await pilot.pause()
+        folder = tree.node_for(key_tree.FolderItem("wide:"))
+        assert folder is not None
+        # Keys come and go in the shown page and the next one, the tree not yet told.
+        tree.index.remove("wide:5")
+        tree.index.add("wide:1500a")
+        tree.show_more(folder.children[-1])
+        await pilot.pause()
+        lines = [line.strip() for line in tree_lines(app)[1:]]
+        assert "5" not in lines
+        assert lines.index("1500a") == lines.index("1500") + 1
+        assert lines[-1] == "… 10 more"
