@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import re
+
+import orjson
 import pytest
 from textual import events
 from textual.command import CommandList, CommandPalette
+from textual.widgets import TextArea
 
-from tests.app_helpers import make_app, open_folder, tree_lines, until
+from tests.app_helpers import (
+    make_app,
+    move_to_key,
+    open_folder,
+    panel_text,
+    tree_lines,
+    until,
+    value_text,
+)
+from tui.app.format import escape_controls, pretty_json, pretty_json_bytes
 from tui.app.model import key_index
 from tui.app.model.tree_items import MoreItem
+from tui.app.screens.value_editor import ValueEditor
 from tui.app.widgets import key_tree
 from tui.app.widgets.key_tree import PAGE, KeyTree
 from tui.state import Store
+from tui.state.backends import MemoryBackend
 
 
 @pytest.mark.parametrize("page_key", ["pageup", "pagedown"])
@@ -107,3 +122,62 @@ async def test_a_page_shown_after_the_folder_changed_keeps_the_natural_order() -
         assert "5" not in lines
         assert lines.index("1500a") == lines.index("1500") + 1
         assert lines[-1] == "… 10 more"
+
+
+# What would reach the terminal raw: C0 controls but the line end, DEL, C1 (CSI is \x9b).
+RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+EVIL = "a\x9b2Jb\x7fc\x1b[31md\x85e"
+
+
+def test_pretty_json_writes_del_and_c1_controls_as_escapes_of_the_same_value() -> None:
+    value = {f"k{EVIL}": [EVIL, "plain é ✓"]}
+    text = pretty_json(value)
+    assert RAW_CONTROL.search(text) is None
+    assert "\\u009b" in text and "\\u007f" in text and "\\u0085" in text
+    assert orjson.loads(text) == value
+    assert orjson.loads(pretty_json_bytes(value)) == value
+    assert pretty_json({"a": "é✓"}) == '{\n  "a": "é✓"\n}'  # other text stays as it is
+
+
+def test_escape_controls_keeps_line_ends_unless_asked_for_one_line() -> None:
+    assert escape_controls("a\x9bb\nc") == "a\\x9bb\nc"
+    assert escape_controls("a\x9bb\nc", one_line=True) == "a\\x9bb\\nc"
+
+
+def c1_store() -> Store:
+    # Keys with controls are refused by the store's rules; a backend written by other
+    # means (an older file, another program) may still hold them.
+    backend = MemoryBackend()
+    backend.put(f"bad:k{EVIL}", orjson.dumps(1), 1, 1_700_000_000.0, "cli")
+    store = Store(backend=backend)
+    store.set("bad:value", {f"key{EVIL}": EVIL}, source=f"job{EVIL}.lua#1")
+    store.set("progress:text", EVIL, source="cli")
+    return store
+
+
+async def test_control_characters_from_the_store_reach_no_pane_raw() -> None:
+    app = make_app(c1_store())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "bad  2" in tree_lines(app))
+        open_folder(app, "bad:")
+        await pilot.pause()
+        lines = tree_lines(app)
+        assert "  k" + escape_controls(EVIL, one_line=True) in lines
+        assert not any(RAW_CONTROL.search(line) for line in lines)
+        # The value pane: the header (key and source) and the JSON.
+        move_to_key(app, "bad:value")
+        await until(pilot, lambda: "job" in value_text(app))
+        shown = value_text(app)
+        assert "\\u009b" in shown and "\\x9b" in shown
+        assert RAW_CONTROL.search(shown) is None, shown
+        # The progress panel: a value that is no progress is shown as its JSON.
+        await until(pilot, lambda: any("text" in line for line in panel_text(app)))
+        assert not any(RAW_CONTROL.search(line) for line in panel_text(app))
+        # The editor: the same value, its controls as JSON escapes.
+        move_to_key(app, "bad:value")
+        await pilot.pause()
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        text = app.screen.query_one("#value", TextArea).text
+        assert RAW_CONTROL.search(text) is None
+        assert orjson.loads(text) == {f"key{EVIL}": EVIL}

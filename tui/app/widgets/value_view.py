@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from tui.app.format import format_number, format_size, pretty_json_bytes
+from tui.app.format import escape_controls, format_number, format_size, pretty_json_bytes
 from tui.app.model.value_history import ValueHistory
 from tui.app.widgets.json_view import JsonView
 from tui.state import Entry
@@ -51,7 +51,7 @@ def describe(entry: Entry) -> Text:
         " · ",
         when,
         " by ",
-        (entry.source, "bold"),
+        (escape_controls(entry.source, one_line=True), "bold"),
     )
 
 
@@ -130,11 +130,12 @@ class ValueView(Vertical):
             body.show(b"")
             self.remove_class("deleted")
             return
-        title = Text(key, style="bold")
+        title = Text(escape_controls(key, one_line=True), style="bold")
         if entry is None:
             self._note("")
             self.add_class("deleted")
-            what = f"deleted by {deleted_by}" if deleted_by else "not in the store"
+            who = escape_controls(deleted_by, one_line=True)
+            what = f"deleted by {who}" if deleted_by else "not in the store"
             header.update(Text.assemble(title, "\n", (f"This key was {what}.", "italic")))
             if not same:
                 body.show(b"")
@@ -169,7 +170,11 @@ class ValueView(Vertical):
         self.remove_class("deleted")
         keys = f"{count:,} key" + ("" if count == 1 else "s")
         self.query_one("#value-header", Static).update(
-            Text.assemble((prefix, "bold"), "\n", (f"A folder of {keys}.", "dim"))
+            Text.assemble(
+                (escape_controls(prefix, one_line=True), "bold"),
+                "\n",
+                (f"A folder of {keys}.", "dim"),
+            )
         )
         self._note("")
         self.query_one(JsonView).show(b"")
