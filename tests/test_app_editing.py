@@ -353,9 +353,11 @@ async def test_y_copies_a_value_or_a_folder_as_json() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, USER)
         await pilot.press("y")
+        await until(pilot, lambda: app.clipboard)  # copied from a thread
         assert orjson.loads(app.clipboard) == {"name": "Ada", "tags": ["x"]}
         await on_folder(app, pilot, "user:")
         await pilot.press("y")
+        await until(pilot, lambda: "user:user_1" in app.clipboard)
         assert orjson.loads(app.clipboard) == {
             "user:user_1": 1,
             "user:user_12": 12,
@@ -583,6 +585,7 @@ async def test_copy_and_the_editor_give_keys_in_the_order_the_pane_shows() -> No
         await pilot.pause()
         shown = app.query_one(JsonView).text()
         await pilot.press("y")
+        await until(pilot, lambda: app.clipboard)  # copied from a thread
         assert app.clipboard == shown
         assert shown.index('"alpha"') < shown.index('"zeta"')
         assert shown.index('"b"') < shown.index('"y"')
@@ -593,6 +596,7 @@ async def test_copy_and_the_editor_give_keys_in_the_order_the_pane_shows() -> No
         await until(pilot, lambda: not isinstance(app.screen, ValueEditor))
         await on_folder(app, pilot, "jobs:")
         await pilot.press("y")
+        await until(pilot, lambda: app.clipboard != shown)
         assert app.clipboard == '{\n  "jobs:a": 1,\n  "jobs:b": {\n    "a": 2,\n    "z": 1\n  }\n}'
 
 

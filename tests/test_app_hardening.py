@@ -19,6 +19,7 @@ from tests.app_helpers import (
     until,
     value_text,
 )
+from tui.app import key_actions
 from tui.app.format import escape_controls, pretty_json, pretty_json_bytes
 from tui.app.model import key_index
 from tui.app.model.tree_items import MoreItem
@@ -181,3 +182,70 @@ async def test_control_characters_from_the_store_reach_no_pane_raw() -> None:
         text = app.screen.query_one("#value", TextArea).text
         assert RAW_CONTROL.search(text) is None
         assert orjson.loads(text) == {f"key{EVIL}": EVIL}
+
+
+async def test_copying_a_big_folder_leaves_the_screen_answering() -> None:
+    store = Store()
+    big = "x" * (2 * 1024 * 1024)
+    for n in range(10):
+        store.set(f"big:{n}", {"n": n, "blob": big}, source="test")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: tree_lines(app) == ["big  10"])
+        tree = app.query_one(KeyTree)
+        tree.focus()
+        tree.cursor_line = 0
+        await pilot.pause()
+        ticks: list[int] = [0]
+        ticks_at_copy: list[int] = []
+        app.set_interval(0.01, lambda: ticks.__setitem__(0, ticks[0] + 1))
+        real_copy = app.copy_to_clipboard
+
+        def copy(text: str) -> None:
+            ticks_at_copy.append(ticks[0])
+            real_copy(text)
+
+        app.copy_to_clipboard = copy  # type: ignore[method-assign]
+        await pilot.pause()
+        ticks_at_y = ticks[0]
+        app.post_message(events.Key("y", None))
+        await until(pilot, lambda: ticks_at_copy, timeout=30)
+        # The timer went on firing while the 20 MB were read and formatted.
+        assert ticks_at_copy[0] > ticks_at_y
+        copied = orjson.loads(app.clipboard)
+        assert sorted(copied) == [f"big:{n}" for n in range(10)]
+        assert copied["big:3"] == {"n": 3, "blob": big}
+        assert any(n.title == "Copied" for n in app._notifications)
+
+
+@pytest.mark.parametrize("on_folder", [True, False])
+async def test_a_copy_past_the_limit_is_refused_with_a_message(
+    monkeypatch: pytest.MonkeyPatch, on_folder: bool
+) -> None:
+    monkeypatch.setattr(key_actions, "COPY_LIMIT", 1000)
+    store = Store()
+    store.set("big:a", "x" * 600, source="test")
+    store.set("big:b", "y" * 600, source="test")
+    store.set("small", 1, source="test")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "big  2" in tree_lines(app))
+        tree = app.query_one(KeyTree)
+        tree.focus()
+        if on_folder:
+            tree.cursor_line = 0
+        else:
+            open_folder(app, "big:")
+            await pilot.pause()
+            store.set("big:a", "x" * 2000, source="test")
+            move_to_key(app, "big:a")
+        await pilot.pause()
+        await pilot.press("y")
+        await until(pilot, lambda: any(n.title == "Too big to copy" for n in app._notifications))
+        (said,) = [n.message for n in app._notifications if n.title == "Too big to copy"]
+        assert "more than 1000 B of JSON" in said
+        assert app.clipboard == ""
+        move_to_key(app, "small")  # under the limit, the copy goes through
+        await pilot.pause()
+        await pilot.press("y")
+        await until(pilot, lambda: app.clipboard == "1")
