@@ -418,7 +418,8 @@ async def test_export_writes_the_dump_format(tmp_path: Path) -> None:
 
 async def test_a_value_too_big_for_the_editor_says_so_and_opens_nothing() -> None:
     store = Store()
-    store.set("big", ["x" * 100] * 3000, source="test")
+    # Under the editor's 256 KiB as stored, over it once indented.
+    store.set("big", ["x" * 100] * 2500, source="test")
     app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         move_to_key(app, "big")
@@ -427,7 +428,7 @@ async def test_a_value_too_big_for_the_editor_says_so_and_opens_nothing() -> Non
         assert not isinstance(app.screen, ValueEditor)
         (shown,) = [n.message for n in app._notifications]
         assert shown == (
-            "It is 310.5 KiB as indented JSON: the editor takes up to 256 KiB. "
+            "It is 258.8 KiB as indented JSON: the editor takes up to 256 KiB. "
             "Change it from the console, or copy it with y."
         )
 

@@ -23,6 +23,7 @@ from tui.app import key_actions
 from tui.app.format import escape_controls, pretty_json, pretty_json_bytes
 from tui.app.model import key_index
 from tui.app.model.tree_items import MoreItem
+from tui.app.screens import value_editor
 from tui.app.screens.value_editor import ValueEditor
 from tui.app.widgets import key_tree
 from tui.app.widgets.key_tree import PAGE, KeyTree
@@ -249,3 +250,14 @@ async def test_a_copy_past_the_limit_is_refused_with_a_message(
         await pilot.pause()
         await pilot.press("y")
         await until(pilot, lambda: app.clipboard == "1")
+
+
+def test_a_value_too_big_to_edit_is_refused_before_it_is_formatted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    formatted: list[object] = []
+    monkeypatch.setattr(value_editor, "pretty_json", formatted.append)
+    data = orjson.dumps(["x" * 100] * 30_000)  # 3 MB, past the editor's 256 KiB
+    with pytest.raises(ValueError, match=r"It is 2\.9 MiB of JSON: the editor takes up to"):
+        value_editor.editable_text(data)
+    assert formatted == []
