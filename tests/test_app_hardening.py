@@ -20,7 +20,13 @@ from tests.app_helpers import (
     value_text,
 )
 from tui.app import key_actions
-from tui.app.format import escape_controls, pretty_json, pretty_json_bytes
+from tui.app.format import (
+    escape_controls,
+    format_count,
+    format_percent,
+    pretty_json,
+    pretty_json_bytes,
+)
 from tui.app.model import key_index
 from tui.app.model.tree_items import MoreItem
 from tui.app.screens import value_editor
@@ -261,3 +267,59 @@ def test_a_value_too_big_to_edit_is_refused_before_it_is_formatted(
     with pytest.raises(ValueError, match=r"It is 2\.9 MiB of JSON: the editor takes up to"):
         value_editor.editable_text(data)
     assert formatted == []
+
+
+def test_huge_counts_and_percents_are_written_short() -> None:
+    assert format_count(1e300) == "1e+300"
+    assert format_count(-(10**300)) == "-1e+300"
+    assert format_percent(1e300) == "1e+300%"
+    assert format_percent(42.25) == " 42.2%"
+    assert format_percent(99_999.0) == "99999.0%"
+    assert format_percent(float("inf")) == "∞%"
+
+
+async def test_a_huge_progress_value_keeps_its_line_short() -> None:
+    store = Store()
+    store.set("progress:percent", {"percent": 1e300}, source="test")
+    store.set("progress:count", {"current": 1e300, "total": 3}, source="test")
+    store.set("progress:int", {"current": 2**62, "total": 2**63 - 1}, source="test")
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(panel_text(app)) == 3)
+        lines = {line.split()[0]: line for line in panel_text(app)}
+        assert all(len(line) < 120 for line in lines.values()), lines
+        assert lines["percent"].endswith("█ 1e+300%  done")
+        assert "3.33e+301%  1e+300/3  done" in lines["count"]
+        assert " 50.0%  4.61e+18/9.22e+18" in lines["int"]
+
+
+@pytest.mark.parametrize("width", [60, 100])
+async def test_a_long_key_leaves_the_metadata_line_in_view(width: int) -> None:
+    key = "long:" + "k" * 507  # the longest key, 512 bytes
+    store = Store()
+    store.set(key, {"a": 1}, source="job.lua#1")
+    app = make_app(store)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await until(pilot, lambda: tree_lines(app) == ["long  1"])
+        open_folder(app, "long:")
+        await pilot.pause()
+        move_to_key(app, key)
+        await until(pilot, lambda: "job.lua#1" in value_text(app))
+        await pilot.pause()
+        header = app.query_one("#value-header")
+
+        def rows() -> list[str]:
+            return [header.render_line(y).text.strip() for y in range(header.size.height)]
+
+        def key_in_two_lines_then_metadata() -> bool:
+            shown = rows()
+            return (
+                shown[0].startswith("long:kkk")
+                and shown[1].endswith("k…")
+                and shown[2].startswith("object · ")
+                and " ".join(shown[2:]).endswith("by job.lua#1")
+            )
+
+        assert key_in_two_lines_then_metadata(), rows()
+        await pilot.resize_terminal(width + 40, 30)  # cut again for the new width
+        await until(pilot, key_in_two_lines_then_metadata, what=f"header {rows()}")

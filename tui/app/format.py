@@ -16,6 +16,7 @@ __all__ = [
     "format_duration",
     "format_eta",
     "format_number",
+    "format_percent",
     "format_rate",
     "format_size",
     "plural",
@@ -69,6 +70,15 @@ def format_count(number: float) -> str:
     if abs(number) >= 1e15 or (number and abs(number) < 0.05):
         return f"{number:.3g}"
     return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+
+
+def format_percent(percent: float) -> str:
+    """A share done, five cells wide for the usual ones: ` 42.5%`, `100.0%`, `1e+300%`."""
+    if not math.isfinite(percent):
+        return "∞%" if percent > 0 else ("-∞%" if percent < 0 else "?%")
+    if abs(percent) >= 1e5:  # more digits than the column holds: written short
+        return f"{percent:.3g}%"
+    return f"{percent:5.1f}%"
 
 
 def format_rate(per_second: float, unit: str = "/s") -> str:
