@@ -323,3 +323,21 @@ async def test_a_long_key_leaves_the_metadata_line_in_view(width: int) -> None:
         assert key_in_two_lines_then_metadata(), rows()
         await pilot.resize_terminal(width + 40, 30)  # cut again for the new width
         await until(pilot, key_in_two_lines_then_metadata, what=f"header {rows()}")
+
+
+async def test_enters_typed_ahead_of_the_palette_run_one_command_once() -> None:
+    store = Store()
+    store.set("a", 1, source="test")
+    app = make_app(store)
+    ran: list[str] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: tree_lines(app) == ["a"])
+        app.main.key_actions.edit = lambda: ran.append("edit")  # type: ignore[method-assign]
+        # Enter highlights the first command, enter runs it, the third comes too late.
+        for key in ("ctrl+p", "enter", "enter", "enter"):
+            app.post_message(events.Key(key, None))
+        await until(pilot, lambda: ran)
+        await pilot.pause(0.2)
+        assert app.is_running and app.return_code is None
+        assert app.screen is app.main
+        assert ran == ["edit"]
