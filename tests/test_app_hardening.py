@@ -341,3 +341,20 @@ async def test_enters_typed_ahead_of_the_palette_run_one_command_once() -> None:
         assert app.is_running and app.return_code is None
         assert app.screen is app.main
         assert ran == ["edit"]
+
+
+async def test_a_charted_field_name_with_controls_is_shown_escaped() -> None:
+    store = Store()
+    store.set("job", {f"n{EVIL}": 0}, source="cli")
+    app = make_app(store)
+    async with app.run_test(size=(110, 32)) as pilot:
+        move_to_key(app, "job")
+        await pilot.pause()
+        for n in range(1, 4):
+            store.set("job", {f"n{EVIL}": n}, source="cli")
+            await pilot.pause(0.06)
+        trend = app.query_one("#value-trend")
+        await until(pilot, lambda: "last 4 values" in str(trend.render()))
+        shown = str(trend.render())
+        assert shown.startswith("n" + escape_controls(EVIL, one_line=True) + ": last 4")
+        assert RAW_CONTROL.search(shown) is None

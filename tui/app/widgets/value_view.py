@@ -122,7 +122,7 @@ class ValueView(Vertical):
         self.set_class(chartable, "trend")
         if not chartable:
             return
-        name = f"{field}: " if field else ""
+        name = f"{escape_controls(field, one_line=True)}: " if field else ""
         more = " · f: next field" if fields > 1 else ""
         low, high, last = min(values), max(values), values[-1]
         self.query_one("#value-trend", Static).update(
