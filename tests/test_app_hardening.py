@@ -30,6 +30,7 @@ from tui.app.format import (
 from tui.app.model import key_index
 from tui.app.model.tree_items import MoreItem
 from tui.app.screens import value_editor
+from tui.app.screens.confirm import Confirm
 from tui.app.screens.value_editor import ValueEditor
 from tui.app.widgets import key_tree
 from tui.app.widgets.key_tree import PAGE, KeyTree
@@ -358,3 +359,35 @@ async def test_a_charted_field_name_with_controls_is_shown_escaped() -> None:
         shown = str(trend.render())
         assert shown.startswith("n" + escape_controls(EVIL, one_line=True) + ": last 4")
         assert RAW_CONTROL.search(shown) is None
+
+
+async def test_deleting_a_big_folder_leaves_the_screen_answering() -> None:
+    store = Store()
+    store.load({f"big:{n}": n for n in range(200_000)}, source="test")
+    store.set("other", 1, source="test")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: tree_lines(app) == ["big  200,000", "other"])
+        tree = app.query_one(KeyTree)
+        tree.focus()
+        tree.cursor_line = 0
+        ticks = [0]
+        app.set_interval(0.01, lambda: ticks.__setitem__(0, ticks[0] + 1))
+        during: list[int] = []
+        real_delete_many = store.delete_many
+
+        def delete_many(keys: list[str], *, source: str) -> int:
+            before = ticks[0]
+            deleted = real_delete_many(keys, source=source)
+            during.append(ticks[0] - before)
+            return deleted
+
+        store.delete_many = delete_many  # type: ignore[method-assign]
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: tree_lines(app) == ["other"], timeout=30)
+        # The timer went on firing while the keys were deleted.
+        assert during and during[0] > 0
+        assert store.keys() == ["other"]
+        assert any(n.message == "Deleted 200,000 keys under big:." for n in app._notifications)
