@@ -353,9 +353,11 @@ async def test_y_copies_a_value_or_a_folder_as_json() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await on_key(app, pilot, USER)
         await pilot.press("y")
+        await until(pilot, lambda: app.clipboard)  # copied from a thread
         assert orjson.loads(app.clipboard) == {"name": "Ada", "tags": ["x"]}
         await on_folder(app, pilot, "user:")
         await pilot.press("y")
+        await until(pilot, lambda: "user:user_1" in app.clipboard)
         assert orjson.loads(app.clipboard) == {
             "user:user_1": 1,
             "user:user_12": 12,
@@ -416,7 +418,8 @@ async def test_export_writes_the_dump_format(tmp_path: Path) -> None:
 
 async def test_a_value_too_big_for_the_editor_says_so_and_opens_nothing() -> None:
     store = Store()
-    store.set("big", ["x" * 100] * 3000, source="test")
+    # Under the editor's 256 KiB as stored, over it once indented.
+    store.set("big", ["x" * 100] * 2500, source="test")
     app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         move_to_key(app, "big")
@@ -425,7 +428,7 @@ async def test_a_value_too_big_for_the_editor_says_so_and_opens_nothing() -> Non
         assert not isinstance(app.screen, ValueEditor)
         (shown,) = [n.message for n in app._notifications]
         assert shown == (
-            "It is 310.5 KiB as indented JSON: the editor takes up to 256 KiB. "
+            "It is 258.8 KiB as indented JSON: the editor takes up to 256 KiB. "
             "Change it from the console, or copy it with y."
         )
 
@@ -583,6 +586,7 @@ async def test_copy_and_the_editor_give_keys_in_the_order_the_pane_shows() -> No
         await pilot.pause()
         shown = app.query_one(JsonView).text()
         await pilot.press("y")
+        await until(pilot, lambda: app.clipboard)  # copied from a thread
         assert app.clipboard == shown
         assert shown.index('"alpha"') < shown.index('"zeta"')
         assert shown.index('"b"') < shown.index('"y"')
@@ -593,6 +597,7 @@ async def test_copy_and_the_editor_give_keys_in_the_order_the_pane_shows() -> No
         await until(pilot, lambda: not isinstance(app.screen, ValueEditor))
         await on_folder(app, pilot, "jobs:")
         await pilot.press("y")
+        await until(pilot, lambda: app.clipboard != shown)
         assert app.clipboard == '{\n  "jobs:a": 1,\n  "jobs:b": {\n    "a": 2,\n    "z": 1\n  }\n}'
 
 

@@ -147,3 +147,30 @@ def test_natural_order_details() -> None:
     assert sorted(names, key=natural_key) == [
         "9", "10", "a", "a1b2", "a1b10", "A9", "a9", "a9b", "a09", "a10", "a-", "ab", "b",
     ]  # fmt: skip
+
+
+@given(
+    st.lists(st.from_regex(r"[ab]:(x:)?[a-c]{0,2}[0-9]{0,2}", fullmatch=True), max_size=40),
+    st.lists(st.from_regex(r"[ab]:(x:)?[a-c]{0,2}[0-9]{0,2}", fullmatch=True), max_size=10),
+    st.integers(0, 45),
+    st.integers(0, 45),
+)
+def test_a_page_from_any_place_is_that_slice_of_all_the_children(
+    keys: list[str], later: list[str], start: int, limit: int
+) -> None:
+    index = KeyIndex(":", keys)
+    folder = index.folder("a:")
+    if folder is None:
+        return
+    folder.children(":", 3)  # opened and ordered; what comes later waits unsorted
+    for key in later:
+        if key in index:
+            index.remove(key)
+        else:
+            index.add(key)
+    folder = index.folder("a:")
+    if folder is None:
+        return
+    every = folder.children(":")
+    assert folder.children(":", limit, start=start) == every[start : start + limit]
+    assert folder.children(":", None, start=start) == every[start:]

@@ -177,6 +177,12 @@ async def million_keys() -> dict[str, float]:
         expand = time.perf_counter() - start
         assert tree.last_line > 1000
         timings = {"first frame": first_frame, "expand": expand}
+        for page in range(2, 13):  # "… N more" again and again: page 12 costs what 2 does
+            more = node.children[-1]
+            start = time.perf_counter()
+            tree.show_more(more)
+            await pilot.pause()
+            timings[f"page {page}"] = time.perf_counter() - start
         for name, text, matches in (
             ("filter text", "user_1234", 9 * 11),
             ("filter glob", "cache:*:user_1*", 9 * 11_111),
@@ -263,7 +269,9 @@ def main() -> None:
             f"open 100,000 children {timings['expand'] * 1e3:.0f} ms, "
             f"filter by text {timings['filter text'] * 1e3:.0f} ms, "
             f"by glob {timings['filter glob'] * 1e3:.0f} ms, "
-            f"complete a key in the console {timings['complete'] * 1e3:.0f} ms"
+            f"complete a key in the console {timings['complete'] * 1e3:.0f} ms; "
+            f"next page of 1,000 in it: page 2 {timings['page 2'] * 1e3:.0f} ms, "
+            f"page 12 {timings['page 12'] * 1e3:.0f} ms"
         )
         lags, shown = asyncio.run(progress_flood(folder))
         print(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import gc
 
 from textual.app import App
+from textual.command import CommandPalette
 from textual.screen import Screen
 
+from tui.app.commands import StatePalette
 from tui.app.main_screen import MainScreen, ViewOptions
 from tui.app.session import Session
 
@@ -39,6 +41,11 @@ class StateApp(App[None]):
         # otherwise walk it all and stall the screen during a flood of writes (p99 loop
         # lag 55 ms → 17 ms in tests/bench/bench_app.py).
         gc.freeze()
+
+    def action_command_palette(self) -> None:
+        """Open the command palette (stateui's, which survives keys typed ahead of it)."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(StatePalette(id="--command-palette"))
 
     async def action_quit(self) -> None:
         """Stop every run, then leave (any other way out stops them as the app unmounts)."""

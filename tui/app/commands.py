@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual import on
+from textual.await_complete import AwaitComplete
+from textual.binding import Binding, BindingType
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.widgets import Button, Input, OptionList
 
 
 class Command(NamedTuple):
@@ -94,3 +98,45 @@ class StateCommands(Provider):
             score = matcher.match(command.name)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.name), command.run, help=command.help)
+
+
+class StatePalette(CommandPalette):
+    """Textual's command palette, safe from keys typed ahead of it (Textual 8.2.8).
+
+    - Its option list pages from the lines it has laid out: PageUp or PageDown pressed
+      before the list has a size (ctrl+p then PageUp in one burst) raised `KeyError` and
+      the app died. A page move waits for a list on screen.
+    - A second enter queued behind the one that ran a command dismissed the palette
+      again, once it was gone: `ScreenStackError`, or another screen closed, and the
+      command ran twice. Once dismissed, the palette takes no more selections.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pagedown", "page(1)", "Next page", show=False),
+        Binding("pageup", "page(-1)", "Previous page", show=False),
+    ]
+
+    def action_page(self, direction: int) -> None:
+        """Move the highlight a page down (1) or up (-1), once the list is laid out."""
+        commands = self.query_one(CommandList)
+        if not commands.option_count or not commands.scrollable_content_region:
+            return
+        move = commands.action_page_down if direction > 0 else commands.action_page_up
+        move()  # type: ignore[no-untyped-call]  # Textual leaves these two untyped
+
+    _dismissed = False
+
+    def dismiss(self, result: None = None) -> AwaitComplete:
+        self._dismissed = True
+        return super().dismiss(result)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed)
+    @on(OptionList.OptionSelected)
+    def _ignore_once_dismissed(
+        self, event: Input.Submitted | Button.Pressed | OptionList.OptionSelected
+    ) -> None:
+        # Runs before CommandPalette's own handlers, which prevent_default() skips.
+        if self._dismissed:
+            event.prevent_default()
+            event.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import orjson
 
@@ -10,10 +11,12 @@ from tui.state.codec import format_size
 
 __all__ = [
     "count_of",
+    "escape_controls",
     "format_count",
     "format_duration",
     "format_eta",
     "format_number",
+    "format_percent",
     "format_rate",
     "format_size",
     "plural",
@@ -69,6 +72,15 @@ def format_count(number: float) -> str:
     return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
 
 
+def format_percent(percent: float) -> str:
+    """A share done, five cells wide for the usual ones: ` 42.5%`, `100.0%`, `1e+300%`."""
+    if not math.isfinite(percent):
+        return "∞%" if percent > 0 else ("-∞%" if percent < 0 else "?%")
+    if abs(percent) >= 1e5:  # more digits than the column holds: written short
+        return f"{percent:.3g}%"
+    return f"{percent:5.1f}%"
+
+
 def format_rate(per_second: float, unit: str = "/s") -> str:
     """A rate: `12/s`, `2.5%/s`."""
     return f"{format_count(per_second)}{unit}"
@@ -81,9 +93,41 @@ def format_number(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.4g}"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# orjson escapes C0 controls in strings, but writes DEL and the C1 controls (U+0080 to
+# U+009F, among them CSI) as they are. In UTF-8 these are 7F and C2 80 to C2 9F (C2
+# only ever starts a character, so the pair is never part of another one).
+_JSON_CONTROL = re.compile(rb"\x7f|\xc2[\x80-\x9f]")
+
+
+def escape_controls(text: str, *, one_line: bool = False) -> str:
+    """Text with its control characters written as escapes (`\\x1b`, `\\x9b`), tabs
+    expanded: text from the store or a script, fit to reach the terminal.
+
+    Line ends are kept, unless `one_line`.
+    """
+    text = text.expandtabs(4)
+    if text.isprintable():
+        return text
+    pattern = _LINE_CONTROL if one_line else _CONTROL
+    return pattern.sub(lambda match: ascii(match.group())[1:-1], text)
+
+
+def _escape_json_control(match: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % ord(match.group().decode())
+
+
 def pretty_json_bytes(value: object) -> bytes:
-    """Indented JSON with sorted keys, as the value pane shows it (UTF-8)."""
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    """Indented JSON with sorted keys, as the value pane shows it (UTF-8).
+
+    Control characters are `\\u` escapes, DEL and C1 ones included: the same value, safe
+    to show on a terminal.
+    """
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    if _JSON_CONTROL.search(text) is None:
+        return text
+    return _JSON_CONTROL.sub(_escape_json_control, text)
 
 
 def pretty_json(value: object) -> str:

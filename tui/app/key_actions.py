@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
+from textual.worker import get_current_worker
 
 from tui.app.format import count_of, format_size, pretty_json
 from tui.app.model.tree_items import FolderItem, KeyItem, MoreItem
@@ -16,6 +18,9 @@ from tui.app.screens.value_editor import EDITOR_SOURCE, ValueEditor, editable_te
 
 if TYPE_CHECKING:
     from tui.app.main_screen import MainScreen
+
+COPY_LIMIT = 64 * 1024 * 1024
+"""The most JSON `y` puts on the clipboard, in bytes; a bigger copy is refused."""
 
 EXPORT_FILE = "stateui-dump.json"
 """The file the export offers first, in the folder stateui started in."""
@@ -114,10 +119,16 @@ class KeyActions:
         """Ask, then delete exactly `keys`: keys written meanwhile are not part of the deal."""
         amount = count_of(len(keys), "key")
 
+        def delete() -> None:  # in a thread: a million keys take a second
+            deleted = self.store.delete_many(keys, source=EDITOR_SOURCE)
+            done = f"Deleted {count_of(deleted, 'key')} {where}."
+            self.screen.app.call_from_thread(self.screen.say, done, title="Deleted")
+
         def answered(yes: bool | None) -> None:
             if yes:
-                deleted = self.store.delete_many(keys, source=EDITOR_SOURCE)
-                self.screen.say(f"Deleted {count_of(deleted, 'key')} {where}.", title="Deleted")
+                self.screen.run_worker(
+                    delete, name="delete", group="delete", thread=True, exit_on_error=False
+                )
 
         self.screen.app.push_screen(
             Confirm("Delete keys", f"Delete the {amount} {where}?", yes=f"Delete {amount}"),
@@ -126,25 +137,72 @@ class KeyActions:
 
     def copy(self) -> None:
         """Copy the value under the cursor as JSON, as the value pane shows it (keys sorted);
-        a folder as one object of its keys and values."""
+        a folder as one object of its keys and values.
+
+        The values are read and formatted in a thread: a folder of big values takes
+        seconds, and the screen goes on meanwhile. Past COPY_LIMIT bytes of JSON, the copy
+        is refused with a message.
+        """
         screen = self.screen
         item = screen.key_tree.cursor_item
         if isinstance(item, KeyItem):
-            data = self.store.get_encoded(item.key)
-            if data is None:
-                screen.say(f"{item.key} no longer exists.", severity="warning")
-                return
-            text, what = pretty_json(orjson.loads(data)), item.key
+            keys, prefix = [item.key], None
         elif isinstance(item, FolderItem):
-            values = {key: self.store.get(key) for key in screen.feed.keys_under(item.prefix)}
-            found = {key: value for key, value in values.items() if value is not None}
-            text = pretty_json(found)
-            what = f"{count_of(len(found), 'key')} under {item.prefix}"
+            keys, prefix = screen.feed.keys_under(item.prefix), item.prefix
         else:
             screen.say("Select a key or a folder to copy it.", severity="warning")
             return
-        screen.app.copy_to_clipboard(text)
-        screen.say(f"Copied {what} as JSON ({format_size(len(text.encode()))}).", title="Copied")
+        screen.run_worker(
+            partial(self._copy_in_thread, keys, prefix),
+            name="copy",
+            group="copy",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _copy_in_thread(self, keys: list[str], prefix: str | None) -> None:
+        """Read and format the values of `keys` (a folder's when `prefix` is given), then
+        hand the text to the UI thread to put on the clipboard."""
+        app, say = self.screen.app, self.screen.say
+        worker = get_current_worker()
+        found: dict[str, bytes] = {}
+        size = 0
+        for key in keys:
+            data = self.store.get_encoded(key)
+            if data is not None:
+                found[key] = data
+                size += len(data)
+                if size > COPY_LIMIT:
+                    break
+        if prefix is None:
+            if not found:
+                app.call_from_thread(say, f"{keys[0]} no longer exists.", severity="warning")
+                return
+            what = keys[0]
+        else:
+            what = f"{count_of(len(found), 'key')} under {prefix}"
+            if size > COPY_LIMIT:
+                what = f"the keys under {prefix}"
+        if size <= COPY_LIMIT:
+            if prefix is None:
+                text = pretty_json(orjson.loads(found[keys[0]]))
+            else:
+                text = pretty_json({key: orjson.loads(data) for key, data in found.items()})
+            size = len(text.encode())
+        if size > COPY_LIMIT:
+            problem = (
+                f"Not copied: {what} is more than {format_size(COPY_LIMIT)} of JSON, the most "
+                "y copies. Export the store to a file instead (ctrl+p, Export)."
+            )
+            app.call_from_thread(say, problem, title="Too big to copy", severity="warning")
+            return
+        if not worker.is_cancelled:  # a later y took over
+            app.call_from_thread(self._copied, text, what, size)
+
+    def _copied(self, text: str, what: str, size: int) -> None:
+        self.screen.app.copy_to_clipboard(text)
+        self.screen.say(f"Copied {what} as JSON ({format_size(size)}).", title="Copied")
 
     def ask_clear(self) -> None:
         """Ask for a prefix, then delete every key under it once confirmed."""

@@ -76,19 +76,27 @@ class NaturalOrder:
 
     def first(self, limit: int | None) -> list[str]:
         """The first `limit` names in natural order (all of them for None)."""
+        return self.names(0, limit)
+
+    def names(self, start: int, stop: int | None) -> list[str]:
+        """The names from place `start` up to `stop` (the end for None), in natural order.
+
+        Costs the names returned, not the names before them: a page far down a wide
+        folder costs what the first page does.
+        """
         order = self._order
         if self._removed:
             self._apply_removals()
         if self._extra:
             unaffected = (
-                limit is not None and len(order) >= limit and self._extra_min > order[limit - 1]
+                stop is not None and len(order) >= stop > 0 and self._extra_min > order[stop - 1]
             )
             if not unaffected:  # two sorted runs: timsort merges them in linear time
                 self._extra.sort()
                 order.extend(self._extra)
                 order.sort()
                 self._extra.clear()
-        return [name_of(key) for key in order[:limit]]
+        return [name_of(key) for key in order[start:stop]]
 
     def _apply_removals(self) -> None:
         removed, order, extra = self._removed, self._order, self._extra
@@ -138,8 +146,9 @@ class Folder:
         """Whether the folder has split its keys into children."""
         return self._pending is None
 
-    def children(self, delimiter: str, limit: int | None = None) -> list[Child]:
-        """The first `limit` of: sub-folders then keys, each in natural order.
+    def children(self, delimiter: str, limit: int | None = None, start: int = 0) -> list[Child]:
+        """Up to `limit` lines from place `start` of: sub-folders then keys, each in natural
+        order.
 
         Opens the folder if needed.
         """
@@ -148,10 +157,22 @@ class Folder:
             self._folder_order = NaturalOrder(self.folders)
             self._leaf_order = NaturalOrder(self.leaves)
         assert self._leaf_order is not None
-        lines = [Child(name, True) for name in self._folder_order.first(limit)]
-        room = None if limit is None else limit - len(lines)
-        if room is None or room > 0:
-            lines.extend(Child(name, False) for name in self._leaf_order.first(room))
+        stop = None if limit is None else start + limit
+        folders = len(self.folders)
+        lines: list[Child] = []
+        if start < folders:
+            lines.extend(
+                Child(name, True)
+                for name in self._folder_order.names(
+                    start, None if stop is None else min(stop, folders)
+                )
+            )
+        if stop is None or stop > folders:
+            leaf_stop = None if stop is None else stop - folders
+            lines.extend(
+                Child(name, False)
+                for name in self._leaf_order.names(max(0, start - folders), leaf_stop)
+            )
         return lines
 
     def child_count(self, delimiter: str) -> int:

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 import orjson
 
+from tui.app.format import escape_controls
 from tui.app.model.key_index import natural_key
 from tui.state import Change, Op
 
@@ -179,7 +180,11 @@ class ProgressTracker:
         if tracked is None:
             name = key[len(self.prefix) :] if key.startswith(self.prefix) else key
             tracked = self._tracked[key] = _Tracked(
-                value, when, deque(), name=name, order=natural_key(name)
+                value,
+                when,
+                deque(),
+                name=escape_controls(name, one_line=True),
+                order=natural_key(name),
             )
         tracked.value, tracked.source, tracked.ended = value, source, None
         if found is None:
@@ -218,7 +223,7 @@ class ProgressTracker:
         name = tracked.name
         found = progress_of(tracked.value)
         if found is None:
-            text = orjson.dumps(tracked.value).decode()
+            text = escape_controls(orjson.dumps(tracked.value).decode(), one_line=True)
             if len(text) > LONGEST_TEXT:
                 text = f"{text[:LONGEST_TEXT]}…"
             return ProgressRow(key, name, ProgressState.OTHER, text=text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tui.app.format import escape_controls
+
 # Frozen dataclasses rather than tuples: a key `big:` and the "more" line of the
 # folder `big:` must never compare equal.
 
@@ -37,8 +39,9 @@ Item = FolderItem | KeyItem | MoreItem
 
 
 def show_name(name: str) -> str:
-    """A folder or key name as shown; an empty one (`a::b`) as `""`."""
-    return name or '""'
+    """A folder or key name as shown: an empty one (`a::b`) as `""`, control characters
+    as escapes."""
+    return escape_controls(name, one_line=True) if name else '""'
 
 
 __all__ = ["FolderItem", "Item", "KeyItem", "MoreItem", "show_name"]

@@ -67,6 +67,11 @@ def editable_text(data: bytes) -> str:
 
     Raises ValueError, with a message for a person, when it is too long to edit.
     """
+    if len(data) > EDIT_BYTES:  # indenting only adds: refused before any formatting
+        raise ValueError(
+            f"It is {format_size(len(data))} of JSON: the editor takes up to "
+            f"{format_size(EDIT_BYTES)}. Change it from the console, or copy it with y."
+        )
     text = pretty_json(orjson.loads(data))
     if len(text) > EDIT_BYTES:
         raise ValueError(

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui.app.model.key_index import KeyIndex, natural_key
+from tui.app.model.key_index import Child, KeyIndex, natural_key
 from tui.app.model.tree_items import FolderItem, Item, KeyItem, MoreItem, show_name
 
 PAGE = 1000
@@ -263,8 +263,23 @@ class KeyTree(Tree[Item]):
         parent = node.parent
         if not isinstance(item, MoreItem) or parent is None:
             return
-        self._shown[item.prefix] = self._shown.get(item.prefix, PAGE) + PAGE
-        self._sync(parent)
+        prefix = item.prefix
+        shown = self._shown.get(prefix, PAGE)
+        self._shown[prefix] = shown + PAGE
+        folder = self.index.folder(prefix)
+        if folder is None or prefix in self.index.changed or parent.children[-1] is not node:
+            self._sync(parent)  # the folder changed since it was drawn: draw it afresh
+        else:
+            # Only the new page is read and added, so that page 100 costs what page 2 does.
+            delimiter = self.index.delimiter
+            at = len(parent.children) - 1  # before the "… more" line
+            for child in folder.children(delimiter, PAGE, start=shown):
+                self._add_line(parent, self._item(prefix, child), at)
+                at += 1
+            if folder.child_count(delimiter) > shown + PAGE:
+                self._relabel(node)
+            else:
+                node.remove()
         # The cursor's line now holds the first of the new page: say so, as a move would.
         if self.cursor_node is not None:
             self.post_message(Tree.NodeHighlighted(self.cursor_node))
@@ -315,12 +330,7 @@ class KeyTree(Tree[Item]):
             return  # the folder is gone: its parent's sync removes it
         delimiter = self.index.delimiter
         limit = self._shown.get(prefix, PAGE)
-        want: list[Item] = [
-            FolderItem(f"{prefix}{child.name}{delimiter}", child.name)
-            if child.is_folder
-            else KeyItem(prefix + child.name, child.name)
-            for child in folder.children(delimiter, limit)
-        ]
+        want = [self._item(prefix, child) for child in folder.children(delimiter, limit)]
         rest = folder.child_count(delimiter) - len(want)
         cursor = self.cursor_node
         if (
@@ -355,10 +365,16 @@ class KeyTree(Tree[Item]):
         if self._ghost is not None and self._ghost.parent is node:
             self._relabel(self._ghost)
 
+    def _item(self, prefix: str, child: Child) -> Item:
+        if child.is_folder:
+            return FolderItem(f"{prefix}{child.name}{self.index.delimiter}", child.name)
+        return KeyItem(prefix + child.name, child.name)
+
     def _reshape(self, node: Node, want: list[Item]) -> None:
         wanted = set(want)
         kept_items = [child.data for child in node.children if child.data in wanted]
-        afresh = kept_items != [item for item in want if item in set(kept_items)]
+        kept_set = set(kept_items)
+        afresh = kept_items != [item for item in want if item in kept_set]
         if afresh:
             wanted = set()  # lines out of order (never expected): build the folder afresh
         for child in list(node.children):
@@ -373,19 +389,23 @@ class KeyTree(Tree[Item]):
             if at < len(kept) and kept[at].data == item:
                 at += 1
                 continue
-            if isinstance(item, KeyItem) and item.key in self._touched:
-                self._hot[item.key] = self._hot_until
-            label = self._label(item)
-            if isinstance(item, FolderItem):
-                added = self._folders[item.prefix] = node.add(label, item, before=position)
-                if item.prefix in self._reopen:
-                    self._reopen.discard(item.prefix)
-                    added.expand()
-            elif isinstance(item, KeyItem):
-                self._keys[item.key] = node.add_leaf(label, item, before=position)
-            else:
-                node.add_leaf(label, item, before=position)
+            self._add_line(node, item, position)
         self._reopen.clear()
+
+    def _add_line(self, node: Node, item: Item, position: int) -> None:
+        """Add a line for `item` under `node`, at `position` among its children."""
+        if isinstance(item, KeyItem) and item.key in self._touched:
+            self._hot[item.key] = self._hot_until
+        label = self._label(item)
+        if isinstance(item, FolderItem):
+            added = self._folders[item.prefix] = node.add(label, item, before=position)
+            if item.prefix in self._reopen:
+                self._reopen.discard(item.prefix)
+                added.expand()
+        elif isinstance(item, KeyItem):
+            self._keys[item.key] = node.add_leaf(label, item, before=position)
+        else:
+            node.add_leaf(label, item, before=position)
 
     def _forget(self, node: Node) -> None:
         item = node.data

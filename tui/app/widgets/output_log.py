@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable
 from enum import StrEnum
@@ -12,12 +11,12 @@ from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
 from rich.style import Style
 
+from tui.app.format import escape_controls
 from tui.app.widgets.line_view import LineView
 from tui.app.widgets.theme import component_style
 
 # Control characters would reach the terminal as they are (an escape sequence could
-# repaint the screen); they are shown as escapes instead.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# repaint the screen); they are shown as escapes instead (`escape_controls`).
 
 MAX_LINES = 10_000
 """Lines kept; older ones scroll away for good."""
@@ -50,14 +49,6 @@ class _Row(NamedTuple):
     line: _Line
     text: str  # the part of the line's text on this row
     first: bool  # the row that starts the line (it shows the tag)
-
-
-def escape_controls(text: str) -> str:
-    """Text with its control characters written as escapes (`\\x1b`), tabs expanded."""
-    text = text.expandtabs(4)
-    if text.isprintable():
-        return text
-    return _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)
 
 
 def wrap(text: str, width: int) -> list[str]:

@@ -12,7 +12,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.reactive import var
 
-from tui.app.format import format_count, format_eta, format_rate
+from tui.app.format import format_count, format_eta, format_percent, format_rate
 from tui.app.model.progress_tracker import ProgressRow, ProgressState
 from tui.app.widgets.line_view import LineView
 from tui.app.widgets.theme import component_style
@@ -175,7 +175,7 @@ class ProgressPanel(LineView):
             return pieces
         percent = row.percent if row.percent is not None and math.isfinite(row.percent) else 0.0
         pieces.append(Segment(bar(percent, bar_width), style))
-        pieces.append(Segment(f" {percent:5.1f}%", style))
+        pieces.append(Segment(f" {format_percent(percent)}", style))
         if row.current is not None and row.total is not None:
             pieces.append(Segment(f"  {format_count(row.current)}/{format_count(row.total)}"))
         if row.state in _ENDED:

@@ -11,7 +11,7 @@ from textual.binding import BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from tui.app.format import format_duration
+from tui.app.format import escape_controls, format_duration
 from tui.app.widgets.theme import component_style
 from tui.lua.supervisor import Script, ScriptStatus
 
@@ -32,7 +32,7 @@ def script_line(script: Script, look: Style, tag: Style | None = None) -> Text:
     return Text.assemble(
         (STATUS_MARK[script.status], look),
         " ",
-        (script.label, tag or ""),
+        (escape_controls(script.label, one_line=True), tag or ""),
         "  ",
         (script.status.value, look),
         ("  " + runs if script.runs else "", "dim"),

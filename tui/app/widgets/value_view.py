@@ -10,12 +10,16 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Sparkline, Static
 
-from tui.app.format import format_number, format_size, pretty_json_bytes
+from tui.app.format import escape_controls, format_number, format_size, pretty_json_bytes
 from tui.app.model.value_history import ValueHistory
 from tui.app.widgets.json_view import JsonView
 from tui.state import Entry
+
+TITLE_LINES = 2
+"""Lines the key (or folder) takes at most in the header: the metadata line stays in view."""
 
 SHOWN_BYTES = 1024 * 1024
 """Values whose JSON is bigger than this are shown cut short, formatted off the UI thread."""
@@ -38,6 +42,16 @@ def pretty(data: bytes, limit: int = SHOWN_BYTES) -> tuple[bytes, bool]:
     return text[: end if end > 0 else limit], True
 
 
+def fit_lines(text: str, width: int, lines: int = TITLE_LINES) -> str:
+    """`text`, cut to what `lines` wrapped lines `width` cells wide hold, ending in `…` if cut."""
+    if width <= 0 or len(Content(text).wrap(width)) <= lines:
+        return text
+    keep = sum(len(line.plain) for line in Content(text).wrap(width)[:lines])
+    while keep > 1 and len(Content(text[: keep - 1] + "…").wrap(width)) > lines:
+        keep -= 1  # a break at a space took a cell or two
+    return text[: max(keep - 1, 0)] + "…"
+
+
 def describe(entry: Entry) -> Text:
     """The metadata line: type, size, version, when and by whom."""
     when = time.strftime("%H:%M:%S", time.localtime(entry.time))
@@ -51,7 +65,7 @@ def describe(entry: Entry) -> Text:
         " · ",
         when,
         " by ",
-        (entry.source, "bold"),
+        (escape_controls(entry.source, one_line=True), "bold"),
     )
 
 
@@ -73,6 +87,7 @@ class ValueView(Vertical):
         self.key: str | None = None
         self.version = 0
         self._trend_field: dict[str, str] = {}  # the field charted, once chosen with `f`
+        self._title: tuple[str, Text] | None = None  # the header's key or folder, and the rest
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No key selected", style="dim"), id="value-header")
@@ -107,7 +122,7 @@ class ValueView(Vertical):
         self.set_class(chartable, "trend")
         if not chartable:
             return
-        name = f"{field}: " if field else ""
+        name = f"{escape_controls(field, one_line=True)}: " if field else ""
         more = " · f: next field" if fields > 1 else ""
         low, high, last = min(values), max(values), values[-1]
         self.query_one("#value-trend", Static).update(
@@ -125,22 +140,24 @@ class ValueView(Vertical):
         header = self.query_one("#value-header", Static)
         body = self.query_one(JsonView)
         if key is None:
+            self._title = None
             header.update(Text("No key selected", style="dim"))
             self._note("")
             body.show(b"")
             self.remove_class("deleted")
             return
-        title = Text(key, style="bold")
+        title = escape_controls(key, one_line=True)
         if entry is None:
             self._note("")
             self.add_class("deleted")
-            what = f"deleted by {deleted_by}" if deleted_by else "not in the store"
-            header.update(Text.assemble(title, "\n", (f"This key was {what}.", "italic")))
+            who = escape_controls(deleted_by, one_line=True)
+            what = f"deleted by {who}" if deleted_by else "not in the store"
+            self._draw_header(title, Text(f"This key was {what}.", style="italic"))
             if not same:
                 body.show(b"")
             return
         self.remove_class("deleted")
-        header.update(Text.assemble(title, "\n", describe(entry)))
+        self._draw_header(title, describe(entry))
         if same and entry.version == self.version:
             return
         self.version = entry.version
@@ -168,8 +185,8 @@ class ValueView(Vertical):
             return
         self.remove_class("deleted")
         keys = f"{count:,} key" + ("" if count == 1 else "s")
-        self.query_one("#value-header", Static).update(
-            Text.assemble((prefix, "bold"), "\n", (f"A folder of {keys}.", "dim"))
+        self._draw_header(
+            escape_controls(prefix, one_line=True), Text(f"A folder of {keys}.", style="dim")
         )
         self._note("")
         self.query_one(JsonView).show(b"")
@@ -187,6 +204,17 @@ class ValueView(Vertical):
         self._note(
             f"Showing the first {size}: the value is too big to show in full." if cut else ""
         )
+
+    def _draw_header(self, title: str, rest: Text) -> None:
+        """The key or folder in bold, cut to TITLE_LINES lines, then `rest` below it."""
+        self._title = (title, rest)
+        header = self.query_one("#value-header", Static)
+        shown = fit_lines(title, header.content_region.width)
+        header.update(Text.assemble((shown, "bold"), "\n", rest))
+
+    def on_resize(self) -> None:
+        if self._title is not None:  # the key is cut anew for the new width
+            self._draw_header(*self._title)
 
     def _note(self, text: str) -> None:
         note = self.query_one("#value-note", Static)
