@@ -1,0 +1,5 @@
+"""The `stateui` command line."""
+
+from tui.cli.commands import cli, main
+
+__all__ = ["cli", "main"]
