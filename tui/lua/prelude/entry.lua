@@ -14,7 +14,7 @@ local py_stopping = api.stopping
 -- os.exit) raised from Python comes back as it is, for Python to recognise.
 local function on_error(err)
   local kind = type(err)
-  if kind == "userdata" and py_stopping() then
+  if py_stopping() then
     return err
   end
   if kind ~= "string" then

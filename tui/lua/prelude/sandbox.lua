@@ -16,6 +16,59 @@ local raw_sethook, traceback = debug.sethook, debug.traceback
 local co_create, co_resume, co_close = coroutine.create, coroutine.resume, coroutine.close
 local raw_load, raw_loadfile = load, loadfile
 local getinfo = debug.getinfo
+local tostring, getmetatable = tostring, getmetatable
+
+-- Python objects are userdata that share one metatable: out of the script's reach,
+-- or it could replace their __call (swallowing the cancellation check), __index or
+-- __gc (a finalizer that loops for ever).
+getmetatable(api.check).__metatable = "Python object"
+
+-- Raise `message` at the first frame outside this prelude: the script's line.
+local function fail(message)
+  local level = 2
+  local info = getinfo(level, "S")
+  while info and info.source == "=stateui" do
+    level = level + 1
+    info = getinfo(level, "S")
+  end
+  error(message, level)
+end
+
+-- What a stop (a cancel, os.exit) raises in Lua: Python recognises the stop by its
+-- token, never by the error value.
+local STOPPED = "stateui: the run was stopped"
+local raw_stopping = api.stopping
+
+-- No error raised in Python may reach the script as a Python object: each call into
+-- Python is guarded, and what it raised becomes text (a stop becomes STOPPED).
+local function settle(what, ok, ...)
+  if ok then
+    return ...
+  end
+  local err = ...
+  local asked, stopping = raw_pcall(raw_stopping)
+  if not asked or stopping then
+    error(STOPPED, 0)
+  end
+  if type(err) ~= "string" then
+    local done, text = raw_pcall(tostring, err)
+    err = done and type(text) == "string" and text or "an error in stateui"
+  end
+  fail(what .. ": " .. err)
+end
+
+local GUARDED = {
+  check = "stateui", stopping = "stateui", write = "cannot write the output", write_err = "cannot write to standard error",
+  module = "require", exit = "os.exit", sleep = "sleep", relimit = "stateui",
+}
+for name, fn in pairs(api) do
+  if type(fn) == "userdata" then
+    local what = GUARDED[name] or ("State." .. name)
+    api[name] = function(...)
+      return settle(what, raw_pcall(fn, ...))
+    end
+  end
+end
 
 -- With a memory cap, Python lifts it while it builds the Lua values a call returns
 -- (running out of memory inside a Python callback would wedge the runtime), and
@@ -41,18 +94,14 @@ if api.relimit then
   end
 end
 
-local py_check, py_stopping = api.check, api.stopping
+local py_stopping = api.stopping
 
--- Raise `message` at the first frame outside this prelude: the script's line.
-local function fail(message)
-  local level = 2
-  local info = getinfo(level, "S")
-  while info and info.source == "=stateui" do
-    level = level + 1
-    info = getinfo(level, "S")
+local function py_check()
+  if py_stopping() then
+    error(STOPPED, 0)
   end
-  error(message, level)
 end
+api.check = py_check
 
 -- No way into Python internals from Lua, and no native code: C modules and
 -- package.loadlib could crash or take over the process.
@@ -67,7 +116,9 @@ package.loadlib = nil
 -- the way out, and new coroutines get the hook too.
 ---------------------------------------------------------------------------
 local function hook()
-  py_check()
+  if py_stopping() then
+    error(STOPPED, 0)
+  end
 end
 raw_sethook(hook, "", HOOK_COUNT)
 
@@ -184,7 +235,8 @@ package.searchers = {
         return tried and (tried .. "\n\t" .. err) or err
       end
     end
-    py_module(path)
+    -- A path that is not UTF-8 cannot be handed to Python as text: as its bytes.
+    py_module(utf8.len(path) and path or { string.byte(path, 1, -1) })
     local fn, load_err = raw_loadfile(path, "t")
     if not fn then
       error(format("error loading module '%s' from file '%s':\n\t%s", name, path, load_err), 0)

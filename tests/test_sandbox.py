@@ -1,0 +1,154 @@
+"""The sandbox's promises: no Python object reaches a script, and every loop can be stopped."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Lua, run_script
+from tui.lua import LuaStateRuntime, RunStatus, ScriptError, ScriptRun
+from tui.state import Store
+
+
+def _full_disk(text: str) -> None:
+    raise OSError(28, "No space left on device")
+
+
+def _failing_output(store: Store, **options: object) -> LuaStateRuntime:
+    return LuaStateRuntime(store, source="test.lua#1", on_output=_full_disk, **options)
+
+
+# -- errors raised in Python reach Lua as text ----------------------------------------
+
+
+def test_a_failing_print_raises_a_string_at_the_scripts_line(store: Store) -> None:
+    runtime = _failing_output(store)
+    with pytest.raises(ScriptError) as raised:
+        runtime.run_source(
+            'local ok, err = pcall(function() print("x") end)\n'
+            'assert(type(err) == "string", type(err))\n'
+            "error(err, 0)\n",
+            "test.lua",
+        )
+    assert raised.value.message == (
+        "test.lua:1: cannot write the output: [Errno 28] No space left on device"
+    )
+
+
+def test_a_failing_io_write_raises_a_string(store: Store) -> None:
+    runtime = _failing_output(store)
+    with pytest.raises(ScriptError) as raised:
+        runtime.run_source('\nio.write("x")', "test.lua")
+    assert raised.value.message.startswith("test.lua:2: cannot write the output: ")
+
+
+def test_a_failing_state_call_raises_a_string(lua: Lua) -> None:
+    # The store's sum no longer fits a Lua integer: Python fails to hand it over.
+    lines = lua.run(
+        'State.incr("n", math.maxinteger)\n'
+        'local ok, err = pcall(State.incr, "n", 1)\n'
+        "print(ok, type(err), getmetatable(err) == getmetatable(''))"
+    )
+    assert lines == ["false\tstring\ttrue"]
+
+
+def test_no_python_object_is_reachable(store: Store) -> None:
+    # Walk everything a script can reach: no userdata but Lua's own files, whose
+    # metatable is shut too.
+    lua = Lua(store)
+    lines = lua.run(
+        """
+        local seen, found = {}, {}
+        local function walk(v, path)
+          if seen[v] then return end
+          local kind = type(v)
+          if kind == "userdata" then
+            found[#found + 1] = path .. " " .. tostring(getmetatable(v))
+          end
+          if kind ~= "table" and kind ~= "function" and kind ~= "userdata" then return end
+          seen[v] = true
+          local meta = getmetatable(v)
+          if meta ~= nil then walk(meta, path .. ".<meta>") end
+          if kind == "table" then
+            for k, x in next, v do
+              walk(k, path .. ".<key>")
+              walk(x, path .. "." .. tostring(k))
+            end
+          end
+        end
+        walk(_G, "_G")
+        walk(getmetatable(""), "<string meta>")
+        local level = 1
+        while debug.getinfo(level, "f") do
+          walk(debug.getinfo(level, "f").func, "level" .. level)
+          level = level + 1
+        end
+        print(debug.getregistry, debug.gethook, debug.getupvalue, debug.setmetatable)
+        for _, line in ipairs(found) do print(line) end
+        """
+    )
+    assert lines[0] == "nil\tnil\tnil\tnil"
+    assert all(line.endswith(" FILE*") for line in lines[1:]), lines
+
+
+def test_an_error_object_from_python_has_no_reachable_metatable(store: Store) -> None:
+    # Even an error value that were to arrive as a Python object (a stop caught by
+    # pcall, a failing write) is text: nothing to replace __call, __index or __gc of.
+    out: list[str] = []
+    runtime = LuaStateRuntime(store, source="t", on_output=_full_disk, on_error_output=out.append)
+    runtime.run_source(
+        'local ok, err = pcall(print, "x")\n'
+        'io.stderr:write(type(err), " ", tostring(getmetatable(err) ~= nil), "\\n")\n',
+        "test.lua",
+    )
+    assert "".join(out) == "string true\n"
+
+
+def test_the_metatable_of_python_objects_is_shut(lua: Lua) -> None:
+    # A Python object that were handed to Lua after all: its metatable stays shut.
+    lua.runtime._lua.globals().leaked = _full_disk
+    lines = lua.run("print(getmetatable(leaked))\nprint(pcall(setmetatable, leaked, {}))\n")
+    assert lines[0] == "Python object"
+    assert lines[1].startswith("false")
+
+
+def cancel_takes(store: Store, script: Path, body: str, **options: Any) -> float:
+    """Run `body`, cancel it 0.2 s in: the seconds it took to stop (fails if it never does)."""
+    script.write_text(body)
+    options.setdefault("on_line", lambda _: None)
+    run = ScriptRun(store, script, **options).start()
+    time.sleep(0.2)  # the run is under way (a run cancelled before it starts stops too)
+    cancelled_at = time.monotonic()
+    run.cancel()
+    result = run.wait(5)
+    assert result is not None, "the run did not stop"
+    assert result.status is RunStatus.CANCELLED, result
+    return time.monotonic() - cancelled_at
+
+
+def test_an_endless_loop_after_a_python_error_still_cancels(tmp_path: Path, store: Store) -> None:
+    body = (
+        'local ok, err = pcall(print, "x")\n'
+        "local mt = getmetatable(err)\n"
+        "if type(mt) == 'table' then mt.__call = function() end end\n"
+        "while true do pcall(function() while true do end end) end\n"
+    )
+    assert cancel_takes(store, tmp_path / "loop.lua", body, on_line=_full_disk) < 0.2
+
+
+def test_require_of_a_module_whose_name_is_not_utf8(tmp_path: Path, store: Store) -> None:
+    name = b"caf\xe9"
+    module = bytes(tmp_path) + b"/" + name + b".lua"
+    fd = os.open(module, os.O_WRONLY | os.O_CREAT)
+    os.write(fd, b"return 42")
+    os.close(fd)
+    (tmp_path / "main.lua").write_bytes(b'print(require("' + name + b'"))')
+    modules: list[Path] = []
+    result, lines = run_script(store, tmp_path / "main.lua", on_module=modules.append)
+    assert result.error is None, result.error
+    assert lines[0].startswith("42")
+    assert [bytes(path) for path in modules] == [module]
