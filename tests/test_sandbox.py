@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Lua, run_script
-from tui.lua import LuaStateRuntime, RunStatus, ScriptError, ScriptRun
+from tui.lua import LuaStateRuntime, RunResult, RunStatus, ScriptError, ScriptRun
 from tui.state import Store
 
 
@@ -130,6 +131,20 @@ def cancel_takes(store: Store, script: Path, body: str, **options: Any) -> float
     return time.monotonic() - cancelled_at
 
 
+def stops_in_time(store: Store, script: Path, body: str) -> RunResult:
+    """Run `body` with a 0.2 s timeout: it must end (cancelled or failed) by 0.4 s."""
+    script.write_text(body)
+    run = ScriptRun(store, script, on_line=lambda _: None).start()
+    started = time.monotonic()
+    timer = threading.Timer(0.2, run.cancel, args=("timed out",))
+    timer.start()
+    result = run.wait(5)
+    timer.cancel()
+    assert result is not None, "the run did not stop"
+    assert time.monotonic() - started < 0.4, result
+    return result
+
+
 def test_an_endless_loop_after_a_python_error_still_cancels(tmp_path: Path, store: Store) -> None:
     body = (
         'local ok, err = pcall(print, "x")\n'
@@ -152,3 +167,83 @@ def test_require_of_a_module_whose_name_is_not_utf8(tmp_path: Path, store: Store
     assert result.error is None, result.error
     assert lines[0].startswith("42")
     assert [bytes(path) for path in modules] == [module]
+
+
+# -- loops inside Lua's VM or its C library end too ---------------------------------
+
+REFUSED = {
+    "a __call chain that loops": (
+        "local mt = {} local x = setmetatable({}, mt) mt.__call = x x()",
+        "loop.lua:1: setmetatable: __call must be a function, got table",
+    ),
+    "a __call chain given to setmetatable": (
+        "local x = {} setmetatable(x, {__call = x}) x()",
+        "loop.lua:1: setmetatable: __call must be a function, got table",
+    ),
+    "a __call chain set by rawset": (
+        "local mt = {} local x = setmetatable({}, mt) rawset(mt, '__call', x) x()",
+        "loop.lua:1: setmetatable: __call must be a function, got table",
+    ),
+    "a __call on every string": (
+        "getmetatable('').__call = 'x' ('x')()",
+        "loop.lua:1: setmetatable: __call must be a function, got string",
+    ),
+    "an __index chain": (
+        "local mt = {} local x = setmetatable({}, mt) mt.__index = x return x.y",
+        "loop.lua:1: '__index' chain too long; possible loop",
+    ),
+    "a __newindex chain": (
+        "local mt = {} local x = setmetatable({}, mt) mt.__newindex = x x.y = 1",
+        "loop.lua:1: '__newindex' chain too long; possible loop",
+    ),
+    "an __eq that recurses": (
+        "local mt = {__eq = function(a, b) return a == b end}\n"
+        "return setmetatable({}, mt) == setmetatable({}, mt)",
+        "C stack overflow",
+    ),
+    "a __concat that recurses": (
+        "local mt = {__concat = function(a, b) return a .. b end}\n"
+        "return setmetatable({}, mt) .. 'a'",
+        "C stack overflow",
+    ),
+    "a __len that recurses": (
+        "local x = setmetatable({}, {__len = function(a) return #a end}) return #x",
+        "C stack overflow",
+    ),
+    "a huge string.rep": (
+        "local s = string.rep('x', 2^53)",
+        "loop.lua:1: resulting string too large",
+    ),
+}
+
+
+@pytest.mark.parametrize("body, message", list(REFUSED.values()), ids=list(REFUSED))
+def test_loops_inside_the_vm_are_refused(
+    tmp_path: Path, store: Store, body: str, message: str
+) -> None:
+    result = stops_in_time(store, tmp_path / "loop.lua", body)
+    assert result.error is not None, result
+    assert message in result.error.message
+
+
+CANCELLED = {
+    "gsub of a large string in a loop": (
+        "local s = string.rep('a', 2^23) while true do s:gsub('a', 'b') end"
+    ),
+    "upper of a large string in a loop": (
+        "local s = string.rep('a', 2^24) while true do s = s:upper():lower() end"
+    ),
+    "table.concat of a large table in a loop": (
+        "local t = {} for i = 1, 2^20 do t[i] = 'abcdefgh' end\n"
+        "while true do local s = table.concat(t) end"
+    ),
+    "a __close that loops": (
+        "do local x <close> = setmetatable({}, {__close = function() while true do end end}) end"
+    ),
+}
+
+
+@pytest.mark.parametrize("body", list(CANCELLED.values()), ids=list(CANCELLED))
+def test_loops_of_long_library_calls_are_cancelled(tmp_path: Path, store: Store, body: str) -> None:
+    result = stops_in_time(store, tmp_path / "loop.lua", body)
+    assert result.status is RunStatus.CANCELLED, result

@@ -122,9 +122,74 @@ local function hook()
 end
 raw_sethook(hook, "", HOOK_COUNT)
 
+-- The hook counts VM instructions, and a call of a C library function is one of
+-- them however long it takes: `while true do s:gsub("a", "b") end` on a 10 MB string
+-- would run for minutes between two checks. So a library call on a large string or
+-- table (or one that builds a large string) asks first.
+local LARGE = 65536
+local rawlen = rawlen
+local function large(v)
+  local kind = type(v)
+  return (kind == "string" and #v > LARGE) or (kind == "table" and rawlen(v) > LARGE // 16)
+end
+-- Each wrapper calls the function by its own name, which Lua's "bad argument #1 to
+-- 'NAME'" messages take from the calling line.
+local WRAPPER = [[
+local %s, large, hook = ...
+return function(...)
+  if large(...) then
+    hook()
+  end
+  return %s(...)
+end
+]]
+local function large_rep(s, n)
+  return type(s) == "string" and type(n) == "number" and #s * n > LARGE
+end
+for _, library in ipairs({ string, table, utf8 }) do
+  for name, fn in pairs(library) do
+    if type(fn) == "function" then
+      local test = name == "rep" and large_rep or large
+      library[name] = raw_load(format(WRAPPER, name, name), "=stateui", "t")(fn, test, hook)
+    end
+  end
+end
+
+-- An error raised in a C function that this prelude wraps, or in the prelude itself,
+-- names stateui's line: it is made to name the script's line instead (the first
+-- frame outside this prelude), or no line when there is none.
+local str_find, str_sub = string.find, string.sub
+local function relocate(err)
+  if type(err) ~= "string" or str_find(err, "stateui:", 1, true) ~= 1 then
+    return err
+  end
+  local _, stop = str_find(err, "^stateui:%d+: ")
+  if not stop then
+    return err
+  end
+  local level, where = 2, ""
+  local info = getinfo(level, "Sl")
+  while info do
+    if info.source ~= "=stateui" and info.currentline > 0 then
+      where = info.short_src .. ":" .. info.currentline .. ": "
+      break
+    end
+    level = level + 1
+    info = getinfo(level, "Sl")
+  end
+  return where .. str_sub(err, stop + 1)
+end
+
+local function relocated(ok, err, ...)
+  if ok then
+    return ok, err, ...
+  end
+  return ok, relocate(err), ...
+end
+
 local function checked(...)
   py_check()
-  return ...
+  return relocated(...)
 end
 
 function pcall(...)
@@ -252,12 +317,65 @@ end
 
 -- Lua runs __gc finalizers with hooks off, so a looping finalizer could never be
 -- stopped (not even at exit): objects with __gc are refused.
-local raw_setmetatable = setmetatable
+local raw_setmetatable, raw_getmetatable, raw_rawset = setmetatable, getmetatable, rawset
+
+-- Lua follows a __call that is not a function (a table with its own __call) inside
+-- one step of its VM: a chain that loops back spins for ever, unseen by the hook.
+-- So a metatable's __call must be a function, however it is put there: in the
+-- metatable given to setmetatable, by assigning it later, or by rawset.
+local metatables = raw_setmetatable({}, { __mode = "k" })
+local CALL_ERROR = "setmetatable: __call must be a function, got "
+
+local function check_call(value)
+  if value ~= nil and type(value) ~= "function" then
+    fail(CALL_ERROR .. type(value))
+  end
+end
+
+-- Set on metatables that have none: a later `mt.__call = x` comes through here.
+local guard = {
+  __newindex = function(mt, key, value)
+    if key == "__call" then
+      check_call(value)
+    end
+    raw_rawset(mt, key, value)
+  end,
+}
+
 function setmetatable(t, mt)
-  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
-    fail("setmetatable: __gc finalizers are not supported (they cannot be stopped)")
+  if type(mt) == "table" then
+    if rawget(mt, "__gc") ~= nil then
+      fail("setmetatable: __gc finalizers are not supported (they cannot be stopped)")
+    end
+    check_call(rawget(mt, "__call"))
+    if not metatables[mt] then
+      metatables[mt] = true
+      if raw_getmetatable(mt) == nil then
+        raw_setmetatable(mt, guard)
+      end
+    end
+  end
+  if metatables[t] and type(mt) == "table" and raw_getmetatable(t) == guard then
+    -- A metatable that gets a metatable of its own: it keeps the check of __call
+    -- only through rawset (the script's __newindex now decides).
+    metatables[t] = "own"
   end
   return raw_setmetatable(t, mt)
+end
+
+function rawset(t, key, value)
+  if key == "__call" and metatables[t] then
+    check_call(value)
+  end
+  return raw_rawset(t, key, value)
+end
+
+-- The strings' metatable is shared by all strings: the same rule for its __call.
+do
+  local strings = raw_getmetatable("")
+  check_call(rawget(strings, "__call"))
+  metatables[strings] = true
+  raw_setmetatable(strings, guard)
 end
 
 -- The debug library could reach this prelude's private functions (getupvalue,
@@ -268,4 +386,4 @@ package.loaded.debug = debug
 -- For the parts that follow: `fail`, and the originals this part replaced.
 prelude.fail = fail
 prelude.raw_pcall, prelude.raw_xpcall, prelude.raw_load = raw_pcall, raw_xpcall, raw_load
-prelude.traceback = traceback
+prelude.traceback, prelude.relocate = traceback, relocate
