@@ -127,31 +127,38 @@ raw_sethook(hook, "", HOOK_COUNT)
 -- would run for minutes between two checks. So a library call on a large string or
 -- table (or one that builds a large string) asks first.
 local LARGE = 65536
-local rawlen = rawlen
-local function large(v)
-  local kind = type(v)
-  return (kind == "string" and #v > LARGE) or (kind == "table" and rawlen(v) > LARGE // 16)
-end
 -- Each wrapper calls the function by its own name, which Lua's "bad argument #1 to
 -- 'NAME'" messages take from the calling line.
 local WRAPPER = [[
-local %s, large, hook = ...
+local %s, hook, type, rawlen = ...
 return function(...)
-  if large(...) then
+  local v = ...
+  if type(v) == "string" then
+    if #v > %d then
+      hook()
+    end
+  elseif type(v) == "table" and rawlen(v) > %d then
     hook()
   end
   return %s(...)
 end
 ]]
-local function large_rep(s, n)
-  return type(s) == "string" and type(n) == "number" and #s * n > LARGE
-end
+-- Cheap whatever the size: no check (rep has its own, below).
+local CHEAP = { len = true, byte = true, char = true, pack = true, rep = true }
 for _, library in ipairs({ string, table, utf8 }) do
   for name, fn in pairs(library) do
-    if type(fn) == "function" then
-      local test = name == "rep" and large_rep or large
-      library[name] = raw_load(format(WRAPPER, name, name), "=stateui", "t")(fn, test, hook)
+    if type(fn) == "function" and not CHEAP[name] then
+      library[name] = raw_load(format(WRAPPER, name, LARGE, LARGE // 16, name), "=stateui", "t")(fn, hook, type, rawlen)
     end
+  end
+end
+do
+  local rep = string.rep
+  function string.rep(s, n, ...)
+    if type(s) == "string" and type(n) == "number" and #s * n > LARGE then
+      hook()
+    end
+    return rep(s, n, ...)
   end
 end
 
