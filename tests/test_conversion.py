@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 from typing import Any
 
 import orjson
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import Lua
 from tui.lua import ScriptError
+from tui.lua.cancel import CancelToken, ScriptCancelled
 from tui.lua.convert import LuaConverter
 from tui.state import Store
 
@@ -250,3 +253,37 @@ def test_shared_subtables_cannot_blow_up(lua: Lua) -> None:
 def test_number_keys_are_named_as_lua_writes_them(lua: Lua) -> None:
     lines = lua.run('print(select(2, pcall(State.set, "k", {a = 1, [2] = print})))')
     assert lines[0].startswith("State.set: value at [2] is a function")
+
+
+# -- huge tables: the size limit and a cancel come early -------------------------------
+
+HUGE = "huge = {} for i = 1, 7e6 do huge[i] = i * 1.5 end"
+
+
+def test_a_huge_table_meets_the_size_limit_early(lua: Lua) -> None:
+    lua.run(HUGE)
+    started = time.monotonic()
+    lines = lua.run('print(pcall(State.set, "k", huge))')
+    assert time.monotonic() - started < 2  # all 7 million items took 6 s
+    assert lines[0].startswith(
+        "false\tState.set: value is over the limit of 16 MiB (16,777,216 bytes) as JSON: its first "
+    )
+
+
+@pytest.mark.parametrize("call", ['State.set("k", huge)', 'State.set("k", {huge})'])
+def test_a_huge_conversion_stops_at_a_cancel(call: str) -> None:
+    store = Store(max_value_bytes=2**40)  # no size limit to stop it: only the cancel
+    token = CancelToken()
+    lua = Lua(store, token=token)
+    lua.run(HUGE)
+    cancelled_at: list[float] = []
+
+    def cancel() -> None:
+        cancelled_at.append(time.monotonic())
+        token.cancel()
+
+    threading.Timer(0.2, cancel).start()
+    with pytest.raises(ScriptCancelled):
+        lua.run(call)
+    assert cancelled_at, "the conversion ended before the cancel"
+    assert time.monotonic() - cancelled_at[0] < 0.2

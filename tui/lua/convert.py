@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -28,6 +29,8 @@ from tui.state.codec import (
 from tui.state.errors import StateError
 
 _TABLE = type(LuaRuntime().table())
+_CHUNK = 4096
+"""Items read from a table between two checks for a cancel and the size limit."""
 
 _LUA_NAMES = {"function": "function", "thread": "coroutine", "userdata": "userdata"}
 # lupa hands over a coroutine that has not started yet as a callable whose lua_type
@@ -75,7 +78,7 @@ class LuaConverter:
         kind = type(value)
         if kind is _TABLE:
             try:
-                data = self._dump_record(dict(value.items()))
+                data = self._dump_record(dict(self._gather(value)))
             except UnicodeDecodeError:
                 data = None
             # The careful way for anything unusual; it also gives the precise error.
@@ -157,6 +160,29 @@ class LuaConverter:
             return self._value(value, [], 1)
         raise TypeError
 
+    def _gather(self, table: Any) -> list[tuple[Any, Any]]:
+        """A table's items, read a chunk at a time: a huge table stops at a cancel, and
+        at the size limit as soon as what was read is over it, not after all of it."""
+        items = table.items()
+        gathered: list[tuple[Any, Any]] = []
+        size = 0  # a lower bound of the JSON's size: its values and commas
+        while chunk := list(islice(items, _CHUNK)):
+            gathered += chunk
+            if len(chunk) < _CHUNK and len(gathered) == len(chunk):
+                return gathered  # a small table: nothing more to ask
+            self._check()
+            try:
+                size += len(orjson.dumps([value for _, value in chunk]))
+            except TypeError:  # tables inside: count 2 bytes an item
+                size += 2 * len(chunk)
+            if size > self._max_bytes:
+                raise _TooLarge(
+                    f"value is over the limit of {format_size(self._max_bytes)} "
+                    f"({self._max_bytes:,} bytes) as JSON: its first {len(gathered):,} "
+                    f"items already take {size:,} bytes"
+                )
+        return gathered
+
     def _value(self, value: Any, parts: list[str | int], depth: int) -> Any:
         kind = type(value)
         if kind is str or kind is int or kind is bool:
@@ -173,7 +199,7 @@ class LuaConverter:
             raise self._cycle_error(parts) or depth_error(parts)
         self._stack.append((table, len(parts)))
         try:
-            items = list(table.items())
+            items = self._gather(table)
         except UnicodeDecodeError:
             raise self._text_error(table, parts) from None
         self._budget -= len(items) + 1
