@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.conftest import Lua, run_script
 from tui.lua import LuaStateRuntime, RunResult, RunStatus, ScriptError, ScriptRun
+from tui.lua.runner import CUT_NOTE, MAX_LINE, LineSplitter
 from tui.state import Store
 
 
@@ -247,3 +249,38 @@ CANCELLED = {
 def test_loops_of_long_library_calls_are_cancelled(tmp_path: Path, store: Store, body: str) -> None:
     result = stops_in_time(store, tmp_path / "loop.lua", body)
     assert result.status is RunStatus.CANCELLED, result
+
+
+# -- output without newlines stays bounded ---------------------------------------------
+
+
+def test_a_line_without_end_is_cut_at_64_kib(tmp_path: Path, store: Store) -> None:
+    script = tmp_path / "long.lua"
+    script.write_text(
+        'for _ = 1, 100 do io.write(string.rep("y", 65536)) end\n'
+        'io.write("\\nafter\\n") io.write(string.rep("z", 70000))'
+    )
+    result, lines = run_script(store, script)
+    assert result.status is RunStatus.OK, result
+    assert lines == [
+        "y" * MAX_LINE + CUT_NOTE,
+        "after",
+        "z" * MAX_LINE + CUT_NOTE,
+    ]
+
+
+def test_writes_without_newlines_keep_memory_bounded() -> None:
+    lines: list[str] = []
+    splitter = LineSplitter(lines.append)
+    tracemalloc.start()
+    try:
+        for _ in range(1000):  # 64 MiB of text, no newline
+            splitter.write("y" * 65536)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20
+    assert lines == ["y" * MAX_LINE + CUT_NOTE]
+    splitter.write("rest\nnext")
+    splitter.flush()
+    assert lines[1:] == ["next"]
