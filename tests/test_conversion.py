@@ -125,7 +125,7 @@ def test_null_in_json_becomes_nil(lua: Lua, store: Store) -> None:
         ('{cfg = {["\\xff"] = 1}}', "value at cfg has a key that is not valid UTF-8"),
         ('{a = 1, ["b\\xff"] = 2}', "value has a key that is not valid UTF-8"),
         ('"\\xff\\xfe"', "value is not valid UTF-8"),
-        ("io.tmpfile()", "value is a userdata"),
+        ("io.tmpfile()", "value is a file, which cannot be stored as JSON"),
     ],
 )
 def test_unstorable_values_raise_a_lua_error_naming_the_place(
@@ -163,7 +163,9 @@ def test_nesting_deeper_than_100_levels_is_refused(lua: Lua) -> None:
 def test_size_limit_applies_to_lua_values() -> None:
     lua = Lua(Store(max_value_bytes=1000))
     lines = lua.run('print(select(2, pcall(State.set, "k", string.rep("x", 2000))))')
-    assert lines == ["State.set: value is 2 KiB as JSON, over the limit of 1000 B"]
+    assert lines == [
+        "State.set: value is 2 KiB (2,002 bytes) as JSON, over the limit of 1000 B (1,000 bytes)"
+    ]
     assert not lua.store.exists("k")
 
 
@@ -246,7 +248,9 @@ def test_shared_subtables_cannot_blow_up(lua: Lua) -> None:
         print(select(2, pcall(State.set, "k", t)))
         """
     )
-    assert lines == ["State.set: value is larger than the limit of 16 MiB as JSON"]
+    assert lines == [
+        "State.set: value is larger than the limit of 16 MiB (16,777,216 bytes) as JSON"
+    ]
     assert not lua.store.exists("k")
 
 

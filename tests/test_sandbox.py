@@ -284,3 +284,58 @@ def test_writes_without_newlines_keep_memory_bounded() -> None:
     splitter.write("rest\nnext")
     splitter.flush()
     assert lines[1:] == ["next"]
+
+
+# -- errors that point into stateui are told at the script's line ------------------------
+
+
+def _failure(lua: Lua, source: str) -> ScriptError:
+    with pytest.raises(ScriptError) as raised:
+        lua.run(source)
+    return raised.value
+
+
+def test_a_stack_overflow_in_a_state_call_points_at_the_script(lua: Lua) -> None:
+    error = _failure(lua, 'local function f(n)\n  State.set("k", n) return 1 + f(n + 1)\nend\nf(1)')
+    assert error.message == "test.lua:2: stack overflow"
+
+
+def test_errors_of_library_calls_point_at_the_script(lua: Lua) -> None:
+    assert _failure(lua, "\nlocal s = ('x'):rep(2^53)").message == (
+        "test.lua:2: resulting string too large"
+    )
+    assert _failure(lua, '\nstring.format("%d", "x")').message == (
+        "test.lua:2: bad argument #2 to 'format' (number expected, got string)"
+    )
+    assert lua.run("print(pcall(function() return string.rep('x', 2^53) end))") == [
+        "false\ttest.lua:1: resulting string too large"
+    ]
+
+
+def test_a_wrapped_coroutine_resumed_from_inside_tells_why(lua: Lua) -> None:
+    error = _failure(lua, "local f\nf = coroutine.wrap(function() f() end)\nf()")
+    assert "cannot resume non-suspended coroutine" in error.message
+    assert "stateui" not in error.message
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("io.stdout", "value is io.stdout, a file, which cannot be stored as JSON"),
+        ("{out = io.stderr}", "value at out is io.stderr, a file, which cannot be stored as JSON"),
+        ('io.open("/dev/null")', "value is a file, which cannot be stored as JSON"),
+    ],
+)
+def test_storing_a_file_names_the_file(lua: Lua, value: str, message: str) -> None:
+    error = _failure(lua, f'local x = 1\nState.set("k", {value})')
+    assert error.message == f"test.lua:2: State.set: {message}"
+
+
+@pytest.mark.parametrize("value", ['string.rep("x", 1023)', '{string.rep("x", 1021)}'])
+def test_a_value_just_over_the_limit_says_by_how_much(value: str) -> None:
+    lua = Lua(Store(max_value_bytes=1024))
+    error = _failure(lua, f'State.set("k", {value})')
+    assert error.message == (
+        "test.lua:1: State.set: value is 1 KiB (1,025 bytes) as JSON, "
+        "over the limit of 1 KiB (1,024 bytes)"
+    )

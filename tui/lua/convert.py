@@ -70,11 +70,35 @@ class LuaConverter:
               end
             end"""
         )
+        # Names a file (io.stdout, a stand-in table, or a real one) for the error
+        # messages; nil for anything else.
+        self._file_name = runtime.eval(
+            """function(v)
+              local ok, kind = pcall(io.type, v)
+              if not ok or kind == nil then return nil end
+              for _, name in ipairs({"stdout", "stderr", "stdin"}) do
+                if rawequal(io[name], v) then return "io." .. name end
+              end
+              return "a file"
+            end"""
+        )
         self._table_from = runtime.table_from
         self._stack: list[tuple[Any, int]] = []
 
     def encode(self, value: Any) -> bytes:
         """The JSON for a Lua value (never nil); raises StateError when it cannot be stored."""
+        return self._within_limit(self._encode(value))
+
+    def _within_limit(self, data: bytes) -> bytes:
+        if len(data) > self._max_bytes:
+            # Both sizes to the byte: just over the limit reads "16 MiB, over 16 MiB".
+            raise StateError(
+                f"value is {format_size(len(data))} ({len(data):,} bytes) as JSON, over "
+                f"the limit of {format_size(self._max_bytes)} ({self._max_bytes:,} bytes)"
+            )
+        return data
+
+    def _encode(self, value: Any) -> bytes:
         kind = type(value)
         if kind is _TABLE:
             try:
@@ -86,7 +110,7 @@ class LuaConverter:
         if kind is float:
             check_number(value, ())
         elif kind is not str and kind is not int and kind is not bool:
-            raise _unstorable(value, [])
+            raise self._unstorable(value, [])
         return orjson.dumps(value)
 
     def encode_pairs(self, pairs: tuple[Any, ...]) -> bytes | None:
@@ -99,7 +123,8 @@ class LuaConverter:
         record = dict(zip(flat, flat))  # noqa: B905
         if len(record) * 2 != len(pairs):
             return None
-        return self._dump_record(record)
+        data = self._dump_record(record)
+        return None if data is None else self._within_limit(data)
 
     def _dump_record(self, record: dict[Any, Any]) -> bytes | None:
         """The fast path for a table's top level: orjson on the dict as Lua gave it.
@@ -192,7 +217,7 @@ class LuaConverter:
             return value
         if kind is _TABLE:
             return self._table(value, parts, depth + 1)
-        raise _unstorable(value, parts)
+        raise self._unstorable(value, parts)
 
     def _table(self, table: Any, parts: list[str | int], depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -205,14 +230,31 @@ class LuaConverter:
         self._budget -= len(items) + 1
         if self._budget < 0:
             raise _TooLarge(
-                f"value is larger than the limit of {format_size(self._max_bytes)} as JSON"
+                f"value is larger than the limit of {format_size(self._max_bytes)} "
+                f"({self._max_bytes:,} bytes) as JSON"
             )
         self._tables += 1
         if not self._tables & 1023:
             self._check()
-        result = self._items(items, parts, depth)
+        try:
+            result = self._items(items, parts, depth)
+        except StateError:
+            # A file's stand-in is a table of functions: name the file, not a method.
+            if (error := self._file_error(table, parts[: self._stack[-1][1]])) is not None:
+                raise error from None
+            raise
         self._stack.pop()
         return result
+
+    def _file_error(self, value: Any, parts: list[str | int]) -> StateError | None:
+        name = self._file_name(value)
+        if name is None:
+            return None
+        what = f"{name}, a file," if name.startswith("io.") else "a file,"
+        return StateError(f"{place(parts)} is {what} which cannot be stored as JSON")
+
+    def _unstorable(self, value: Any, parts: list[str | int]) -> StateError:
+        return self._file_error(value, parts) or _unstorable(value, parts)
 
     def _items(self, items: list[tuple[Any, Any]], parts: list[str | int], depth: int) -> Any:
         count = len(items)

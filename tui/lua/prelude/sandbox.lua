@@ -50,10 +50,12 @@ local function settle(what, ok, ...)
   if not asked or stopping then
     error(STOPPED, 0)
   end
-  if type(err) ~= "string" then
-    local done, text = raw_pcall(tostring, err)
-    err = done and type(text) == "string" and text or "an error in stateui"
+  if type(err) == "string" then
+    -- Lua's own error on the way in (a stack overflow): the script's, not Python's.
+    fail((err:gsub("^stateui:%d+: ", "")))
   end
+  local done, text = raw_pcall(tostring, err)
+  err = done and type(text) == "string" and text or "an error in stateui"
   fail(what .. ": " .. err)
 end
 
@@ -228,12 +230,17 @@ function coroutine.resume(co, ...)
   return checked(co_resume(co, ...))
 end
 
+local co_status = coroutine.status
 local function wrap_results(co, ok, ...)
   py_check()
   if ok then
     return ...
   end
-  co_close(co)
+  -- As Lua's own wrap: only a coroutine that failed is closed (one still running,
+  -- resumed from inside itself, cannot be, and its error is the one to tell).
+  if co_status(co) == "dead" then
+    co_close(co)
+  end
   error((...), 0)
 end
 
