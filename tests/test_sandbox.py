@@ -339,3 +339,12 @@ def test_a_value_just_over_the_limit_says_by_how_much(value: str) -> None:
         "test.lua:1: State.set: value is 1 KiB (1,025 bytes) as JSON, "
         "over the limit of 1 KiB (1,024 bytes)"
     )
+
+
+def test_the_guarded_pcall_keeps_the_number_of_results(lua: Lua) -> None:
+    lines = lua.run(
+        'print(select("#", pcall(function() end)), select("#", load("x = 1")),'
+        " select('#', coroutine.resume(coroutine.create(function() end))),"
+        " select('#', pcall(error)))"
+    )
+    assert lines == ["1\t1\t1\t2"]

@@ -189,11 +189,14 @@ local function relocate(err)
   return where .. str_sub(err, stop + 1)
 end
 
-local function relocated(ok, err, ...)
+local function relocated(ok, ...)
   if ok then
-    return ok, err, ...
+    return ok, ...
   end
-  return ok, relocate(err), ...
+  if select("#", ...) == 0 then
+    return ok
+  end
+  return ok, relocate((...)), select(2, ...)
 end
 
 local function checked(...)
