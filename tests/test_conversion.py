@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 from typing import Any
 
 import orjson
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import Lua
 from tui.lua import ScriptError
+from tui.lua.cancel import CancelToken, ScriptCancelled
 from tui.lua.convert import LuaConverter
 from tui.state import Store
 
@@ -122,7 +125,7 @@ def test_null_in_json_becomes_nil(lua: Lua, store: Store) -> None:
         ('{cfg = {["\\xff"] = 1}}', "value at cfg has a key that is not valid UTF-8"),
         ('{a = 1, ["b\\xff"] = 2}', "value has a key that is not valid UTF-8"),
         ('"\\xff\\xfe"', "value is not valid UTF-8"),
-        ("io.tmpfile()", "value is a userdata"),
+        ("io.tmpfile()", "value is a file, which cannot be stored as JSON"),
     ],
 )
 def test_unstorable_values_raise_a_lua_error_naming_the_place(
@@ -160,7 +163,9 @@ def test_nesting_deeper_than_100_levels_is_refused(lua: Lua) -> None:
 def test_size_limit_applies_to_lua_values() -> None:
     lua = Lua(Store(max_value_bytes=1000))
     lines = lua.run('print(select(2, pcall(State.set, "k", string.rep("x", 2000))))')
-    assert lines == ["State.set: value is 2 KiB as JSON, over the limit of 1000 B"]
+    assert lines == [
+        "State.set: value is 2 KiB (2,002 bytes) as JSON, over the limit of 1000 B (1,000 bytes)"
+    ]
     assert not lua.store.exists("k")
 
 
@@ -243,10 +248,46 @@ def test_shared_subtables_cannot_blow_up(lua: Lua) -> None:
         print(select(2, pcall(State.set, "k", t)))
         """
     )
-    assert lines == ["State.set: value is larger than the limit of 16 MiB as JSON"]
+    assert lines == [
+        "State.set: value is larger than the limit of 16 MiB (16,777,216 bytes) as JSON"
+    ]
     assert not lua.store.exists("k")
 
 
 def test_number_keys_are_named_as_lua_writes_them(lua: Lua) -> None:
     lines = lua.run('print(select(2, pcall(State.set, "k", {a = 1, [2] = print})))')
     assert lines[0].startswith("State.set: value at [2] is a function")
+
+
+# -- huge tables: the size limit and a cancel come early -------------------------------
+
+HUGE = "huge = {} for i = 1, 7e6 do huge[i] = i * 1.5 end"
+
+
+def test_a_huge_table_meets_the_size_limit_early(lua: Lua) -> None:
+    lua.run(HUGE)
+    started = time.monotonic()
+    lines = lua.run('print(pcall(State.set, "k", huge))')
+    assert time.monotonic() - started < 2  # all 7 million items took 6 s
+    assert lines[0].startswith(
+        "false\tState.set: value is over the limit of 16 MiB (16,777,216 bytes) as JSON: its first "
+    )
+
+
+@pytest.mark.parametrize("call", ['State.set("k", huge)', 'State.set("k", {huge})'])
+def test_a_huge_conversion_stops_at_a_cancel(call: str) -> None:
+    store = Store(max_value_bytes=2**40)  # no size limit to stop it: only the cancel
+    token = CancelToken()
+    lua = Lua(store, token=token)
+    lua.run(HUGE)
+    cancelled_at: list[float] = []
+
+    def cancel() -> None:
+        cancelled_at.append(time.monotonic())
+        token.cancel()
+
+    threading.Timer(0.2, cancel).start()
+    with pytest.raises(ScriptCancelled):
+        lua.run(call)
+    assert cancelled_at, "the conversion ended before the cancel"
+    assert time.monotonic() - cancelled_at[0] < 0.2

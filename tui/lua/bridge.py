@@ -9,12 +9,13 @@ next call, not only at the next count hook.
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from lupa.lua54 import LuaRuntime
+from lupa.lua54 import LuaRuntime, lua_type
 
 from tui.lua.cancel import CancelToken
 from tui.lua.convert import LuaConverter
@@ -57,9 +58,9 @@ class StateBridge:
         functions: dict[str, Any] = {
             "check": self._token.check,
             "stopping": lambda: self._token.stopping,
-            "write": self._on_output,
-            "write_err": self._on_error_output,
-            "module": self._on_module,
+            "write": _returning_nothing(self._on_output),
+            "write_err": _returning_nothing(self._on_error_output),
+            "module": self._module,
             "exit": self._exit,
             "sleep": self._sleep,
             "set_pairs": self._fast_set_pairs(),
@@ -202,6 +203,22 @@ class StateBridge:
         self._token.sleep(min(seconds, threading.TIMEOUT_MAX))
         return None
 
+    def _module(self, path: Any) -> None:
+        # A path that is not UTF-8 comes as a table of its bytes.
+        if lua_type(path) == "table":
+            path = os.fsdecode(bytes(path.values()))
+        self._on_module(path)
+
     def _exit(self, status: int) -> None:
         self._token.request_exit(status)
         self._token.check()
+
+
+def _returning_nothing(function: Callable[[str], object]) -> Callable[[str], None]:
+    """`function`, whatever it returns kept from Lua: no Python object may reach a script."""
+
+    @wraps(function)
+    def call(text: str) -> None:
+        function(text)
+
+    return call

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -28,6 +29,8 @@ from tui.state.codec import (
 from tui.state.errors import StateError
 
 _TABLE = type(LuaRuntime().table())
+_CHUNK = 4096
+"""Items read from a table between two checks for a cancel and the size limit."""
 
 _LUA_NAMES = {"function": "function", "thread": "coroutine", "userdata": "userdata"}
 # lupa hands over a coroutine that has not started yet as a callable whose lua_type
@@ -67,15 +70,39 @@ class LuaConverter:
               end
             end"""
         )
+        # Names a file (io.stdout, a stand-in table, or a real one) for the error
+        # messages; nil for anything else.
+        self._file_name = runtime.eval(
+            """function(v)
+              local ok, kind = pcall(io.type, v)
+              if not ok or kind == nil then return nil end
+              for _, name in ipairs({"stdout", "stderr", "stdin"}) do
+                if rawequal(io[name], v) then return "io." .. name end
+              end
+              return "a file"
+            end"""
+        )
         self._table_from = runtime.table_from
         self._stack: list[tuple[Any, int]] = []
 
     def encode(self, value: Any) -> bytes:
         """The JSON for a Lua value (never nil); raises StateError when it cannot be stored."""
+        return self._within_limit(self._encode(value))
+
+    def _within_limit(self, data: bytes) -> bytes:
+        if len(data) > self._max_bytes:
+            # Both sizes to the byte: just over the limit reads "16 MiB, over 16 MiB".
+            raise StateError(
+                f"value is {format_size(len(data))} ({len(data):,} bytes) as JSON, over "
+                f"the limit of {format_size(self._max_bytes)} ({self._max_bytes:,} bytes)"
+            )
+        return data
+
+    def _encode(self, value: Any) -> bytes:
         kind = type(value)
         if kind is _TABLE:
             try:
-                data = self._dump_record(dict(value.items()))
+                data = self._dump_record(dict(self._gather(value)))
             except UnicodeDecodeError:
                 data = None
             # The careful way for anything unusual; it also gives the precise error.
@@ -83,7 +110,7 @@ class LuaConverter:
         if kind is float:
             check_number(value, ())
         elif kind is not str and kind is not int and kind is not bool:
-            raise _unstorable(value, [])
+            raise self._unstorable(value, [])
         return orjson.dumps(value)
 
     def encode_pairs(self, pairs: tuple[Any, ...]) -> bytes | None:
@@ -96,7 +123,8 @@ class LuaConverter:
         record = dict(zip(flat, flat))  # noqa: B905
         if len(record) * 2 != len(pairs):
             return None
-        return self._dump_record(record)
+        data = self._dump_record(record)
+        return None if data is None else self._within_limit(data)
 
     def _dump_record(self, record: dict[Any, Any]) -> bytes | None:
         """The fast path for a table's top level: orjson on the dict as Lua gave it.
@@ -157,6 +185,29 @@ class LuaConverter:
             return self._value(value, [], 1)
         raise TypeError
 
+    def _gather(self, table: Any) -> list[tuple[Any, Any]]:
+        """A table's items, read a chunk at a time: a huge table stops at a cancel, and
+        at the size limit as soon as what was read is over it, not after all of it."""
+        items = table.items()
+        gathered: list[tuple[Any, Any]] = []
+        size = 0  # a lower bound of the JSON's size: its values and commas
+        while chunk := list(islice(items, _CHUNK)):
+            gathered += chunk
+            if len(chunk) < _CHUNK and len(gathered) == len(chunk):
+                return gathered  # a small table: nothing more to ask
+            self._check()
+            try:
+                size += len(orjson.dumps([value for _, value in chunk]))
+            except TypeError:  # tables inside: count 2 bytes an item
+                size += 2 * len(chunk)
+            if size > self._max_bytes:
+                raise _TooLarge(
+                    f"value is over the limit of {format_size(self._max_bytes)} "
+                    f"({self._max_bytes:,} bytes) as JSON: its first {len(gathered):,} "
+                    f"items already take {size:,} bytes"
+                )
+        return gathered
+
     def _value(self, value: Any, parts: list[str | int], depth: int) -> Any:
         kind = type(value)
         if kind is str or kind is int or kind is bool:
@@ -166,27 +217,44 @@ class LuaConverter:
             return value
         if kind is _TABLE:
             return self._table(value, parts, depth + 1)
-        raise _unstorable(value, parts)
+        raise self._unstorable(value, parts)
 
     def _table(self, table: Any, parts: list[str | int], depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise self._cycle_error(parts) or depth_error(parts)
         self._stack.append((table, len(parts)))
         try:
-            items = list(table.items())
+            items = self._gather(table)
         except UnicodeDecodeError:
             raise self._text_error(table, parts) from None
         self._budget -= len(items) + 1
         if self._budget < 0:
             raise _TooLarge(
-                f"value is larger than the limit of {format_size(self._max_bytes)} as JSON"
+                f"value is larger than the limit of {format_size(self._max_bytes)} "
+                f"({self._max_bytes:,} bytes) as JSON"
             )
         self._tables += 1
         if not self._tables & 1023:
             self._check()
-        result = self._items(items, parts, depth)
+        try:
+            result = self._items(items, parts, depth)
+        except StateError:
+            # A file's stand-in is a table of functions: name the file, not a method.
+            if (error := self._file_error(table, parts[: self._stack[-1][1]])) is not None:
+                raise error from None
+            raise
         self._stack.pop()
         return result
+
+    def _file_error(self, value: Any, parts: list[str | int]) -> StateError | None:
+        name = self._file_name(value)
+        if name is None:
+            return None
+        what = f"{name}, a file," if name.startswith("io.") else "a file,"
+        return StateError(f"{place(parts)} is {what} which cannot be stored as JSON")
+
+    def _unstorable(self, value: Any, parts: list[str | int]) -> StateError:
+        return self._file_error(value, parts) or _unstorable(value, parts)
 
     def _items(self, items: list[tuple[Any, Any]], parts: list[str | int], depth: int) -> Any:
         count = len(items)

@@ -62,37 +62,81 @@ def module_dirs(script: Path) -> list[Path]:
     return folders
 
 
+MAX_LINE = 64 * 1024
+"""Characters a line keeps: a script that writes without newlines cannot fill memory."""
+CUT_NOTE = " … (line cut at 64 KiB)"
+"""Ends a line that was cut at MAX_LINE; the rest of it, up to its newline, is dropped."""
+
+
 class LineSplitter:
-    """Turns written text into whole lines; `flush` gives out the unfinished last one."""
+    """Turns written text into whole lines; `flush` gives out the unfinished last one.
+
+    A line longer than MAX_LINE is emitted at that length, with CUT_NOTE, as soon as
+    it gets there; what follows it up to the next newline is dropped.
+    """
 
     def __init__(self, on_line: Callable[[str], None]) -> None:
         self._on_line = on_line
         self._partial: list[str] = []
+        self._length = 0  # of the text in _partial
+        self._dropping = False  # the current line was cut: drop up to its newline
 
     def write(self, text: str) -> None:
         """Take text as the script writes it; emit each line it completes."""
-        if "\n" not in text:
-            if text:
-                self._partial.append(text)
-            return
-        first, *rest = text.split("\n")
-        last = rest.pop()
-        if self._partial:
+        start, size = 0, len(text)
+        if size <= MAX_LINE - self._length and not self._dropping:
+            # The usual case: no line in it can reach the limit.
+            if "\n" not in text:
+                if text:
+                    self._partial.append(text)
+                    self._length += size
+                return
+            first, *rest = text.split("\n")
+            last = rest.pop()
             self._partial.append(first)
-            first = "".join(self._partial)
-            self._partial.clear()
-        self._on_line(first)
-        for line in rest:
-            self._on_line(line)
-        if last:
-            self._partial.append(last)
+            self._emit()
+            for line in rest:
+                self._on_line(line)
+            if last:
+                self._partial.append(last)
+                self._length = len(last)
+            return
+        while start < size:
+            end = text.find("\n", start)
+            if end < 0:
+                self._take(text[start:])
+                return
+            self._take(text[start:end])
+            if self._dropping:
+                self._dropping = False
+            else:
+                self._emit()
+            start = end + 1
+
+    def _take(self, piece: str) -> None:
+        if self._dropping or not piece:
+            return
+        room = MAX_LINE - self._length
+        if len(piece) <= room:
+            self._partial.append(piece)
+            self._length += len(piece)
+            return
+        self._partial.append(piece[:room])
+        self._partial.append(CUT_NOTE)
+        self._emit()
+        self._dropping = True
+
+    def _emit(self) -> None:
+        line = "".join(self._partial)
+        self._partial.clear()
+        self._length = 0
+        self._on_line(line)
 
     def flush(self) -> None:
         """Emit what is left of an unfinished line."""
         if self._partial:
-            line = "".join(self._partial)
-            self._partial.clear()
-            self._on_line(line)
+            self._emit()
+        self._dropping = False
 
 
 class ScriptRun:

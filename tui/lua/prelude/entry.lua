@@ -5,6 +5,7 @@ local prelude = ...
 local api, valid_text = prelude.api, prelude.valid_text
 local raw_pcall, raw_xpcall, raw_load = prelude.raw_pcall, prelude.raw_xpcall, prelude.raw_load
 local traceback, stand_ins, empty_stdin = prelude.traceback, prelude.stand_ins, prelude.empty_stdin
+local relocate = prelude.relocate
 
 local type, tostring, getmetatable = type, tostring, getmetatable
 local utf8_len, format, pack = utf8.len, string.format, table.pack
@@ -14,7 +15,7 @@ local py_stopping = api.stopping
 -- os.exit) raised from Python comes back as it is, for Python to recognise.
 local function on_error(err)
   local kind = type(err)
-  if kind == "userdata" and py_stopping() then
+  if py_stopping() then
     return err
   end
   if kind ~= "string" then
@@ -26,7 +27,7 @@ local function on_error(err)
       err = "(error object is a " .. kind .. " value)"
     end
   end
-  return valid_text(traceback(err, 2))
+  return valid_text(traceback(relocate(err), 2))
 end
 
 local function run(fn, ...)

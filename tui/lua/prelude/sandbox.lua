@@ -16,6 +16,61 @@ local raw_sethook, traceback = debug.sethook, debug.traceback
 local co_create, co_resume, co_close = coroutine.create, coroutine.resume, coroutine.close
 local raw_load, raw_loadfile = load, loadfile
 local getinfo = debug.getinfo
+local tostring, getmetatable = tostring, getmetatable
+
+-- Python objects are userdata that share one metatable: out of the script's reach,
+-- or it could replace their __call (swallowing the cancellation check), __index or
+-- __gc (a finalizer that loops for ever).
+getmetatable(api.check).__metatable = "Python object"
+
+-- Raise `message` at the first frame outside this prelude: the script's line.
+local function fail(message)
+  local level = 2
+  local info = getinfo(level, "S")
+  while info and info.source == "=stateui" do
+    level = level + 1
+    info = getinfo(level, "S")
+  end
+  error(message, level)
+end
+
+-- What a stop (a cancel, os.exit) raises in Lua: Python recognises the stop by its
+-- token, never by the error value.
+local STOPPED = "stateui: the run was stopped"
+local raw_stopping = api.stopping
+
+-- No error raised in Python may reach the script as a Python object: each call into
+-- Python is guarded, and what it raised becomes text (a stop becomes STOPPED).
+local function settle(what, ok, ...)
+  if ok then
+    return ...
+  end
+  local err = ...
+  local asked, stopping = raw_pcall(raw_stopping)
+  if not asked or stopping then
+    error(STOPPED, 0)
+  end
+  if type(err) == "string" then
+    -- Lua's own error on the way in (a stack overflow): the script's, not Python's.
+    fail((err:gsub("^stateui:%d+: ", "")))
+  end
+  local done, text = raw_pcall(tostring, err)
+  err = done and type(text) == "string" and text or "an error in stateui"
+  fail(what .. ": " .. err)
+end
+
+local GUARDED = {
+  check = "stateui", stopping = "stateui", write = "cannot write the output", write_err = "cannot write to standard error",
+  module = "require", exit = "os.exit", sleep = "sleep", relimit = "stateui",
+}
+for name, fn in pairs(api) do
+  if type(fn) == "userdata" then
+    local what = GUARDED[name] or ("State." .. name)
+    api[name] = function(...)
+      return settle(what, raw_pcall(fn, ...))
+    end
+  end
+end
 
 -- With a memory cap, Python lifts it while it builds the Lua values a call returns
 -- (running out of memory inside a Python callback would wedge the runtime), and
@@ -41,18 +96,14 @@ if api.relimit then
   end
 end
 
-local py_check, py_stopping = api.check, api.stopping
+local py_stopping = api.stopping
 
--- Raise `message` at the first frame outside this prelude: the script's line.
-local function fail(message)
-  local level = 2
-  local info = getinfo(level, "S")
-  while info and info.source == "=stateui" do
-    level = level + 1
-    info = getinfo(level, "S")
+local function py_check()
+  if py_stopping() then
+    error(STOPPED, 0)
   end
-  error(message, level)
 end
+api.check = py_check
 
 -- No way into Python internals from Lua, and no native code: C modules and
 -- package.loadlib could crash or take over the process.
@@ -67,13 +118,90 @@ package.loadlib = nil
 -- the way out, and new coroutines get the hook too.
 ---------------------------------------------------------------------------
 local function hook()
-  py_check()
+  if py_stopping() then
+    error(STOPPED, 0)
+  end
 end
 raw_sethook(hook, "", HOOK_COUNT)
 
+-- The hook counts VM instructions, and a call of a C library function is one of
+-- them however long it takes: `while true do s:gsub("a", "b") end` on a 10 MB string
+-- would run for minutes between two checks. So a library call on a large string or
+-- table (or one that builds a large string) asks first.
+local LARGE = 65536
+-- Each wrapper calls the function by its own name, which Lua's "bad argument #1 to
+-- 'NAME'" messages take from the calling line.
+local WRAPPER = [[
+local %s, hook, type, rawlen = ...
+return function(...)
+  local v = ...
+  if type(v) == "string" then
+    if #v > %d then
+      hook()
+    end
+  elseif type(v) == "table" and rawlen(v) > %d then
+    hook()
+  end
+  return %s(...)
+end
+]]
+-- Cheap whatever the size: no check (rep has its own, below).
+local CHEAP = { len = true, byte = true, char = true, pack = true, rep = true }
+for _, library in ipairs({ string, table, utf8 }) do
+  for name, fn in pairs(library) do
+    if type(fn) == "function" and not CHEAP[name] then
+      library[name] = raw_load(format(WRAPPER, name, LARGE, LARGE // 16, name), "=stateui", "t")(fn, hook, type, rawlen)
+    end
+  end
+end
+do
+  local rep = string.rep
+  function string.rep(s, n, ...)
+    if type(s) == "string" and type(n) == "number" and #s * n > LARGE then
+      hook()
+    end
+    return rep(s, n, ...)
+  end
+end
+
+-- An error raised in a C function that this prelude wraps, or in the prelude itself,
+-- names stateui's line: it is made to name the script's line instead (the first
+-- frame outside this prelude), or no line when there is none.
+local str_find, str_sub = string.find, string.sub
+local function relocate(err)
+  if type(err) ~= "string" or str_find(err, "stateui:", 1, true) ~= 1 then
+    return err
+  end
+  local _, stop = str_find(err, "^stateui:%d+: ")
+  if not stop then
+    return err
+  end
+  local level, where = 2, ""
+  local info = getinfo(level, "Sl")
+  while info do
+    if info.source ~= "=stateui" and info.currentline > 0 then
+      where = info.short_src .. ":" .. info.currentline .. ": "
+      break
+    end
+    level = level + 1
+    info = getinfo(level, "Sl")
+  end
+  return where .. str_sub(err, stop + 1)
+end
+
+local function relocated(ok, ...)
+  if ok then
+    return ok, ...
+  end
+  if select("#", ...) == 0 then
+    return ok
+  end
+  return ok, relocate((...)), select(2, ...)
+end
+
 local function checked(...)
   py_check()
-  return ...
+  return relocated(...)
 end
 
 function pcall(...)
@@ -105,12 +233,17 @@ function coroutine.resume(co, ...)
   return checked(co_resume(co, ...))
 end
 
+local co_status = coroutine.status
 local function wrap_results(co, ok, ...)
   py_check()
   if ok then
     return ...
   end
-  co_close(co)
+  -- As Lua's own wrap: only a coroutine that failed is closed (one still running,
+  -- resumed from inside itself, cannot be, and its error is the one to tell).
+  if co_status(co) == "dead" then
+    co_close(co)
+  end
   error((...), 0)
 end
 
@@ -184,7 +317,8 @@ package.searchers = {
         return tried and (tried .. "\n\t" .. err) or err
       end
     end
-    py_module(path)
+    -- A path that is not UTF-8 cannot be handed to Python as text: as its bytes.
+    py_module(utf8.len(path) and path or { string.byte(path, 1, -1) })
     local fn, load_err = raw_loadfile(path, "t")
     if not fn then
       error(format("error loading module '%s' from file '%s':\n\t%s", name, path, load_err), 0)
@@ -200,12 +334,65 @@ end
 
 -- Lua runs __gc finalizers with hooks off, so a looping finalizer could never be
 -- stopped (not even at exit): objects with __gc are refused.
-local raw_setmetatable = setmetatable
+local raw_setmetatable, raw_getmetatable, raw_rawset = setmetatable, getmetatable, rawset
+
+-- Lua follows a __call that is not a function (a table with its own __call) inside
+-- one step of its VM: a chain that loops back spins for ever, unseen by the hook.
+-- So a metatable's __call must be a function, however it is put there: in the
+-- metatable given to setmetatable, by assigning it later, or by rawset.
+local metatables = raw_setmetatable({}, { __mode = "k" })
+local CALL_ERROR = "setmetatable: __call must be a function, got "
+
+local function check_call(value)
+  if value ~= nil and type(value) ~= "function" then
+    fail(CALL_ERROR .. type(value))
+  end
+end
+
+-- Set on metatables that have none: a later `mt.__call = x` comes through here.
+local guard = {
+  __newindex = function(mt, key, value)
+    if key == "__call" then
+      check_call(value)
+    end
+    raw_rawset(mt, key, value)
+  end,
+}
+
 function setmetatable(t, mt)
-  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
-    fail("setmetatable: __gc finalizers are not supported (they cannot be stopped)")
+  if type(mt) == "table" then
+    if rawget(mt, "__gc") ~= nil then
+      fail("setmetatable: __gc finalizers are not supported (they cannot be stopped)")
+    end
+    check_call(rawget(mt, "__call"))
+    if not metatables[mt] then
+      metatables[mt] = true
+      if raw_getmetatable(mt) == nil then
+        raw_setmetatable(mt, guard)
+      end
+    end
+  end
+  if metatables[t] and type(mt) == "table" and raw_getmetatable(t) == guard then
+    -- A metatable that gets a metatable of its own: it keeps the check of __call
+    -- only through rawset (the script's __newindex now decides).
+    metatables[t] = "own"
   end
   return raw_setmetatable(t, mt)
+end
+
+function rawset(t, key, value)
+  if key == "__call" and metatables[t] then
+    check_call(value)
+  end
+  return raw_rawset(t, key, value)
+end
+
+-- The strings' metatable is shared by all strings: the same rule for its __call.
+do
+  local strings = raw_getmetatable("")
+  check_call(rawget(strings, "__call"))
+  metatables[strings] = true
+  raw_setmetatable(strings, guard)
 end
 
 -- The debug library could reach this prelude's private functions (getupvalue,
@@ -216,4 +403,4 @@ package.loaded.debug = debug
 -- For the parts that follow: `fail`, and the originals this part replaced.
 prelude.fail = fail
 prelude.raw_pcall, prelude.raw_xpcall, prelude.raw_load = raw_pcall, raw_xpcall, raw_load
-prelude.traceback = traceback
+prelude.traceback, prelude.relocate = traceback, relocate
