@@ -334,8 +334,15 @@ async def test_enters_typed_ahead_of_the_palette_run_one_command_once() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: tree_lines(app) == ["a"])
         app.main.key_actions.edit = lambda: ran.append("edit")  # type: ignore[method-assign]
-        # Enter highlights the first command, enter runs it, the third comes too late.
-        for key in ("ctrl+p", "enter", "enter", "enter"):
+        await pilot.press("ctrl+p", *"edit key")
+
+        def listed() -> bool:
+            commands = app.screen.query_one(CommandList)
+            return commands.option_count > 0 and commands.highlighted is not None
+
+        await until(pilot, listed)
+        # The first enter runs the command; the two queued behind it come too late.
+        for key in ("enter", "enter", "enter"):
             app.post_message(events.Key(key, None))
         await until(pilot, lambda: ran)
         await pilot.pause(0.2)
