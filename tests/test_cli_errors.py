@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import stateui_command
-from tui.cli import main
+from tui.cli import commands, main
 from tui.state import Store
 
 COMMANDS = [["run", "ok.lua"], ["watch"]]
@@ -406,3 +406,25 @@ def test_a_dump_onto_a_device_needs_no_writable_folder(
         main(["run", "ok.lua", "--dump", os.devnull])
     assert stop.value.code == 0
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_bug_of_ours_is_one_line_with_exit_70_and_a_traceback_on_request(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (folder / "s.lua").write_text('print("ran")', encoding="utf-8")
+    monkeypatch.chdir(folder)
+
+    def broken(*args: object, **options: object) -> bool:
+        raise RuntimeError("the dump went sideways")
+
+    monkeypatch.setattr(commands, "run_and_dump", broken)
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "s.lua"])
+    assert stop.value.code == 70
+    assert capsys.readouterr().err == (
+        "stateui: internal error (RuntimeError: the dump went sideways); "
+        "STATEUI_DEBUG=1 shows where\n"
+    )
+    monkeypatch.setenv("STATEUI_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="sideways"):
+        main(["run", "s.lua"])

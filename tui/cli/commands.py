@@ -22,6 +22,9 @@ from tui.state import Store
 INTERRUPTED = 130
 """The exit status after Ctrl-C."""
 
+INTERNAL_ERROR = 70
+"""The exit status of a bug in stateui itself (EX_SOFTWARE)."""
+
 
 class Seconds(click.ParamType[float]):
     """A length of time in seconds: a number above zero that a clock can reach."""
@@ -228,3 +231,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         # and keep Python from complaining when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
+    except Exception as error:  # a bug of ours: one line for the person, details on request
+        if os.environ.get("STATEUI_DEBUG"):
+            raise
+        what = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        click.echo(f"stateui: internal error ({what}); STATEUI_DEBUG=1 shows where", err=True)
+        sys.exit(INTERNAL_ERROR)
