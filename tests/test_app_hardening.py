@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import orjson
 import pytest
@@ -14,6 +15,7 @@ from tests.app_helpers import (
     make_app,
     move_to_key,
     open_folder,
+    output_text,
     panel_text,
     tree_lines,
     until,
@@ -398,3 +400,22 @@ async def test_deleting_a_big_folder_leaves_the_screen_answering() -> None:
         assert during and during[0] > 0
         assert store.keys() == ["other"]
         assert any(n.message == "Deleted 200,000 keys under big:." for n in app._notifications)
+
+
+async def test_script_names_in_the_palette_are_shown_as_they_are(tmp_path: Path) -> None:
+    script = tmp_path / "[b]x\x1b[2J.lua"
+    script.write_text('print("ran")\n')
+    app = make_app(Store(), [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "ok in" in output_text(app))
+        await pilot.press("ctrl+p", *"rerun [b]")
+
+        def prompts() -> list[str]:
+            commands = app.screen.query_one(CommandList)
+            found = (commands.get_option_at_index(i) for i in range(commands.option_count))
+            return [str(option.prompt).split("\n")[0] for option in found]
+
+        await until(pilot, lambda: "Rerun [b]x\\x1b[2J.lua" in prompts())
+        assert not any("\x1b" in prompt for prompt in prompts())
+        await pilot.press("enter")
+        await until(pilot, lambda: "run 2 ok" in output_text(app))

@@ -10,7 +10,10 @@ from textual import on
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape as escape_markup
 from textual.widgets import Button, Input, OptionList
+
+from tui.app.format import escape_controls
 
 
 class Command(NamedTuple):
@@ -19,6 +22,11 @@ class Command(NamedTuple):
     name: str
     help: str
     run: Callable[[], object]
+
+
+def plain(text: str) -> str:
+    """Text from a file name for the palette: its controls escaped, its brackets literal."""
+    return escape_markup(escape_controls(text, one_line=True))
 
 
 class StateCommands(Provider):
@@ -81,11 +89,11 @@ class StateCommands(Provider):
         )
         for script in supervisor.scripts:
             label = script.label
+            # The palette reads its lines as markup: a file name is shown as it is.
+            name, path = (plain(text) for text in (label, str(script.path)))
+            yield Command(f"Rerun {name}", f"Run {path} again", partial(supervisor.rerun, label))
             yield Command(
-                f"Rerun {label}", f"Run {script.path} again", partial(supervisor.rerun, label)
-            )
-            yield Command(
-                f"Stop {label}", f"Cancel the run of {script.path}", partial(supervisor.stop, label)
+                f"Stop {name}", f"Cancel the run of {path}", partial(supervisor.stop, label)
             )
 
     async def discover(self) -> Hits:
