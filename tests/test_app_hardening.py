@@ -225,7 +225,7 @@ async def test_copying_a_big_folder_leaves_the_screen_answering() -> None:
         copied = orjson.loads(app.clipboard)
         assert sorted(copied) == [f"big:{n}" for n in range(10)]
         assert copied["big:3"] == {"n": 3, "blob": big}
-        assert any(n.title == "Copied" for n in app._notifications)
+        await until(pilot, lambda: any(n.title == "Copied" for n in app._notifications))
 
 
 @pytest.mark.parametrize("on_folder", [True, False])
@@ -399,7 +399,8 @@ async def test_deleting_a_big_folder_leaves_the_screen_answering() -> None:
         # The timer went on firing while the keys were deleted.
         assert during and during[0] > 0
         assert store.keys() == ["other"]
-        assert any(n.message == "Deleted 200,000 keys under big:." for n in app._notifications)
+        said = "Deleted 200,000 keys under big:."
+        await until(pilot, lambda: any(n.message == said for n in app._notifications))
 
 
 async def test_script_names_in_the_palette_are_shown_as_they_are(tmp_path: Path) -> None:
