@@ -13,7 +13,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.app.model.key_index import Child, KeyIndex, natural_key
-from tui.app.model.tree_items import FolderItem, Item, KeyItem, MoreItem, show_name
+from tui.app.model.tree_items import FolderItem, Item, KeyItem, MoreItem
+from tui.app.widgets.tree_labels import line_label
 
 PAGE = 1000
 """Children shown at a time under one folder; the rest wait behind a "… N more" line."""
@@ -429,19 +430,6 @@ class KeyTree(Tree[Item]):
             node.set_label(label)
 
     def _label(self, item: Item) -> Text:
-        delimiter = self.index.delimiter
-        if isinstance(item, KeyItem):
-            name = show_name(item.name)
-            if item.key not in self.index:
-                return Text.assemble((name, "strike dim"), ("  deleted", "italic dim"))
-            if item.key in self._hot:
-                return Text(name, style="bold reverse")
-            return Text(name)
-        folder = self.index.folder(item.prefix)
-        if isinstance(item, MoreItem):
-            shown = self._shown.get(item.prefix, PAGE)
-            rest = 0 if folder is None else folder.child_count(delimiter) - shown
-            return Text(f"… {rest:,} more", style="italic dim")
-        name = show_name(item.name)
-        count = 0 if folder is None else folder.count
-        return Text.assemble((name, "bold"), (f"  {count:,}", "dim"))
+        prefix = item.prefix if isinstance(item, MoreItem) else ""
+        hot = isinstance(item, KeyItem) and item.key in self._hot
+        return line_label(item, self.index, hot=hot, shown=self._shown.get(prefix, PAGE))
