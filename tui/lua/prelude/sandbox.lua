@@ -60,8 +60,9 @@ local function settle(what, ok, ...)
 end
 
 local GUARDED = {
-  check = "stateui", stopping = "stateui", write = "cannot write the output", write_err = "cannot write to standard error",
-  module = "require", exit = "os.exit", sleep = "sleep", relimit = "stateui",
+  check = "stateui", stopping = "stateui", relimit = "stateui",
+  write = "cannot write the output", write_err = "cannot write to standard error",
+  module = "require", exit = "os.exit", sleep = "sleep",
 }
 for name, fn in pairs(api) do
   if type(fn) == "userdata" then
