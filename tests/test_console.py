@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -128,9 +129,13 @@ def test_a_line_stuck_in_c_is_given_up_with_a_fresh_runtime(session: Session) ->
     session.run("kept = 1")
     number = session.console.submit(STUCK_IN_C)
     assert number is not None
+    (thread,) = [t for t in threading.enumerate() if t.name == f"stateui console #{number}"]
     assert session.console.restart("it did not stop")
     evaluation = session.wait(number)
     assert (evaluation.status, evaluation.reason) == (RunStatus.CANCELLED, "it did not stop")
+    # The given-up line no longer competes for the CPU while its call lasts.
+    assert thread.native_id is not None and thread.is_alive()
+    assert os.sched_getscheduler(thread.native_id) == os.SCHED_IDLE
     assert session.run("kept").results == ("nil",), "a fresh runtime"
     assert not session.console.restart("again")
 

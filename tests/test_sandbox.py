@@ -176,7 +176,7 @@ def test_require_of_a_module_whose_name_is_not_utf8(tmp_path: Path, store: Store
 REFUSED = {
     "a __call chain that loops": (
         "local mt = {} local x = setmetatable({}, mt) mt.__call = x x()",
-        "loop.lua:1: setmetatable: __call must be a function, got table",
+        "loop.lua:1: a metatable's __call must be a function, got table",
     ),
     "a __call chain given to setmetatable": (
         "local x = {} setmetatable(x, {__call = x}) x()",
@@ -184,11 +184,32 @@ REFUSED = {
     ),
     "a __call chain set by rawset": (
         "local mt = {} local x = setmetatable({}, mt) rawset(mt, '__call', x) x()",
-        "loop.lua:1: setmetatable: __call must be a function, got table",
+        "loop.lua:1: a metatable's __call must be a function, got table",
+    ),
+    "a __call chain replacing a function __call": (
+        "local mt = {__call = function() end} local x = setmetatable({}, mt)\nmt.__call = x x()",
+        "loop.lua:2: a metatable's __call must be a function, got table",
+    ),
+    "a __call chain through a metatable's own metatable": (
+        "local mt = {} local x = setmetatable({}, mt) setmetatable(mt, {}) mt.__call = x x()",
+        "loop.lua:1: a metatable's __call must be a function, got table",
+    ),
+    "a __call chain in a class that inherits": (
+        "local Base = {} local Class = setmetatable({}, Base) local x = setmetatable({}, Class)\n"
+        "Class.__call = x x()",
+        "loop.lua:2: a metatable's __call must be a function, got table",
+    ),
+    "a __call chain through getmetatable": (
+        "local x = setmetatable({}, {__call = function() end}) getmetatable(x).__call = x x()",
+        "loop.lua:1: a metatable's __call must be a function, got table",
     ),
     "a __call on every string": (
         "getmetatable('').__call = 'x' ('x')()",
-        "loop.lua:1: setmetatable: __call must be a function, got string",
+        "loop.lua:1: a metatable's __call must be a function, got string",
+    ),
+    "a __call on every string, replaced": (
+        "local s = getmetatable('') s.__call = function() end s.__call = 'x' ('x')()",
+        "loop.lua:1: a metatable's __call must be a function, got string",
     ),
     "an __index chain": (
         "local mt = {} local x = setmetatable({}, mt) mt.__index = x return x.y",

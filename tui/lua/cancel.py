@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 
@@ -62,3 +63,21 @@ class CancelToken:
         """Wait `seconds`, waking at once to raise if the run is stopped meanwhile."""
         if self._event.wait(seconds):
             self.check()
+
+
+def demote(thread: threading.Thread) -> bool:
+    """Let a thread that cannot be stopped run only while the machine is otherwise idle.
+
+    For a run stuck inside one long call into Lua's C library: Linux's SCHED_IDLE
+    policy for that one thread, so that it takes no CPU time that anything else wants.
+    False where that is not available (another system, or the thread has ended).
+    """
+    tid = thread.native_id
+    policy = getattr(os, "SCHED_IDLE", None)
+    if tid is None or policy is None or not thread.is_alive():
+        return False
+    try:
+        os.sched_setscheduler(tid, policy, os.sched_param(0))
+    except OSError:
+        return False
+    return True

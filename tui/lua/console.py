@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from lupa.lua54 import lua_type
 
+from tui.lua.cancel import demote
 from tui.lua.errors import ScriptError
 from tui.lua.runner import LineSplitter, RunStatus, outcome
 from tui.lua.runtime import LuaStateRuntime
@@ -73,6 +74,7 @@ class Console:
         self._ending = False  # the running line is reporting its end
         self._count = 0
         self._generation = 0
+        self._thread: threading.Thread | None = None
         self._runtime, self._lines, self._error_lines = self._fresh_runtime()
         self.functions = tuple(self._runtime.state_functions())
         """The names in the `State` table (`set`, `get`...), for completion."""
@@ -122,12 +124,13 @@ class Console:
             runtime = self._runtime
             runtime.token.reset()
             generation = self._generation
-        threading.Thread(
+        self._thread = threading.Thread(
             target=self._run,
             args=(runtime, generation, number, text),
             name=f"stateui console #{number}",
             daemon=True,
-        ).start()
+        )
+        self._thread.start()
         return number
 
     def cancel(self, reason: str = "cancelled") -> bool:
@@ -155,6 +158,8 @@ class Console:
             self._generation += 1
             self._running = None
             self._runtime.token.cancel(reason)
+            if self._thread is not None:
+                demote(self._thread)
             self._runtime, self._lines, self._error_lines = self._fresh_runtime()
             took = time.perf_counter() - self._started
         self._on_done(Evaluation(number, "", RunStatus.CANCELLED, took, reason=reason))

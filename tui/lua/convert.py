@@ -84,6 +84,8 @@ class LuaConverter:
         )
         self._table_from = runtime.table_from
         self._stack: list[tuple[Any, int]] = []
+        self.real_of: Any = None
+        """The prelude's map of metatables to their contents (see metatables.lua)."""
 
     def encode(self, value: Any) -> bytes:
         """The JSON for a Lua value (never nil); raises StateError when it cannot be stored."""
@@ -206,6 +208,11 @@ class LuaConverter:
                     f"({self._max_bytes:,} bytes) as JSON: its first {len(gathered):,} "
                     f"items already take {size:,} bytes"
                 )
+        if not gathered and self.real_of is not None:
+            # A table used as a metatable keeps its contents in its real table.
+            real = self.real_of[table]
+            if real is not None:
+                return self._gather(real)
         return gathered
 
     def _value(self, value: Any, parts: list[str | int], depth: int) -> Any:

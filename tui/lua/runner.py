@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from tui.lua.cancel import CancelToken, ScriptCancelled
+from tui.lua.cancel import CancelToken, ScriptCancelled, demote
 from tui.lua.errors import ScriptError
 from tui.lua.runtime import LuaStateRuntime
 from tui.state.store import Store
@@ -201,6 +201,10 @@ class ScriptRun:
     def wait(self, timeout: float | None = None) -> RunResult | None:
         """Wait for the run to end (`on_done` included); its result, or None on timeout."""
         return self.result if self._done.wait(timeout) else None
+
+    def demote(self) -> bool:
+        """Run this run's thread only while the machine is idle (see `cancel.demote`)."""
+        return demote(self._thread)
 
     def abandon(self) -> bool:
         """Give up on a cancelled run that has not stopped, and say so in its result.

@@ -15,7 +15,7 @@ from tui.lua.cancel import CancelToken, ScriptCancelled, ScriptExit
 from tui.lua.errors import ScriptError
 from tui.state.store import Store
 
-PRELUDE = ("sandbox", "stdio", "state", "entry")
+PRELUDE = ("sandbox", "metatables", "stdio", "state", "entry")
 """The prelude's parts, files in tui/lua/prelude/, run in this order in every fresh runtime."""
 
 _PRELUDE_CHUNKS = [
@@ -89,6 +89,7 @@ class LuaStateRuntime:
         self._run_main, self._compile = entry.run, entry.compile
         self._evaluate, self.describe = entry.evaluate, entry.describe
         self.convert = bridge.converter
+        self.convert.real_of = prelude.real_of
         """Turns this runtime's Lua values into JSON-like Python data."""
 
     def state_functions(self) -> list[str]:

@@ -263,9 +263,10 @@ class Supervisor:
                 if script.rerun
                 else "it ends when that call does"
             )
+            idle = "; meanwhile it runs only when the CPU is otherwise idle" if run.demote() else ""
             text = (
                 f"── run {run.number} is stuck in one long call into Lua's C library "
-                f"and cannot be stopped; {then}"
+                f"and cannot be stopped; {then}{idle}"
             )
             self._on_event(Printed(script.label, run.number, text, stderr=True))
 

@@ -1,6 +1,6 @@
 -- The stateui prelude runs in every fresh runtime, before the script: its parts, in
--- the order runtime.py's PRELUDE gives, are sandbox.lua, stdio.lua, state.lua and
--- entry.lua. Each part receives the table `prelude`: what Python hands over (api,
+-- the order runtime.py's PRELUDE gives, are sandbox.lua, metatables.lua, stdio.lua,
+-- state.lua and entry.lua. Each part receives the table `prelude`: what Python hands over (api,
 -- hook_count, module_dirs, no_stdin), and what the parts before it left there.
 --
 -- The sandbox: the memory cap around calls into Python, no way out to Python or
@@ -333,75 +333,14 @@ function coroutine.close(co)
   return co_close(co)
 end
 
--- Lua runs __gc finalizers with hooks off, so a looping finalizer could never be
--- stopped (not even at exit): objects with __gc are refused.
-local raw_setmetatable, raw_getmetatable, raw_rawset = setmetatable, getmetatable, rawset
-
--- Lua follows a __call that is not a function (a table with its own __call) inside
--- one step of its VM: a chain that loops back spins for ever, unseen by the hook.
--- So a metatable's __call must be a function, however it is put there: in the
--- metatable given to setmetatable, by assigning it later, or by rawset.
-local metatables = raw_setmetatable({}, { __mode = "k" })
-local CALL_ERROR = "setmetatable: __call must be a function, got "
-
-local function check_call(value)
-  if value ~= nil and type(value) ~= "function" then
-    fail(CALL_ERROR .. type(value))
-  end
-end
-
--- Set on metatables that have none: a later `mt.__call = x` comes through here.
-local guard = {
-  __newindex = function(mt, key, value)
-    if key == "__call" then
-      check_call(value)
-    end
-    raw_rawset(mt, key, value)
-  end,
-}
-
-function setmetatable(t, mt)
-  if type(mt) == "table" then
-    if rawget(mt, "__gc") ~= nil then
-      fail("setmetatable: __gc finalizers are not supported (they cannot be stopped)")
-    end
-    check_call(rawget(mt, "__call"))
-    if not metatables[mt] then
-      metatables[mt] = true
-      if raw_getmetatable(mt) == nil then
-        raw_setmetatable(mt, guard)
-      end
-    end
-  end
-  if metatables[t] and type(mt) == "table" and raw_getmetatable(t) == guard then
-    -- A metatable that gets a metatable of its own: it keeps the check of __call
-    -- only through rawset (the script's __newindex now decides).
-    metatables[t] = "own"
-  end
-  return raw_setmetatable(t, mt)
-end
-
-function rawset(t, key, value)
-  if key == "__call" and metatables[t] then
-    check_call(value)
-  end
-  return raw_rawset(t, key, value)
-end
-
--- The strings' metatable is shared by all strings: the same rule for its __call.
-do
-  local strings = raw_getmetatable("")
-  check_call(rawget(strings, "__call"))
-  metatables[strings] = true
-  raw_setmetatable(strings, guard)
-end
-
 -- The debug library could reach this prelude's private functions (getupvalue,
 -- getlocal, getregistry): only the read-only parts that scripts use are kept.
+prelude.raw_getmetatable = debug.getmetatable
 debug = { traceback = traceback, getinfo = getinfo, sethook = debug.sethook }
 package.loaded.debug = debug
 
--- For the parts that follow: `fail`, and the originals this part replaced.
+-- For the parts that follow: `fail`, and the originals this part replaced (and the
+-- raw getmetatable, which metatables.lua needs).
 prelude.fail = fail
 prelude.raw_pcall, prelude.raw_xpcall, prelude.raw_load = raw_pcall, raw_xpcall, raw_load
 prelude.traceback, prelude.relocate = traceback, relocate

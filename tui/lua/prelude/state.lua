@@ -4,7 +4,8 @@
 local prelude = ...
 local api, fail, raw_pcall = prelude.api, prelude.fail, prelude.raw_pcall
 
-local type, next, utf8_len = type, next, utf8.len
+local type, next, utf8_len = type, prelude.raw_next, utf8.len
+local real_of = prelude.real_of
 local ERR, RETRY = api.ERR, api.RETRY
 local py_check, py_set_pairs = api.check, api.set_pairs
 local py_sleep, py_exit = api.sleep, api.exit
@@ -65,7 +66,11 @@ end
 -- faster than Python iterating the table. Unrolled up to 8 pairs.
 local function set_pairs(key, t)
   local k1, v1 = next(t)
-  if k1 == nil then return py_set_pairs(key) end
+  if k1 == nil then
+    -- A table used as a metatable keeps its contents elsewhere (see metatables.lua).
+    if real_of[t] then return RETRY end
+    return py_set_pairs(key)
+  end
   local k2, v2 = next(t, k1)
   if k2 == nil then return py_set_pairs(key, k1, v1) end
   local k3, v3 = next(t, k2)
