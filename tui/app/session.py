@@ -16,6 +16,7 @@ from tui.app.model.console_history import History, history_path
 from tui.lua.console import CONSOLE_SOURCE, Console, Evaluation
 from tui.lua.supervisor import Event, Printed, Supervisor
 from tui.state import Store
+from tui.state.file import Follower
 
 
 class Echo(NamedTuple):
@@ -72,6 +73,8 @@ class Session:
     console: Console
     history: History
     inbox: Inbox
+    follower: Follower | None = None
+    """Set when the store is a file another process owns: this app follows it, read-only."""
 
     @classmethod
     def open(
@@ -83,6 +86,7 @@ class Session:
         max_memory: int | None = None,
         history: History | None = None,
         inbox: Inbox | None = None,
+        follower: Follower | None = None,
     ) -> Session:
         """A session on `store` running `scripts`; the history file is the user's unless given.
 
@@ -106,9 +110,13 @@ class Session:
             max_memory=max_memory,
         )
         history = History(history_path()) if history is None else history
-        return cls(store, supervisor, console, history, inbox)
+        if follower is not None:
+            follower.start()
+        return cls(store, supervisor, console, history, inbox, follower)
 
     def close(self, grace: float) -> None:
-        """Cancel the console's line and every run; runs get `grace` seconds to end."""
+        """Cancel the console's line and every run (they get `grace` seconds to end),
+        then close the store: a file store has everything on disk when this returns."""
         self.console.cancel("the app quit")
         self.supervisor.close(grace)
+        self.store.close()

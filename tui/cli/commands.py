@@ -17,6 +17,13 @@ from tui.cli.checks import USAGE_ERROR, check_dump, check_scripts, fail, file_ki
 from tui.cli.load_file import load_json_file
 from tui.cli.output import Output, Terminated, terminated_by_signals
 from tui.cli.runs import run_and_dump
+from tui.cli.stores import (
+    history_option,
+    open_for_watching,
+    open_writable,
+    store_option,
+    sync_option,
+)
 from tui.state import Store
 
 INTERRUPTED = 130
@@ -106,12 +113,18 @@ def cli(ctx: click.Context) -> None:
     help="Cancel runs still going after this many seconds.",
 )
 @max_memory_option
+@store_option
+@history_option
+@sync_option
 def run(
     scripts: tuple[Path, ...],
     load_file: Path | None,
     dump_to: str | None,
     timeout: float | None,
     max_memory: int | None,
+    store_text: str | None,
+    history: int | None,
+    sync: str,
 ) -> None:
     """Run Lua scripts in parallel against one shared store, without the UI.
 
@@ -123,7 +136,21 @@ def run(
     check_scripts(scripts)
     if dump_to is not None and dump_to != "-":
         check_dump(dump_to)
-    store = Store()
+    store = open_writable(store_text, history=history, sync=sync)
+    try:
+        _run(store, scripts, load_file, dump_to, timeout, max_memory)
+    finally:
+        store.close()  # a file store: everything written is on disk before the exit
+
+
+def _run(
+    store: Store,
+    scripts: tuple[Path, ...],
+    load_file: Path | None,
+    dump_to: str | None,
+    timeout: float | None,
+    max_memory: int | None,
+) -> None:
     if load_file is not None:
         load_json_file(store, load_file)
     for stream in (sys.stdout, sys.stderr):
@@ -166,6 +193,9 @@ def run(
     help="The keys the progress panel shows.",
 )
 @max_memory_option
+@store_option
+@history_option
+@sync_option
 def watch(
     scripts: tuple[Path, ...] = (),
     load_file: Path | None = None,
@@ -173,6 +203,9 @@ def watch(
     reset: bool = False,
     progress_prefix: str = "progress:",
     max_memory: int | None = None,
+    store_text: str | None = None,
+    history: int | None = None,
+    sync: str = "batch",
 ) -> None:
     """Open the live inspector; run the scripts, and run each again when it changes.
 
@@ -198,14 +231,20 @@ def watch(
             fail(f"not a script file: {shown(script)}")
         if file_kind(script.absolute().parent, "") != "folder":
             fail(f"no such folder: {shown(script.absolute().parent)}")
-    store = Store()
-    if load_file is not None:
-        load_json_file(store, load_file)
+    writes = bool(scripts) or load_file is not None or reset
+    store, follower = open_for_watching(store_text, writes=writes, history=history, sync=sync)
+    try:
+        if load_file is not None:
+            load_json_file(store, load_file)
+    except BaseException:
+        store.close()
+        raise
     session = Session.open(
         store,
         scripts,
         reset=reset,
         max_memory=None if max_memory is None else max_memory * 2**20,
+        follower=follower,
     )
     options = ViewOptions(delimiter=delimiter, progress_prefix=progress_prefix)
     app = StateApp(session, options)

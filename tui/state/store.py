@@ -16,6 +16,7 @@ import orjson
 from tui.state import codec
 from tui.state.backends import Backend, Entry, MemoryBackend
 from tui.state.change import DEFAULT_BUFFER, Change, Op, Subscription
+from tui.state.change_log import ChangeLog, MemoryChangeLog
 from tui.state.errors import StateError
 from tui.state.keys import check_key, check_prefix, is_plain_key, type_name
 
@@ -31,30 +32,92 @@ class Store:
     """One store shared by every script run, the console, the editor and the UI.
 
     Values are held as JSON, so every read returns a fresh copy. Every mutation gets
-    the next store revision as the key's version and is published to subscribers as
-    a Change. All methods are safe to call from any thread.
+    the next store revision as the key's version, is kept in the change log (the
+    history) and is published to subscribers as a Change. All methods are safe to call
+    from any thread.
+
+    `read_only` (a reason) makes every write raise StateError with it: a store that
+    follows one another process owns is changed only by `apply`.
     """
 
     def __init__(
         self,
         backend: Backend | None = None,
         *,
+        log: ChangeLog | None = None,
+        revision: int = 0,
+        read_only: str | None = None,
+        location: str = "memory",
         max_value_bytes: int = codec.DEFAULT_MAX_VALUE_BYTES,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._backend = backend if backend is not None else MemoryBackend()
         self._read = self._backend.value  # bound once: the read hot path
+        self._log = log if log is not None else MemoryChangeLog()
+        self._record = self._log.record
+        self.location = location
+        """Where the store lives, as a person reads it: "memory", or the file's path."""
         self.max_value_bytes = max_value_bytes
         self._clock = clock
         self._lock = threading.Lock()
-        self._revision = 0
+        self._revision = revision
+        self._refusal = read_only
         self._subscribers: tuple[Subscription, ...] = ()
         self._to_notify: list[Subscription] = []
+        self._closers: list[Callable[[], None]] = []
+
+    # -- what it is ---------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        """The revision of the last change (0 for a store never written)."""
+        return self._revision
+
+    @property
+    def read_only(self) -> str | None:
+        """Why writes are refused, or None when they are not."""
+        return self._refusal
+
+    @property
+    def history(self) -> int:
+        """Versions of each key the change log keeps (0: none)."""
+        return self._log.history
+
+    def refuse_writes(self, reason: str) -> None:
+        """From now on every write raises StateError(reason) (the file broke, the owner left)."""
+        self._refusal = reason
+
+    def allow_writes(self) -> None:
+        """Writes are accepted again (this process became the owner)."""
+        self._refusal = None
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Call `closer` when the store is closed (last added, first called)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        """Make every change durable and let go of the file, if any. Safe to call twice."""
+        self._log.close()
+        while self._closers:
+            self._closers.pop()()
+
+    def flush(self) -> None:
+        """Make every change made so far durable (a no-op for a store in memory)."""
+        self._log.flush()
 
     # -- reads -----------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self._backend)
+
+    def versions(self, key: str, limit: int | None = None) -> list[Change]:
+        """The kept versions of `key` (deletes included), newest first."""
+        check_key(key)
+        return self._log.versions(key, limit)
+
+    def changes_since(self, revision: int, limit: int | None = None) -> list[Change]:
+        """The kept changes after `revision`, oldest first."""
+        return self._log.since(revision, limit)
 
     def get(self, key: str) -> Any:
         """A fresh copy of the value of `key`, or None when it is missing."""
@@ -151,6 +214,8 @@ class Store:
             check_key(key)
         if len(data) > self.max_value_bytes:
             codec.check_size(data, self.max_value_bytes)
+        if self._refusal is not None:
+            raise StateError(self._refusal)
         with self._lock:
             version = self._put(key, data, source)
         if self._to_notify:
@@ -173,6 +238,7 @@ class Store:
         check_key(key)
         if data is not None:
             codec.check_size(data, self.max_value_bytes)
+        self._check_writable()
         with self._lock:
             current = self._backend.get(key)
             if (current.version if current is not None else MISSING) != expected_version:
@@ -192,6 +258,7 @@ class Store:
     def delete(self, key: str, *, source: str) -> bool:
         """Remove `key`; True when it existed."""
         check_key(key)
+        self._check_writable()
         with self._lock:
             if key not in self._backend:
                 return False
@@ -202,6 +269,7 @@ class Store:
     def delete_many(self, keys: Iterable[str], *, source: str) -> int:
         """Remove each of `keys` at once (those that exist); return how many went."""
         keys = [check_key(key) for key in keys]
+        self._check_writable()
         with self._lock:
             gone = 0
             for key in keys:
@@ -216,6 +284,7 @@ class Store:
         check_key(key)
         if type(by) not in (int, float):
             raise StateError(f"increment must be a number, got {type_name(by)}")
+        self._check_writable()
         with self._lock:
             data = self._backend.value(key)
             current = 0 if data is None else codec.decode(data)
@@ -230,6 +299,7 @@ class Store:
     def clear(self, prefix: str, *, source: str) -> int:
         """Delete every key that starts with `prefix` (all of them for ""); return how many."""
         check_prefix(prefix)
+        self._check_writable()
         with self._lock:
             doomed = [key for key in self._backend if key.startswith(prefix)]
             for key in doomed:
@@ -248,6 +318,7 @@ class Store:
                 encoded.append((key, codec.encode(value, self.max_value_bytes)))
             except StateError as error:
                 raise StateError(f"{key!r}: {error}") from None
+        self._check_writable()
         with self._lock:
             for key, data in encoded:
                 self._put(key, data, source)
@@ -269,21 +340,49 @@ class Store:
         with self._lock:
             self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
 
+    def apply(self, changes: list[Change]) -> None:
+        """Make changes another process made (in order, with their own versions), as a
+        follower does: they are published, not recorded (the owner's log has them)."""
+        with self._lock:
+            backend = self._backend
+            for change in changes:
+                if change.op is Op.SET:
+                    assert change.value is not None
+                    backend.put(
+                        change.key, change.value, change.version, change.time, change.source
+                    )
+                else:
+                    backend.delete(change.key)
+                if self._subscribers:
+                    self._publish(change)
+                self._revision = change.version
+        self._notify()
+
+    def _check_writable(self) -> None:
+        if self._refusal is not None:
+            raise StateError(self._refusal)
+
     # -- internals (called with the lock held) -------------------------------------
 
     def _put(self, key: str, data: bytes, source: str) -> int:
-        self._revision = version = self._revision + 1
+        version = self._revision + 1
         now = self._clock()
+        change = _change((Op.SET, key, version, source, now, data))
+        self._record(change)  # first: a log that must commit at once may refuse it
+        self._revision = version
         self._backend.put(key, data, version, now, source)
         if self._subscribers:
-            self._publish(_change((Op.SET, key, version, source, now, data)))
+            self._publish(change)
         return version
 
     def _remove(self, key: str, source: str) -> None:
-        self._revision = version = self._revision + 1
+        version = self._revision + 1
+        change = _change((Op.DELETE, key, version, source, self._clock(), None))
+        self._record(change)
+        self._revision = version
         self._backend.delete(key)
         if self._subscribers:
-            self._publish(_change((Op.DELETE, key, version, source, self._clock(), None)))
+            self._publish(change)
 
     def _publish(self, change: Change) -> None:
         for subscription in self._subscribers:

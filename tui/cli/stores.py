@@ -1,0 +1,116 @@
+"""`--store`: which store a command works on, opened the way the command needs it."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from tui.cli.checks import fail, shown
+from tui.state import Store
+from tui.state.change_log import DEFAULT_HISTORY, MemoryChangeLog
+from tui.state.errors import StateError
+from tui.state.file import (
+    SYNC_MODES,
+    Follower,
+    StoreBusy,
+    StoreFile,
+    is_owned,
+    open_following,
+    open_owned,
+)
+from tui.state.location import BadLocation, StoreLocation
+
+store_option = click.option(
+    "--store",
+    "store_text",
+    envvar="STATEUI_STORE",
+    metavar="STORE",
+    help="The store: a file path (or sqlite:///PATH), kept between runs; "
+    "also read from STATEUI_STORE. Without one, the store lives in memory.",
+)
+history_option = click.option(
+    "--history",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help=f"Versions of each key the store keeps (default {DEFAULT_HISTORY}; 0 keeps none).",
+)
+sync_option = click.option(
+    "--sync",
+    type=click.Choice(SYNC_MODES),
+    default="batch",
+    show_default=True,
+    help="File store: 'batch' commits every 50 ms; 'always' commits and syncs each write "
+    "before it returns.",
+)
+
+
+def location(text: str | None) -> StoreLocation:
+    """The store `--store` names; stops with a usage error when it names none."""
+    try:
+        return StoreLocation.parse(text)
+    except BadLocation as error:
+        fail(f"--store {error}")
+
+
+def command_line() -> str:
+    """This process's command, as the owner of a store file says who it is."""
+    return shlex.join(["stateui", *sys.argv[1:]])
+
+
+def busy(error: StoreBusy) -> str:
+    """Why a second writer is refused, and what to do instead."""
+    return (
+        f"{error}: only one process writes a file store. Open it read-only instead "
+        f"(`stateui watch --store {shown(error.path)}` with no scripts, or get, keys, export, "
+        "log), or use a Redis store to share writes between processes"
+    )
+
+
+def open_writable(text: str | None, *, history: int | None = None, sync: str = "batch") -> Store:
+    """The store to write, this process its owner; stops with exit 2 when it cannot be."""
+    where = location(text)
+    if where.path is None:
+        return Store(log=MemoryChangeLog(DEFAULT_HISTORY if history is None else history))
+    try:
+        return open_owned(where.path, command=command_line(), history=history, sync=sync)
+    except StoreBusy as error:
+        fail(busy(error))
+    except StateError as error:
+        fail(str(error))
+
+
+def open_for_watching(
+    text: str | None, *, writes: bool, history: int | None, sync: str
+) -> tuple[Store, Follower | None]:
+    """The store `watch` opens: owned, unless it only looks and another process owns it."""
+    where = location(text)
+    if where.path is not None and not writes and is_owned(where.path):
+        try:
+            return open_following(where.path)
+        except StateError as error:
+            fail(str(error))
+    return open_writable(text, history=history, sync=sync), None
+
+
+def open_reading(text: str | None, command: str) -> StoreFile:
+    """The store file a data command reads, without loading it; exit 2 without one."""
+    where = location(text)
+    if where.path is None:
+        fail(f"{command} needs a store: --store PATH, or STATEUI_STORE")
+    if not where.path.exists():
+        fail(f"no store at {shown(where.path)}")
+    try:
+        return StoreFile(where.path)
+    except StateError as error:
+        fail(str(error))
+
+
+def store_path(text: str | None, command: str) -> Path:
+    """The file of a file store; a usage error for the memory store."""
+    where = location(text)
+    if where.path is None:
+        fail(f"{command} needs a store: --store PATH, or STATEUI_STORE")
+    return where.path

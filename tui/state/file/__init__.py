@@ -1,0 +1,153 @@
+"""The file store: the store kept in one SQLite file that outlives the process.
+
+One process owns a file and writes it (`open_owned`); others follow it read-only
+(`open_following`) or read it directly (`StoreFile`). The owner answers reads from
+memory and writes through to the file in batches (see journal.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from tui.state.backends import MemoryBackend
+from tui.state.change_log import DEFAULT_HISTORY
+from tui.state.errors import StateError
+from tui.state.file.follower import FileLog, Follower
+from tui.state.file.journal import SYNC_MODES, FileChangeLog
+from tui.state.file.owner import Owner, Ownership, StoreBusy, is_owned, recorded_owner
+from tui.state.file.reader import StoreFile
+from tui.state.file.schema import StoreFileError, connect, file_size
+from tui.state.store import Store
+
+
+def open_owned(
+    path: Path,
+    *,
+    command: str,
+    history: int | None = None,
+    sync: str = "batch",
+    window: float | None = None,
+) -> Store:
+    """Become the owner of the store file at `path` (made when missing) and load it.
+
+    `history` (versions kept of each key) is kept in the file: None keeps what the file
+    says. Raises StoreBusy when another process owns it, StoreFileError when the file is
+    not a store this stateui can open.
+    """
+    existed = path.exists()
+    try:
+        ownership = Ownership.claim(path)
+    except StoreBusy:
+        raise StoreBusy(path, current_owner(path)) from None
+    try:
+        connection = connect(path, writable=True)
+    except BaseException:
+        ownership.release()
+        if not existed:
+            with contextlib.suppress(OSError):
+                if path.stat().st_size == 0:
+                    path.unlink()
+        raise
+    try:
+        kept = _history(connection, history)
+        ownership.record(connection, command)
+        backend = MemoryBackend()
+        reader = StoreFile(path)
+        try:
+            revision = reader.scan(lambda rows: _load(backend, rows))
+        finally:
+            reader.close()
+    except sqlite3.Error as error:
+        connection.close()
+        ownership.release()
+        raise StoreFileError(f"{path}: {error}") from None
+    store: Store | None = None
+
+    def failed(reason: str) -> None:
+        if store is not None:
+            store.refuse_writes(f"the store cannot be written: {reason}")
+
+    options = {} if window is None else {"window": window}
+    log = FileChangeLog(connection, path, history=kept, sync=sync, on_failure=failed, **options)
+    store = Store(backend, log=log, revision=revision, location=str(path))
+
+    def let_go() -> None:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("DELETE FROM meta WHERE name = 'owner'")
+        connection.close()
+        ownership.release()
+
+    store.on_close(let_go)
+    return store
+
+
+def _history(connection: sqlite3.Connection, history: int | None) -> int:
+    row = connection.execute("SELECT value FROM meta WHERE name = 'history'").fetchone()
+    if history is None:
+        return DEFAULT_HISTORY if row is None else int(row[0])
+    connection.execute("INSERT OR REPLACE INTO meta VALUES ('history', ?)", (history,))
+    return history
+
+
+def _load(backend: MemoryBackend, rows: list[tuple[str, bytes, int, float, str]]) -> None:
+    put = backend.put
+    for key, value, version, when, source in rows:
+        put(key, value, version, when, source)
+
+
+def current_owner(path: Path) -> Owner | None:
+    """Who owns the file, as it records it; None when nobody does (or it cannot say)."""
+    if not is_owned(path):
+        return None
+    try:
+        reader = StoreFile(path)
+    except StateError:
+        return None
+    try:
+        return recorded_owner(reader.meta("owner"))
+    except sqlite3.Error:
+        return None
+    finally:
+        reader.close()
+
+
+def open_following(path: Path) -> tuple[Store, Follower]:
+    """Load the store file read-only and follow its owner's changes (call `start`)."""
+    reader = StoreFile(path)
+    try:
+        backend = MemoryBackend()
+        revision = reader.scan(lambda rows: _load(backend, rows))
+        history = reader.meta("history")
+    except sqlite3.Error as error:
+        reader.close()
+        raise StoreFileError(f"{path}: {error}") from None
+    owner = current_owner(path)
+    who = str(owner) if owner is not None else "another process"
+    store = Store(
+        backend,
+        log=FileLog(reader, DEFAULT_HISTORY if history is None else int(history)),
+        revision=revision,
+        read_only=f"the store is read-only here: {path} is owned by {who}",
+        location=str(path),
+    )
+    follower = Follower(store, reader)
+    store.on_close(reader.close)
+    store.on_close(follower.stop)
+    return store, follower
+
+
+__all__ = [
+    "SYNC_MODES",
+    "Follower",
+    "Owner",
+    "StoreBusy",
+    "StoreFile",
+    "StoreFileError",
+    "current_owner",
+    "file_size",
+    "is_owned",
+    "open_following",
+    "open_owned",
+]

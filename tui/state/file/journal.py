@@ -1,0 +1,212 @@
+"""The owner's change log: every change written through to the store file, in batches.
+
+The store records each change here under its lock, in revision order; a writer thread
+commits what came in at least every `window` seconds, one transaction a batch (group
+commit). A batch is always a run of whole revisions, so the file always holds the
+store exactly as it was at some revision. With `sync="always"` each change is
+committed, and synced to disk, before the write returns.
+
+The log is also the history: the last `history` versions of each key are kept, older
+ones pruned in the background. With `history` 0 the log still carries the last minute
+of changes, which is how other processes follow the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tui.state.change import Change, Op
+from tui.state.change_log import ChangeLog
+from tui.state.errors import StateError
+from tui.state.file.reader import StoreFile
+
+WINDOW = 0.05
+"""Seconds between two commits at most (the changes a crash may lose)."""
+
+PRUNE_EVERY = 1.0
+"""Seconds between two prunings of the history."""
+
+FOLLOW_TAIL = 60.0
+"""Seconds of changes kept for followers when history is off."""
+
+_PRUNE_KEYS = 2_000
+"""Keys pruned a transaction: each is short, so commits of new changes are not held up."""
+
+SYNC_MODES = ("batch", "always")
+
+
+class FileChangeLog(ChangeLog):
+    """Writes the store's changes to its file; answers history queries from it."""
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        path: Path,
+        *,
+        history: int,
+        sync: str = "batch",
+        window: float = WINDOW,
+        on_failure: Callable[[str], None] = lambda reason: None,
+    ) -> None:
+        self.history = history
+        self.path = path
+        self.failure: str | None = None
+        """Why the file cannot be written any more, once it cannot."""
+        self._connection = connection
+        self._always = sync == "always"
+        if self._always:
+            connection.execute("PRAGMA synchronous = FULL")
+        self._window = window
+        self._on_failure = on_failure
+        self._pending: list[Change] = []
+        self._pending_lock = threading.Lock()
+        self._commit_lock = threading.Lock()  # one commit at a time on the connection
+        self._touched: set[str] = set()
+        self._last_prune = time.monotonic()
+        self._stop = threading.Event()
+        self._queries = StoreFile(path)
+        self._thread = threading.Thread(
+            target=self._write_loop, name="stateui journal", daemon=True
+        )
+        self._thread.start()
+
+    # -- writing ----------------------------------------------------------------------
+
+    def record(self, change: Change) -> None:
+        if self.failure is not None:
+            raise StateError(self.failure)
+        if self._always:
+            self._commit([change])
+            if self.failure is not None:
+                raise StateError(self.failure)
+            return
+        with self._pending_lock:
+            self._pending.append(change)
+
+    def flush(self) -> None:
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        if batch:
+            self._commit(batch)
+
+    def _write_loop(self) -> None:
+        while not self._stop.wait(self._window):
+            self.flush()
+            if time.monotonic() - self._last_prune >= PRUNE_EVERY:
+                self._prune()
+
+    def _commit(self, batch: list[Change]) -> None:
+        if self.failure is not None:
+            return
+        latest: dict[str, Change] = {}
+        for change in batch:
+            latest[change.key] = change
+        sets = [
+            (c.key, c.value, c.version, c.time, c.source) for c in latest.values() if c.op is Op.SET
+        ]
+        deletes = [(c.key,) for c in latest.values() if c.op is Op.DELETE]
+        log = [(c.version, c.key, c.op.value, c.value, c.time, c.source) for c in batch]
+        with self._commit_lock:
+            connection = self._connection
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.executemany(
+                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", sets
+                )
+                connection.executemany("DELETE FROM entries WHERE key = ?", deletes)
+                connection.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?)", log)
+                connection.execute(
+                    "UPDATE meta SET value = ? WHERE name = 'revision'", (batch[-1].version,)
+                )
+                connection.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._failed(error)
+                return
+            self._touched.update(latest)
+
+    def _failed(self, error: sqlite3.Error) -> None:
+        connection = self._connection
+        try:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        text = str(error)
+        if "disk is full" in text or "disk I/O" in text:
+            reason = f"the disk is full or failing ({text})"
+        elif "readonly" in text:
+            reason = "the file can no longer be written (its permissions or its folder's)"
+        else:
+            reason = text
+        self.failure = f"{self.path}: {reason}"
+        self._on_failure(self.failure)
+
+    # -- the history's bounds ------------------------------------------------------------
+
+    def _prune(self) -> None:
+        self._last_prune = time.monotonic()
+        with self._commit_lock:
+            touched, self._touched = list(self._touched), set()
+        try:
+            if self.history:
+                for start in range(0, len(touched), _PRUNE_KEYS):
+                    self._prune_keys(touched[start : start + _PRUNE_KEYS])
+            else:
+                self._prune_tail()
+            with self._commit_lock:
+                self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as error:
+            with self._commit_lock:
+                self._failed(error)
+
+    def _prune_keys(self, keys: list[str]) -> None:
+        marks = ",".join("?" * len(keys))
+        with self._commit_lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            self._connection.execute(
+                f"""DELETE FROM changes WHERE revision IN (
+                    SELECT revision FROM (
+                        SELECT revision, row_number() OVER (
+                            PARTITION BY key ORDER BY revision DESC) AS newer
+                        FROM changes WHERE key IN ({marks}))
+                    WHERE newer > ?)""",
+                (*keys, self.history),
+            )
+            self._connection.execute("COMMIT")
+
+    def _prune_tail(self) -> None:
+        cutoff = time.time() - FOLLOW_TAIL
+        with self._commit_lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            last = self._connection.execute(
+                "SELECT max(revision) FROM changes WHERE time < ?", (cutoff,)
+            ).fetchone()[0]
+            if last is not None:
+                self._connection.execute("DELETE FROM changes WHERE revision <= ?", (last,))
+                self._connection.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('log_start', ?)", (last + 1,)
+                )
+            self._connection.execute("COMMIT")
+
+    # -- reading the history --------------------------------------------------------------
+
+    def versions(self, key: str, limit: int | None = None) -> list[Change]:
+        self.flush()
+        return self._queries.versions(key, limit) if self.history else []
+
+    def since(self, revision: int, limit: int | None = None) -> list[Change]:
+        self.flush()
+        return self._queries.since(revision, limit)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.flush()
+        with self._commit_lock, contextlib.suppress(sqlite3.Error):
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._queries.close()
