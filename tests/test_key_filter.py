@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.app.model.key_filter import KeyFilter
+from tui.state.key_filter import KeyFilter
 
 KEYS = [
     "cache:api:user_1",

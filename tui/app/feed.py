@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from tui.app.model.key_filter import KeyFilter
 from tui.app.model.key_index import KeyIndex
 from tui.app.model.progress_tracker import ProgressTracker
 from tui.app.model.value_history import ValueHistory
 from tui.state import Change, Op, Store
+from tui.state.key_filter import KeyFilter
 
 CHUNK = 2_000
 """Changes applied between two chances for other work (a key press, a screen update)."""

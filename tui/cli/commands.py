@@ -14,6 +14,7 @@ import click
 
 from tui import __version__
 from tui.cli.checks import USAGE_ERROR, check_dump, check_scripts, fail, file_kind, shown
+from tui.cli.data import COMMANDS
 from tui.cli.load_file import load_json_file
 from tui.cli.output import Output, Terminated, terminated_by_signals
 from tui.cli.runs import run_and_dump
@@ -87,14 +88,24 @@ class Commands(click.Group):
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="stateui")
+@click.option(
+    "--store",
+    "store_text",
+    metavar="STORE",
+    help="The store every command works on (the same as the command's own --store).",
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, store_text: str | None) -> None:
     """stateui: see and steer the shared State of Lua scripts.
 
-    With no command, opens the inspector on an empty store (`stateui watch`).
+    With no command, opens the inspector (`stateui watch`) on an empty store in
+    memory, or on the store --store or STATEUI_STORE names.
     """
+    if store_text is not None:
+        # `stateui --store F get K` is `stateui get --store F K`.
+        ctx.default_map = {name: {"store_text": store_text} for name in cli.commands}
     if ctx.invoked_subcommand is None:
-        ctx.invoke(watch)
+        ctx.invoke(watch, store_text=store_text or os.environ.get("STATEUI_STORE"))
 
 
 @cli.command()
@@ -250,6 +261,10 @@ def watch(
     app = StateApp(session, options)
     app.run()
     sys.exit(app.return_code or 0)
+
+
+for data_command in COMMANDS:
+    cli.add_command(data_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -16,23 +16,39 @@ class _Refused(ValueError):
     """A duplicate key, NaN or Infinity met while parsing; `_first_refusal` says where."""
 
 
-def load_json_file(store: Store, path: Path) -> None:
-    """Fill the store from a JSON object file, or stop with a one-line message."""
-    name = shown(path)
-    too_large = f"--load {name}: the file is too large to load (out of memory)"
+def load_json_file(store: Store, path: Path, what: str = "--load") -> None:
+    """Fill the store from a JSON object file, or stop with a one-line message.
+
+    `what` names the option or command in the messages (`--load FILE: ...`).
+    """
+    name = f"{what} {shown(path)}"
     try:
         data = path.read_bytes()
     except OSError as error:
-        fail(f"--load {name}: {reason(error)}")
+        fail(f"{name}: {reason(error)}")
     except MemoryError:
-        fail(too_large)
+        fail(f"{name}: the file is too large to load (out of memory)")
+    values = parse_json(data, name)
+    if not isinstance(values, dict):
+        fail(f"{name}: expected a JSON object of keys and values")
+    try:
+        store.load(values, source="cli")
+    except StateError as error:
+        fail(f"{name}: {error}")
+    except MemoryError:
+        fail(f"{name}: the file is too large to load (out of memory)")
+
+
+def parse_json(data: bytes, name: str) -> Any:
+    """JSON text parsed strictly, or stop with a one-line message that starts with `name`."""
+    too_large = f"{name}: the file is too large to load (out of memory)"
     try:
         text = data.decode(json.detect_encoding(data))
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - data.rfind(b"\n", 0, error.start)  # in bytes
         where = f"byte 0x{data[error.start]:02x} at line {line}, column {column}"
-        fail(f"--load {name}: invalid JSON: the file is not UTF-8 ({where})")
+        fail(f"{name}: invalid JSON: the file is not UTF-8 ({where})")
     except MemoryError:
         fail(too_large)
     del data
@@ -40,24 +56,14 @@ def load_json_file(store: Store, path: Path) -> None:
         # The standard parser, strict: it keeps integers of any size exact (so that the
         # store can refuse those beyond 64 bits) and refuses NaN, Infinity and keys
         # given twice in one object.
-        values: Any = json.loads(
-            text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys
-        )
+        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
-        fail(f"--load {name}: invalid JSON: {error.msg} at {where}")
+        fail(f"{name}: invalid JSON: {error.msg} at {where}")
     except _Refused:
-        fail(f"--load {name}: {_first_refusal(text)}")
+        fail(f"{name}: {_first_refusal(text)}")
     except RecursionError:
-        fail(f"--load {name}: nested too deeply (a value may be at most {MAX_DEPTH} levels deep)")
-    except MemoryError:
-        fail(too_large)
-    if not isinstance(values, dict):
-        fail(f"--load {name}: expected a JSON object of keys and values")
-    try:
-        store.load(values, source="cli")
-    except StateError as error:
-        fail(f"--load {name}: {error}")
+        fail(f"{name}: nested too deeply (a value may be at most {MAX_DEPTH} levels deep)")
     except MemoryError:
         fail(too_large)
 

@@ -8,7 +8,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input
 
-from tui.app.model.key_filter import KeyFilter
+from tui.state.key_filter import KeyFilter
 
 FILTER_DELAY = 0.15
 """Seconds of no typing before the filter is applied (a big store takes a moment)."""

@@ -1,0 +1,351 @@
+"""The data commands: read and change a file store from the shell.
+
+get, set, del, keys, export, import, history, log, backup, restore, info. Each works on
+the store `--store` (or STATEUI_STORE) names. Those that only read open the file
+read-only, beside an owner that is writing it; those that write become its owner for
+the moment they take.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+import orjson
+
+from tui.cli.checks import fail, reason, shown
+from tui.cli.load_file import load_json_file, parse_json
+from tui.cli.stores import open_reading, open_writable, store_option, store_path
+from tui.state import Change, Op, StateError, Store
+from tui.state.codec import decode
+from tui.state.file import StoreFile, current_owner, file_size
+from tui.state.file.schema import SCHEMA_VERSION, StoreFileError, connect
+from tui.state.key_filter import KeyFilter
+from tui.state.keys import check_key
+
+CLI_SOURCE = "cli"
+"""The source of the writes these commands make."""
+
+VALUE_WIDTH = 60
+"""Characters of a value shown on one line of `history` and `log`."""
+
+FOLLOW_POLL = 0.1
+"""Seconds between two looks at the file for `log --follow`."""
+
+
+def _pretty(data: bytes) -> str:
+    option = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+    return orjson.dumps(decode(data), option=option).decode()
+
+
+def _short(data: bytes | None) -> str:
+    if data is None:
+        return "-"
+    text = data.decode("utf-8", "backslashreplace")
+    return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
+
+
+def _local(when: float) -> str:
+    return datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _key(key: str) -> str:
+    try:
+        return check_key(key)
+    except StateError as error:
+        fail(str(error))
+
+
+def _finish(store: Store) -> None:
+    try:
+        store.flush()
+    finally:
+        store.close()
+
+
+@click.command("get")
+@click.argument("key")
+@store_option
+def get(key: str, store_text: str | None) -> None:
+    """Print the value of KEY as JSON (exit 1 when there is no such key)."""
+    _key(key)
+    reader = open_reading(store_text, "get")
+    try:
+        entry = reader.entry(key)
+    finally:
+        reader.close()
+    if entry is None:
+        click.echo(f"no key {key}", err=True)
+        sys.exit(1)
+    click.echo(_pretty(entry.value))
+
+
+@click.command("set")
+@click.argument("key")
+@click.argument("value", metavar="JSON")
+@store_option
+def set_(key: str, value: str, store_text: str | None) -> None:
+    """Set KEY to the JSON value given ('-' reads it from standard input)."""
+    _key(key)
+    store_path(store_text, "set")
+    data = sys.stdin.buffer.read() if value == "-" else value.encode("utf-8", "surrogateescape")
+    parsed = parse_json(data, f"set {key}")
+    if parsed is None:
+        fail(f"set {key}: null cannot be stored (`stateui del {key}` deletes the key)")
+    store = open_writable(store_text)
+    try:
+        store.set(key, parsed, source=CLI_SOURCE)
+    except StateError as error:
+        store.close()
+        fail(f"set {key}: {error}")
+    _finish(store)
+
+
+@click.command("del")
+@click.argument("keys", nargs=-1, required=True)
+@store_option
+def delete(keys: tuple[str, ...], store_text: str | None) -> None:
+    """Delete the KEYS; print how many there were."""
+    for key in keys:
+        _key(key)
+    store_path(store_text, "del")
+    store = open_writable(store_text)
+    try:
+        gone = store.delete_many(keys, source=CLI_SOURCE)
+    finally:
+        _finish(store)
+    click.echo(gone)
+
+
+@click.command("keys")
+@click.argument("pattern", required=False, default="")
+@store_option
+def keys(pattern: str, store_text: str | None) -> None:
+    """Print the keys, sorted, one a line: those PATTERN matches (a glob, or text)."""
+    reader = open_reading(store_text, "keys")
+    try:
+        found = reader.keys()
+    finally:
+        reader.close()
+    chosen = KeyFilter.parse(pattern)
+    lines = [key for key in found if chosen is None or chosen(key)]
+    if lines:
+        click.echo("\n".join(lines))
+
+
+@click.command("export")
+@click.argument("target", required=False, default="-", metavar="[FILE|-]")
+@store_option
+def export(target: str, store_text: str | None) -> None:
+    """Write the store as one JSON object, keys sorted (the --dump format)."""
+    reader = open_reading(store_text, "export")
+    values: dict[str, object] = {}
+    try:
+        reader.scan(lambda rows: values.update((row[0], decode(row[1])) for row in rows))
+    finally:
+        reader.close()
+    data = orjson.dumps(values, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    if target == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    snapshot = Store()
+    snapshot.load(values, source=CLI_SOURCE)
+    try:
+        snapshot.write_dump(Path(target))
+    except OSError as error:
+        fail(f"export {shown(target)}: {reason(error)}")
+
+
+@click.command("import")
+@click.argument("source", type=click.Path(path_type=Path), metavar="FILE")
+@click.option("--replace", is_flag=True, help="Delete every key first.")
+@store_option
+def import_(source: Path, replace: bool, store_text: str | None) -> None:
+    """Set the keys of a JSON object file (the --dump format) in the store."""
+    store_path(store_text, "import")
+    store = open_writable(store_text)
+    try:
+        before = len(store)
+        if replace:
+            scratch = Store()
+            load_json_file(scratch, source, "import")  # checked whole before anything goes
+            store.clear("", source=CLI_SOURCE)
+            store.load(scratch.snapshot(), source=CLI_SOURCE)
+            count = len(scratch)
+        else:
+            load_json_file(store, source, "import")
+            count = len(store) - before
+    finally:
+        _finish(store)
+    click.echo(f"imported {source}: {len(store):,} keys in the store ({count:+,})")
+
+
+@click.command("history")
+@click.argument("key")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N versions.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a version.")
+@store_option
+def history(key: str, limit: int | None, as_json: bool, store_text: str | None) -> None:
+    """Print the kept versions of KEY, newest first."""
+    _key(key)
+    reader = open_reading(store_text, "history")
+    try:
+        kept = reader.meta("history")
+        versions = reader.versions(key, limit)
+    finally:
+        reader.close()
+    if kept is not None and int(kept) == 0:
+        fail(f"history {key}: this store keeps no history (it was opened with --history 0)")
+    if not versions:
+        click.echo(f"no history of {key}", err=True)
+        sys.exit(1)
+    for change in versions:
+        if as_json:
+            click.echo(orjson.dumps(_as_json(change)).decode())
+        else:
+            click.echo(_line(change, with_key=False))
+
+
+def _as_json(change: Change) -> dict[str, object]:
+    return {
+        "version": change.version,
+        "time": change.time,
+        "source": change.source,
+        "op": change.op.value,
+        "key": change.key,
+        "value": None if change.value is None else decode(change.value),
+    }
+
+
+def _line(change: Change, *, with_key: bool) -> str:
+    parts = [f"{change.version:>8}", _local(change.time), f"{change.op.value:<6}"]
+    if with_key:
+        parts.append(change.key)
+    parts += [change.source, _short(change.value if change.op is Op.SET else None)]
+    return "  ".join(parts)
+
+
+@click.command("log")
+@click.option("--since", type=click.IntRange(min=0), default=0, metavar="REVISION")
+@click.option("--key", "pattern", default="", metavar="PATTERN", help="Only keys it matches.")
+@click.option("--follow", is_flag=True, help="Keep printing changes as they come.")
+@store_option
+def log(since: int, pattern: str, follow: bool, store_text: str | None) -> None:
+    """Print the change log, oldest first: revision, time, op, key, source, value."""
+    reader = open_reading(store_text, "log")
+    chosen = KeyFilter.parse(pattern)
+    try:
+        revision = _print_changes(reader, since, chosen)
+        while follow:
+            time.sleep(FOLLOW_POLL)
+            revision = _print_changes(reader, revision, chosen)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    finally:
+        reader.close()
+
+
+def _print_changes(reader: StoreFile, since: int, chosen: KeyFilter | None) -> int:
+    while changes := reader.since(since, 10_000):
+        lines = [_line(c, with_key=True) for c in changes if chosen is None or chosen(c.key)]
+        if lines:
+            click.echo("\n".join(lines))
+        since = changes[-1].version
+    return since
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(path_type=Path), metavar="DEST")
+@store_option
+def backup(target: Path, store_text: str | None) -> None:
+    """Copy the store, consistently, to the file DEST (while it is being written, too)."""
+    path = store_path(store_text, "backup")
+    if target.exists():
+        fail(f"backup {shown(target)}: the file exists (choose a new name)")
+    open_reading(store_text, "backup").close()  # a store it is, or a clear message
+    copied = _copy(path, target)
+    click.echo(f"backed up {shown(path)} to {shown(target)} ({copied:,} keys)")
+
+
+def _copy(path: Path, target: Path) -> int:
+    try:
+        source = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        copy = sqlite3.connect(target)
+    except sqlite3.Error as error:
+        fail(f"backup {shown(target)}: {error}")
+    try:
+        source.backup(copy)
+        copy.execute("DELETE FROM meta WHERE name = 'owner'")
+        copy.commit()
+        return int(copy.execute("SELECT count(*) FROM entries").fetchone()[0])
+    except sqlite3.Error as error:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        fail(f"backup {shown(target)}: {error}")
+    finally:
+        source.close()
+        copy.close()
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(path_type=Path), metavar="BACKUP")
+@store_option
+def restore(source: Path, store_text: str | None) -> None:
+    """Replace the store's contents with a backup's (saving what it replaces first)."""
+    path = store_path(store_text, "restore")
+    if not source.is_file():
+        fail(f"restore {shown(source)}: no such file")
+    try:
+        connect(source, writable=False).close()
+    except StoreFileError as error:
+        fail(f"restore: {error}")
+    reader = StoreFile(source)
+    values: dict[str, object] = {}
+    try:
+        reader.scan(lambda rows: values.update((row[0], decode(row[1])) for row in rows))
+    finally:
+        reader.close()
+    store = open_writable(store_text)
+    try:
+        saved = path.with_name(f"{path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
+        store.flush()
+        _copy(path, saved)
+        store.clear("", source="restore")
+        store.load(values, source="restore")
+    finally:
+        _finish(store)
+    click.echo(f"restored {len(values):,} keys from {shown(source)}")
+    click.echo(f"what the store held before is saved in {shown(saved)}")
+
+
+@click.command("info")
+@store_option
+def info(store_text: str | None) -> None:
+    """Print what the store is: path, size, keys, revision, history, format, owner."""
+    path = store_path(store_text, "info")
+    reader = open_reading(store_text, "info")
+    try:
+        count, revision, kept = reader.count(), reader.revision(), reader.meta("history")
+    finally:
+        reader.close()
+    owner = current_owner(path)
+    rows = [
+        ("path", str(path.absolute())),
+        ("size", f"{file_size(path):,} bytes"),
+        ("keys", f"{count:,}"),
+        ("revision", f"{revision:,}"),
+        ("history", "off" if kept == 0 else f"the last {kept or 100} versions of each key"),
+        ("format", f"{SCHEMA_VERSION}"),
+        ("owner", "none" if owner is None else str(owner)),
+    ]
+    for name, value in rows:
+        click.echo(f"{name + ':':<10}{value}")
+
+
+COMMANDS = [get, set_, delete, keys, export, import_, history, log, backup, restore, info]
