@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 
 from tui.lua import LuaStateRuntime, RunResult, ScriptRun
 from tui.state import Store
+from tui.state.file import open_owned
 
 STUCK_IN_C = 'string.find(string.rep("a", 25) .. "b", string.rep("a*", 10) .. "c")'
 """One long call into Lua's C library (a pattern that backtracks): a cancel cannot reach
@@ -65,9 +66,26 @@ def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     return home
 
 
+@pytest.fixture(autouse=True)
+def no_store_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A STATEUI_STORE of the person running the tests never reaches them."""
+    monkeypatch.delenv("STATEUI_STORE", raising=False)
+
+
 @pytest.fixture
 def store() -> Store:
     return Store()
+
+
+@pytest.fixture(params=["memory", "file"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The memory store, then a file store: tests that use it run on both."""
+    if request.param == "memory":
+        yield Store()
+        return
+    store = open_owned(tmp_path / "store.db", command="stateui test")
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -17,6 +17,12 @@ GUIDE_BLOCKS = re.findall(r"```lua\n(.*?)```", GUIDE.read_text(encoding="utf-8")
 GUIDE_PRELUDE = "function fetch_user_from_api(id) return {id = id, name = 'user ' .. id} end\n"
 
 
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every test here runs on the memory store and on a file store."""
+    return any_store
+
+
 def test_the_guide_has_its_examples() -> None:
     assert len(GUIDE_BLOCKS) == 9
 

@@ -13,6 +13,12 @@ from tui.state import MISSING, Op, StateError, Store, Subscription
 from tui.state.codec import MAX_DEPTH
 
 
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every test here runs on the memory store and on a file store."""
+    return any_store
+
+
 def test_values_round_trip_as_fresh_copies(store: Store) -> None:
     store.set("user_config", {"name": "John", "settings": {"timeout": 30}}, source="cli")
     first = store.get("user_config")

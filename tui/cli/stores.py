@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -69,17 +70,39 @@ def busy(error: StoreBusy) -> str:
     )
 
 
-def open_writable(text: str | None, *, history: int | None = None, sync: str = "batch") -> Store:
-    """The store to write, this process its owner; stops with exit 2 when it cannot be."""
+def open_writable(
+    text: str | None,
+    *,
+    history: int | None = None,
+    sync: str = "batch",
+    on_failure: Callable[[str], None] | None = None,
+) -> Store:
+    """The store to write, this process its owner; stops with exit 2 when it cannot be.
+
+    A file store that can no longer be written (a full disk) refuses further writes,
+    and says why on standard error at once, unless `on_failure` is given.
+    """
     where = location(text)
     if where.path is None:
         return Store(log=MemoryChangeLog(DEFAULT_HISTORY if history is None else history))
+    if on_failure is None:
+        on_failure = _say
     try:
-        return open_owned(where.path, command=command_line(), history=history, sync=sync)
+        return open_owned(
+            where.path,
+            command=command_line(),
+            history=history,
+            sync=sync,
+            on_failure=on_failure,
+        )
     except StoreBusy as error:
         fail(busy(error))
     except StateError as error:
         fail(str(error))
+
+
+def _say(message: str) -> None:
+    click.echo(f"stateui: {message}", err=True)
 
 
 def open_for_watching(
@@ -92,7 +115,8 @@ def open_for_watching(
             return open_following(where.path)
         except StateError as error:
             fail(str(error))
-    return open_writable(text, history=history, sync=sync), None
+    quiet = lambda message: None  # noqa: E731 (the app shows it from the store)
+    return open_writable(text, history=history, sync=sync, on_failure=quiet), None
 
 
 def open_reading(text: str | None, command: str) -> StoreFile:

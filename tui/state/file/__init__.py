@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from tui.state.backends import MemoryBackend
@@ -29,12 +30,14 @@ def open_owned(
     history: int | None = None,
     sync: str = "batch",
     window: float | None = None,
+    on_failure: Callable[[str], None] | None = None,
 ) -> Store:
     """Become the owner of the store file at `path` (made when missing) and load it.
 
     `history` (versions kept of each key) is kept in the file: None keeps what the file
     says. Raises StoreBusy when another process owns it, StoreFileError when the file is
-    not a store this stateui can open.
+    not a store this stateui can open. When the file can no longer be written (a full
+    disk), the store refuses every write from then on, and `on_failure` hears why.
     """
     existed = path.exists()
     try:
@@ -66,8 +69,11 @@ def open_owned(
     store: Store | None = None
 
     def failed(reason: str) -> None:
+        message = f"the store cannot be written: {reason}"
         if store is not None:
-            store.refuse_writes(f"the store cannot be written: {reason}")
+            store.refuse_writes(message)
+        if on_failure is not None:
+            on_failure(message)
 
     options = {} if window is None else {"window": window}
     log = FileChangeLog(connection, path, history=kept, sync=sync, on_failure=failed, **options)

@@ -17,8 +17,10 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+import orjson
 
 from tui.state.change import Change, Op
 from tui.state.change_log import ChangeLog
@@ -38,6 +40,39 @@ _PRUNE_KEYS = 2_000
 """Keys pruned a transaction: each is short, so commits of new changes are not held up."""
 
 SYNC_MODES = ("batch", "always")
+
+MAX_PENDING = 10_000
+"""Changes waiting for the writer thread at most: past it, the writer commits them itself."""
+
+# A batch is handed to SQLite as a JSON array of [revision, key, op, value, time, source]
+# rows, the value as JSON text (null for a delete).
+_SET_ENTRIES = """INSERT OR REPLACE INTO entries (key, value, version, time, source)
+    SELECT json_extract(row.value, '$[1]'), CAST(json_extract(row.value, '$[3]') AS BLOB),
+        json_extract(row.value, '$[0]'), json_extract(row.value, '$[4]'),
+        json_extract(row.value, '$[5]')
+    FROM json_each(?) AS row"""
+_DELETE_ENTRIES = "DELETE FROM entries WHERE key IN (SELECT value FROM json_each(?))"
+_LOG_CHANGES = """INSERT INTO changes (revision, key, op, value, time, source)
+    SELECT json_extract(row.value, '$[0]'), json_extract(row.value, '$[1]'),
+        json_extract(row.value, '$[2]'), CAST(json_extract(row.value, '$[3]') AS BLOB),
+        json_extract(row.value, '$[4]'), json_extract(row.value, '$[5]')
+    FROM json_each(?) AS row"""
+
+
+def _rows(changes: Iterable[Change]) -> bytes:
+    return orjson.dumps(
+        [
+            (
+                c.version,
+                c.key,
+                c.op.value,
+                None if c.value is None else c.value.decode(),
+                c.time,
+                c.source,
+            )
+            for c in changes
+        ]
+    )
 
 
 class FileChangeLog(ChangeLog):
@@ -80,19 +115,24 @@ class FileChangeLog(ChangeLog):
     def record(self, change: Change) -> None:
         if self.failure is not None:
             raise StateError(self.failure)
-        if self._always:
-            self._commit([change])
-            if self.failure is not None:
-                raise StateError(self.failure)
-            return
         with self._pending_lock:
             self._pending.append(change)
+            full = len(self._pending) >= MAX_PENDING
+        if full or self._always:
+            # A flood faster than the writer thread commits its own batch: what a crash
+            # may lose stays bounded, and so does memory.
+            self.flush()
+            if self.failure is not None:
+                raise StateError(self.failure)
 
     def flush(self) -> None:
-        with self._pending_lock:
-            batch, self._pending = self._pending, []
-        if batch:
-            self._commit(batch)
+        # Taking the batch and committing it are one step, so that batches reach the
+        # file in the order of their revisions, whoever commits them.
+        with self._commit_lock:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+            if batch:
+                self._commit(batch)
 
     def _write_loop(self) -> None:
         while not self._stop.wait(self._window):
@@ -101,33 +141,32 @@ class FileChangeLog(ChangeLog):
                 self._prune()
 
     def _commit(self, batch: list[Change]) -> None:
+        """Commit a batch (with the commit lock held)."""
         if self.failure is not None:
             return
         latest: dict[str, Change] = {}
         for change in batch:
             latest[change.key] = change
-        sets = [
-            (c.key, c.value, c.version, c.time, c.source) for c in latest.values() if c.op is Op.SET
-        ]
-        deletes = [(c.key,) for c in latest.values() if c.op is Op.DELETE]
-        log = [(c.version, c.key, c.op.value, c.value, c.time, c.source) for c in batch]
-        with self._commit_lock:
-            connection = self._connection
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                connection.executemany(
-                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", sets
-                )
-                connection.executemany("DELETE FROM entries WHERE key = ?", deletes)
-                connection.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?)", log)
-                connection.execute(
-                    "UPDATE meta SET value = ? WHERE name = 'revision'", (batch[-1].version,)
-                )
-                connection.execute("COMMIT")
-            except sqlite3.Error as error:
-                self._failed(error)
-                return
-            self._touched.update(latest)
+        # Each table gets the whole batch as one JSON parameter, in one statement: one
+        # step of SQLite, during which it lets go of the GIL once, rather than once a
+        # row (which, beside a script holding the GIL, would wait each time).
+        sets = _rows(c for c in latest.values() if c.op is Op.SET)
+        deletes = orjson.dumps([c.key for c in latest.values() if c.op is Op.DELETE])
+        log = _rows(batch)
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute(_SET_ENTRIES, (sets,))
+            connection.execute(_DELETE_ENTRIES, (deletes,))
+            connection.execute(_LOG_CHANGES, (log,))
+            connection.execute(
+                "UPDATE meta SET value = ? WHERE name = 'revision'", (batch[-1].version,)
+            )
+            connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._failed(error)
+            return
+        self._touched.update(latest)
 
     def _failed(self, error: sqlite3.Error) -> None:
         connection = self._connection
