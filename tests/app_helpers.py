@@ -23,6 +23,7 @@ from tui.app.widgets.progress_panel import ProgressPanel
 from tui.app.widgets.script_list import ScriptList
 from tui.app.widgets.value_view import ValueView
 from tui.state import Store
+from tui.state.file import Follower
 
 
 async def until(
@@ -120,6 +121,7 @@ def make_app(
     reset: bool = False,
     max_memory: int | None = None,
     history: History | None = None,
+    follower: Follower | None = None,
     **options: Any,
 ) -> StateApp:
     """The app on a session over `store` running `scripts`, as the CLI opens it.
@@ -132,6 +134,7 @@ def make_app(
         reset=reset,
         max_memory=max_memory,
         history=History(None) if history is None else history,
+        follower=follower,
     )
     return StateApp(session, ViewOptions(**options))
 

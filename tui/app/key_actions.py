@@ -52,8 +52,22 @@ class KeyActions:
         self.screen = screen
         self.store = screen.session.store
 
+    def writable(self) -> bool:
+        """Whether the store takes writes; when not, say why."""
+        reason = self.store.read_only
+        if reason is None:
+            return True
+        self.screen.say(
+            f"{reason}. Editing, new keys and deleting are unavailable.",
+            title="Read-only",
+            severity="warning",
+        )
+        return False
+
     def edit(self) -> None:
         """Edit the value of the key under the cursor."""
+        if not self.writable():
+            return
         screen = self.screen
         item = screen.key_tree.cursor_item
         if not isinstance(item, KeyItem):
@@ -73,6 +87,8 @@ class KeyActions:
 
     def new_key(self) -> None:
         """Make a new key, in the folder under the cursor."""
+        if not self.writable():
+            return
         self.screen.app.push_screen(
             ValueEditor(self.store, prefix=self.cursor_prefix()), self._saved
         )
@@ -94,6 +110,8 @@ class KeyActions:
 
     def delete(self) -> None:
         """Delete the key under the cursor, or every key in the folder under it, once asked."""
+        if not self.writable():
+            return
         screen = self.screen
         item = screen.key_tree.cursor_item
         if isinstance(item, KeyItem):
@@ -206,6 +224,8 @@ class KeyActions:
 
     def ask_clear(self) -> None:
         """Ask for a prefix, then delete every key under it once confirmed."""
+        if not self.writable():
+            return
 
         def check(prefix: str) -> str | None:
             return None if self.store.keys(prefix) else f"No key starts with {prefix!r}."

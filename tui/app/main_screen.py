@@ -27,6 +27,7 @@ from tui.app.model.progress_tracker import ProgressState
 from tui.app.model.tree_items import FolderItem, Item, KeyItem, MoreItem
 from tui.app.run_log import RunLog
 from tui.app.session import Session
+from tui.app.store_status import StoreStatus
 from tui.app.widgets.console_pane import ConsolePane
 from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.key_tree import REVEAL_MATCHES, KeyTree
@@ -145,6 +146,7 @@ class MainScreen(Screen[None]):
         self._show_progress()
         self._show_scripts()
         self._show_key_count()
+        self.store_status = StoreStatus(self)
         self.key_tree.focus()
         self._ticker = self.set_interval(TICK_SECONDS, self._tick)
         supervisor.start_all()
@@ -374,6 +376,7 @@ class MainScreen(Screen[None]):
             self._apply(update)
         elif self.key_tree.highlighting:
             self.key_tree.cool_down()
+        self.store_status.check()
         reports = self.session.inbox.take()
         if reports:
             self.run_log.write(reports)

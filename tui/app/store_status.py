@@ -1,0 +1,65 @@
+"""The store's status on screen: where it lives, and whether this app may write it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from tui.app.main_screen import MainScreen
+
+
+class StoreStatus:
+    """Shows where the store lives under the keys (and in the app's sub-title), and
+    tells of a store that stopped taking writes, or a followed owner that came or went.
+    """
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self._refusal: str | None = None  # the store's, as last shown
+        self._owned = True  # a followed store's owner is there, as last shown
+        self.show()
+
+    def show(self) -> None:
+        """Where the store lives, under the keys, and whether it is read-only here."""
+        store, follower = self.screen.session.store, self.screen.session.follower
+        self._refusal = store.read_only
+        self._owned = follower is None or follower.owned
+        if store.location == "memory":
+            return
+        if follower is not None:
+            state = "read-only: owned by another process" if self._owned else "read-only: no owner"
+            text = f"{store.location} · {state}"
+        elif store.read_only is not None:
+            text = f"{store.location} · read-only: cannot be written"
+        else:
+            text = store.location
+        self.screen.key_tree.border_subtitle = Text(text)
+        self.screen.app.sub_title = text
+
+    def check(self) -> None:
+        """Tell of a store that stopped taking writes, or an owner that came or went."""
+        store, follower = self.screen.session.store, self.screen.session.follower
+        owned = follower is None or follower.owned
+        if store.read_only == self._refusal and owned == self._owned:
+            return
+        if follower is not None and owned != self._owned:
+            if owned:
+                self.screen.say(
+                    "Another process owns the store again.", title="Store owner is back"
+                )
+            else:
+                self.screen.say(
+                    f"The process that owned {store.location} has ended. This view stays "
+                    "read-only; to write the store, quit and open it again "
+                    f"(stateui watch --store {store.location}).",
+                    title="Store owner ended",
+                    severity="warning",
+                    timeout=30,
+                )
+        elif follower is None and store.read_only is not None:
+            self.screen.say(
+                store.read_only, title="Store not written", severity="error", timeout=60
+            )
+        self.show()
