@@ -63,7 +63,9 @@ class MemoryChangeLog(ChangeLog):
     def __init__(self, history: int = DEFAULT_HISTORY, max_bytes: int = MEMORY_HISTORY_BYTES):
         self.history = history
         self._max_bytes = max_bytes
-        self._by_key: dict[str, deque[Change]] = {}
+        # A key's kept changes: the Change itself while there is one (most keys of a
+        # big store are written once), a deque once there are more.
+        self._by_key: dict[str, Change | deque[Change]] = {}
         # The key of each change in the order they came. A key's entries come in the
         # order of its changes, so the first `_gone[key]` of them are changes already
         # pushed out of its deque: skipped when they come up, and compacted away.
@@ -76,22 +78,32 @@ class MemoryChangeLog(ChangeLog):
     def record(self, change: Change) -> None:
         if not self.history:
             return
+        key = change.key
         with self._lock:
-            kept = self._by_key.get(change.key)
+            kept = self._by_key.get(key)
             if kept is None:
-                kept = self._by_key[change.key] = deque()
-            if len(kept) == self.history:
-                self._bytes -= _cost(kept.popleft())
-                self._kept -= 1
-                self._gone[change.key] = self._gone.get(change.key, 0) + 1
-            kept.append(change)
-            self._order.append(change.key)
+                self._by_key[key] = change
+            else:
+                if type(kept) is not deque:
+                    kept = self._by_key[key] = deque((kept,))  # type: ignore[arg-type]
+                if len(kept) == self.history:
+                    self._bytes -= _cost(kept.popleft())
+                    self._kept -= 1
+                    self._gone[key] = self._gone.get(key, 0) + 1
+                kept.append(change)
+            self._order.append(key)
             self._kept += 1
             self._bytes += _cost(change)
             while self._bytes > self._max_bytes and self._order:
                 self._drop_oldest()
             if len(self._order) > 2 * self._kept + 1024:
                 self._compact()
+
+    def _kept_of(self, key: str) -> list[Change]:
+        kept = self._by_key.get(key)
+        if kept is None:
+            return []
+        return list(kept) if type(kept) is deque else [kept]  # type: ignore[list-item]
 
     def _drop_oldest(self) -> None:
         key = self._order.popleft()
@@ -103,29 +115,36 @@ class MemoryChangeLog(ChangeLog):
                 self._gone[key] = gone - 1
             return
         kept = self._by_key.get(key)
-        if not kept:
+        if kept is None:
             return
-        self._bytes -= _cost(kept.popleft())
+        if type(kept) is deque:
+            self._bytes -= _cost(kept.popleft())
+            if kept:
+                self._kept -= 1
+                return
+        else:
+            self._bytes -= _cost(kept)  # type: ignore[arg-type]
         self._kept -= 1
-        if not kept:
-            del self._by_key[key]
+        del self._by_key[key]
 
     def _compact(self) -> None:
-        merged = heapq.merge(*self._by_key.values(), key=lambda change: change.version)
+        merged = heapq.merge(
+            *(self._kept_of(key) for key in self._by_key), key=lambda change: change.version
+        )
         self._order = deque(change.key for change in merged)
         self._gone.clear()
 
     def versions(self, key: str, limit: int | None = None) -> list[Change]:
         with self._lock:
-            kept = list(self._by_key.get(key, ()))
+            kept = self._kept_of(key)
         kept.reverse()
         return kept if limit is None else kept[:limit]
 
     def since(self, revision: int, limit: int | None = None) -> list[Change]:
         with self._lock:
             chosen = [
-                [change for change in kept if change.version > revision]
-                for kept in self._by_key.values()
+                [change for change in self._kept_of(key) if change.version > revision]
+                for key in self._by_key
             ]
         merged: Iterable[Change] = heapq.merge(*chosen, key=lambda change: change.version)
         found = list(merged)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import orjson
 
-from tui.state.change import Change, Op
+from tui.state.change import Change
 from tui.state.change_log import ChangeLog
 from tui.state.errors import StateError
 from tui.state.file.reader import StoreFile
@@ -46,17 +46,20 @@ MAX_PENDING = 10_000
 
 # A batch is handed to SQLite as a JSON array of [revision, key, op, value, time, source]
 # rows, the value as JSON text (null for a delete).
-_SET_ENTRIES = """INSERT OR REPLACE INTO entries (key, value, version, time, source)
-    SELECT json_extract(row.value, '$[1]'), CAST(json_extract(row.value, '$[3]') AS BLOB),
-        json_extract(row.value, '$[0]'), json_extract(row.value, '$[4]'),
-        json_extract(row.value, '$[5]')
-    FROM json_each(?) AS row"""
-_DELETE_ENTRIES = "DELETE FROM entries WHERE key IN (SELECT value FROM json_each(?))"
 _LOG_CHANGES = """INSERT INTO changes (revision, key, op, value, time, source)
     SELECT json_extract(row.value, '$[0]'), json_extract(row.value, '$[1]'),
         json_extract(row.value, '$[2]'), CAST(json_extract(row.value, '$[3]') AS BLOB),
         json_extract(row.value, '$[4]'), json_extract(row.value, '$[5]')
     FROM json_each(?) AS row"""
+
+# The last change of each key in the batch (revisions ?1 to ?2) decides its entry.
+_LAST_OF_ITS_KEY = """revision BETWEEN ?1 AND ?2
+    AND revision = (SELECT max(revision) FROM changes AS later WHERE later.key = c.key)"""
+_SET_ENTRIES = f"""INSERT OR REPLACE INTO entries (key, value, version, time, source)
+    SELECT key, value, revision, time, source FROM changes AS c
+    WHERE op = 'set' AND {_LAST_OF_ITS_KEY}"""
+_DELETE_ENTRIES = f"""DELETE FROM entries WHERE key IN (
+    SELECT key FROM changes AS c WHERE op = 'delete' AND {_LAST_OF_ITS_KEY})"""
 
 
 def _rows(changes: Iterable[Change]) -> bytes:
@@ -92,6 +95,10 @@ class FileChangeLog(ChangeLog):
         self.path = path
         self.failure: str | None = None
         """Why the file cannot be written any more, once it cannot."""
+        self.commits = 0
+        """Batches committed so far (the benchmarks read it)."""
+        self.rows = 0
+        """Changes committed so far."""
         self._connection = connection
         self._always = sync == "always"
         if self._always:
@@ -101,7 +108,7 @@ class FileChangeLog(ChangeLog):
         self._pending: list[Change] = []
         self._pending_lock = threading.Lock()
         self._commit_lock = threading.Lock()  # one commit at a time on the connection
-        self._touched: set[str] = set()
+        self._pruned_through = 0  # the revision up to which keys were pruned
         self._last_prune = time.monotonic()
         self._stop = threading.Event()
         self._queries = StoreFile(path)
@@ -144,21 +151,17 @@ class FileChangeLog(ChangeLog):
         """Commit a batch (with the commit lock held)."""
         if self.failure is not None:
             return
-        latest: dict[str, Change] = {}
-        for change in batch:
-            latest[change.key] = change
-        # Each table gets the whole batch as one JSON parameter, in one statement: one
-        # step of SQLite, during which it lets go of the GIL once, rather than once a
-        # row (which, beside a script holding the GIL, would wait each time).
-        sets = _rows(c for c in latest.values() if c.op is Op.SET)
-        deletes = orjson.dumps([c.key for c in latest.values() if c.op is Op.DELETE])
-        log = _rows(batch)
+        # The batch goes to SQLite as one JSON parameter, in one statement: one step of
+        # SQLite, during which it lets go of the GIL once, rather than once a row
+        # (which, beside a script holding the GIL, would wait each time). The entries
+        # are then brought up to date from the log, in SQL.
         connection = self._connection
         try:
             connection.execute("BEGIN IMMEDIATE")
-            connection.execute(_SET_ENTRIES, (sets,))
-            connection.execute(_DELETE_ENTRIES, (deletes,))
-            connection.execute(_LOG_CHANGES, (log,))
+            connection.execute(_LOG_CHANGES, (_rows(batch),))
+            bounds = (batch[0].version, batch[-1].version)
+            connection.execute(_SET_ENTRIES, bounds)
+            connection.execute(_DELETE_ENTRIES, bounds)
             connection.execute(
                 "UPDATE meta SET value = ? WHERE name = 'revision'", (batch[-1].version,)
             )
@@ -166,7 +169,8 @@ class FileChangeLog(ChangeLog):
         except sqlite3.Error as error:
             self._failed(error)
             return
-        self._touched.update(latest)
+        self.commits += 1
+        self.rows += len(batch)
 
     def _failed(self, error: sqlite3.Error) -> None:
         connection = self._connection
@@ -189,14 +193,22 @@ class FileChangeLog(ChangeLog):
 
     def _prune(self) -> None:
         self._last_prune = time.monotonic()
-        with self._commit_lock:
-            touched, self._touched = list(self._touched), set()
         try:
+            with self._commit_lock:
+                last = self._connection.execute("SELECT max(revision) FROM changes").fetchone()[0]
+                touched = [
+                    row[0]
+                    for row in self._connection.execute(
+                        "SELECT DISTINCT key FROM changes WHERE revision > ?",
+                        (self._pruned_through,),
+                    )
+                ]
             if self.history:
                 for start in range(0, len(touched), _PRUNE_KEYS):
                     self._prune_keys(touched[start : start + _PRUNE_KEYS])
             else:
                 self._prune_tail()
+            self._pruned_through = last or 0
             with self._commit_lock:
                 self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as error:
