@@ -9,11 +9,11 @@ store's log keeps them in its SQLite file (see tui/state/file/).
 from __future__ import annotations
 
 import heapq
-import threading
+import struct
 from collections import deque
 from collections.abc import Iterable
 
-from tui.state.change import Change
+from tui.state.change import Change, Op
 
 DEFAULT_HISTORY = 100
 """Versions kept of each key by default (`--history N`; 0 keeps none)."""
@@ -21,13 +21,19 @@ DEFAULT_HISTORY = 100
 MEMORY_HISTORY_BYTES = 64 * 2**20
 """What the memory log may hold in all: the oldest changes go first past it."""
 
-_OVERHEAD = 200
-"""Bytes a kept change costs besides its key and value (the tuple, the deque slot)."""
+_OVERHEAD = 100
+"""Bytes a kept change costs besides its packed form (the object, its slots)."""
+
+# A kept change: version, time, source number, and whether it was a delete; the value
+# follows.
+_HEADER = struct.Struct("<QdIB")
+_HEADER_SIZE = _HEADER.size
+_pack = _HEADER.pack
+_unpack_header = _HEADER.unpack_from
 
 
-def _cost(change: Change) -> int:
-    value = change.value
-    return _OVERHEAD + len(change.key) + (0 if value is None else len(value))
+def _version(packed: bytes) -> int:
+    return int(_HEADER.unpack_from(packed)[0])
 
 
 class ChangeLog:
@@ -57,53 +63,88 @@ class ChangeLog:
 class MemoryChangeLog(ChangeLog):
     """The last `history` versions of each key, in memory, at most `max_bytes` in all.
 
-    Past `max_bytes` the oldest changes of the whole store go first, whatever key.
+    Past `max_bytes` the oldest changes of the whole store go first, whatever key. Each
+    kept change is packed into one bytes object of its own (header, then the value):
+    few objects for the collector, and no buffer of the writer's kept alive (orjson's
+    output is over-allocated).
     """
 
     def __init__(self, history: int = DEFAULT_HISTORY, max_bytes: int = MEMORY_HISTORY_BYTES):
         self.history = history
         self._max_bytes = max_bytes
-        # A key's kept changes: the Change itself while there is one (most keys of a
-        # big store are written once), a deque once there are more.
-        self._by_key: dict[str, Change | deque[Change]] = {}
+        # A key's kept changes: the packed change itself while there is one (most keys
+        # of a big store are written once), a deque of them once there are more.
+        self._by_key: dict[str, bytes | deque[bytes]] = {}
         # The key of each change in the order they came. A key's entries come in the
         # order of its changes, so the first `_gone[key]` of them are changes already
         # pushed out of its deque: skipped when they come up, and compacted away.
         self._order: deque[str] = deque()
         self._gone: dict[str, int] = {}
+        self._sources: list[str] = []
+        self._source_ids: dict[str, int] = {}
         self._kept = 0
         self._bytes = 0
-        self._lock = threading.Lock()  # queries come from other threads than writers
 
     def record(self, change: Change) -> None:
+        # Called under the store's lock, so it needs no lock of its own; the queries,
+        # from other threads, copy what they read in single steps (see `_kept_of`).
         if not self.history:
             return
-        key = change.key
-        with self._lock:
-            kept = self._by_key.get(key)
-            if kept is None:
-                self._by_key[key] = change
-            else:
-                if type(kept) is not deque:
-                    kept = self._by_key[key] = deque((kept,))  # type: ignore[arg-type]
-                if len(kept) == self.history:
-                    self._bytes -= _cost(kept.popleft())
-                    self._kept -= 1
-                    self._gone[key] = self._gone.get(key, 0) + 1
-                kept.append(change)
-            self._order.append(key)
-            self._kept += 1
-            self._bytes += _cost(change)
-            while self._bytes > self._max_bytes and self._order:
-                self._drop_oldest()
-            if len(self._order) > 2 * self._kept + 1024:
-                self._compact()
+        _, key, version, source, when, value = change
+        number = self._source_ids.get(source)
+        if number is None:
+            number = self._source_ids[source] = len(self._sources)
+            self._sources.append(source)
+        if value is None:
+            packed = _pack(version, when, number, 1)
+        else:
+            packed = _pack(version, when, number, 0) + value
+        kept = self._by_key.get(key)
+        if kept is None:
+            self._by_key[key] = packed
+        else:
+            self._add(key, kept, packed)
+        self._order.append(key)
+        self._kept += 1
+        self._bytes += _OVERHEAD + len(key) + len(packed)
+        if self._bytes > self._max_bytes:
+            self._shrink()
 
-    def _kept_of(self, key: str) -> list[Change]:
+    def _add(self, key: str, kept: bytes | deque[bytes], packed: bytes) -> None:
+        if type(kept) is not deque:
+            kept = self._by_key[key] = deque((kept,))  # type: ignore[arg-type]
+        if len(kept) == self.history:
+            self._bytes -= _OVERHEAD + len(key) + len(kept.popleft())
+            self._kept -= 1
+            self._gone[key] = self._gone.get(key, 0) + 1
+            self._compact_if_sparse()
+        kept.append(packed)
+
+    def _compact_if_sparse(self) -> None:
+        if len(self._order) > 2 * self._kept + 1024:
+            self._compact()
+
+    def _packed_of(self, key: str) -> list[bytes]:
+        # Each read here is one step of C (a dict lookup, a deque copied whole), which
+        # no writer can come between.
         kept = self._by_key.get(key)
         if kept is None:
             return []
         return list(kept) if type(kept) is deque else [kept]  # type: ignore[list-item]
+
+    def _unpack(self, key: str, packed: bytes) -> Change:
+        version, when, number, deleted = _unpack_header(packed)
+        value = None if deleted else packed[_HEADER_SIZE:]
+        op = Op.DELETE if deleted else Op.SET
+        return Change(op, key, version, self._sources[number], when, value)
+
+    def _shrink(self) -> None:
+        # Down to 15/16 of the bound at once: the work is done every few thousand
+        # changes rather than at every one.
+        target = self._max_bytes - self._max_bytes // 16
+        while self._bytes > target and self._order:
+            self._drop_oldest()
+        self._compact_if_sparse()
 
     def _drop_oldest(self) -> None:
         key = self._order.popleft()
@@ -118,34 +159,32 @@ class MemoryChangeLog(ChangeLog):
         if kept is None:
             return
         if type(kept) is deque:
-            self._bytes -= _cost(kept.popleft())
+            self._bytes -= _OVERHEAD + len(key) + len(kept.popleft())
             if kept:
                 self._kept -= 1
                 return
         else:
-            self._bytes -= _cost(kept)  # type: ignore[arg-type]
+            self._bytes -= _OVERHEAD + len(key) + len(kept)
         self._kept -= 1
         del self._by_key[key]
 
     def _compact(self) -> None:
         merged = heapq.merge(
-            *(self._kept_of(key) for key in self._by_key), key=lambda change: change.version
+            *([(_version(p), key) for p in self._packed_of(key)] for key in self._by_key)
         )
-        self._order = deque(change.key for change in merged)
+        self._order = deque(key for _, key in merged)
         self._gone.clear()
 
     def versions(self, key: str, limit: int | None = None) -> list[Change]:
-        with self._lock:
-            kept = self._kept_of(key)
+        kept = [self._unpack(key, packed) for packed in self._packed_of(key)]
         kept.reverse()
         return kept if limit is None else kept[:limit]
 
     def since(self, revision: int, limit: int | None = None) -> list[Change]:
-        with self._lock:
-            chosen = [
-                [change for change in self._kept_of(key) if change.version > revision]
-                for key in self._by_key
-            ]
+        chosen = []
+        for key in list(self._by_key):
+            changes = [self._unpack(key, packed) for packed in self._packed_of(key)]
+            chosen.append([change for change in changes if change.version > revision])
         merged: Iterable[Change] = heapq.merge(*chosen, key=lambda change: change.version)
         found = list(merged)
         return found if limit is None else found[:limit]

@@ -62,6 +62,23 @@ _DELETE_ENTRIES = f"""DELETE FROM entries WHERE key IN (
     SELECT key FROM changes AS c WHERE op = 'delete' AND {_LAST_OF_ITS_KEY})"""
 
 
+def _newest(batch: list[Change], per_key: int) -> list[Change]:
+    """The batch without the changes of a key older than its last `per_key`."""
+    if len(batch) <= per_key:
+        return batch
+    seen: dict[str, int] = {}
+    kept = []
+    for change in reversed(batch):
+        count = seen.get(change.key, 0)
+        if count < per_key:
+            seen[change.key] = count + 1
+            kept.append(change)
+    if len(kept) == len(batch):
+        return batch
+    kept.reverse()
+    return kept
+
+
 def _rows(changes: Iterable[Change]) -> bytes:
     return orjson.dumps(
         [
@@ -155,10 +172,14 @@ class FileChangeLog(ChangeLog):
         # SQLite, during which it lets go of the GIL once, rather than once a row
         # (which, beside a script holding the GIL, would wait each time). The entries
         # are then brought up to date from the log, in SQL.
+        # Of a key written over and over within one batch, only its last `history`
+        # changes would outlive the next pruning: only they are written (followers need
+        # only a key's last change, so one is kept even with history off).
+        logged = _newest(batch, self.history or 1)
         connection = self._connection
         try:
             connection.execute("BEGIN IMMEDIATE")
-            connection.execute(_LOG_CHANGES, (_rows(batch),))
+            connection.execute(_LOG_CHANGES, (_rows(logged),))
             bounds = (batch[0].version, batch[-1].version)
             connection.execute(_SET_ENTRIES, bounds)
             connection.execute(_DELETE_ENTRIES, bounds)
