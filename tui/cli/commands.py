@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -259,7 +260,16 @@ def watch(
     )
     options = ViewOptions(delimiter=delimiter, progress_prefix=progress_prefix)
     app = StateApp(session, options)
-    app.run()
+
+    def terminated(signum: int, frame: object) -> None:
+        app.exit(return_code=128 + signum)  # the app stops its runs and closes the store
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, terminated)
+    try:
+        app.run()
+    finally:
+        store.close()  # a file store: everything written is on disk before the exit
     sys.exit(app.return_code or 0)
 
 

@@ -37,11 +37,17 @@ FOLLOW_TAIL = 60.0
 """Seconds of changes kept for followers when history is off."""
 
 _PRUNE_KEYS = 2_000
-"""Keys pruned a transaction: each is short, so commits of new changes are not held up."""
+"""Changes whose keys are pruned a transaction: short, so commits are not held up."""
+
+PRUNE_BUDGET = 0.03
+"""Seconds a pass of pruning may take (a pass a second)."""
 
 SYNC_MODES = ("batch", "always")
 
-MAX_PENDING = 10_000
+COMMIT_SOON = 2_000
+"""Changes waiting that wake the writer thread before its window is up."""
+
+MAX_PENDING = 20_000
 """Changes waiting for the writer thread at most: past it, the writer commits them itself."""
 
 # A batch is handed to SQLite as a JSON array of [revision, key, op, value, time, source]
@@ -52,19 +58,20 @@ _LOG_CHANGES = """INSERT INTO changes (revision, key, op, value, time, source)
         json_extract(row.value, '$[4]'), json_extract(row.value, '$[5]')
     FROM json_each(?) AS row"""
 
-# The last change of each key in the batch (revisions ?1 to ?2) decides its entry.
-_LAST_OF_ITS_KEY = """revision BETWEEN ?1 AND ?2
-    AND revision = (SELECT max(revision) FROM changes AS later WHERE later.key = c.key)"""
-_SET_ENTRIES = f"""INSERT OR REPLACE INTO entries (key, value, version, time, source)
-    SELECT key, value, revision, time, source FROM changes AS c
-    WHERE op = 'set' AND {_LAST_OF_ITS_KEY}"""
-_DELETE_ENTRIES = f"""DELETE FROM entries WHERE key IN (
-    SELECT key FROM changes AS c WHERE op = 'delete' AND {_LAST_OF_ITS_KEY})"""
+# The batch's sets, in the order they were made (revisions ?1 to ?2): each replaces the
+# entry the one before left, so the last set of a key stands. Then the keys whose last
+# change in the batch is a delete go.
+_SET_ENTRIES = """INSERT OR REPLACE INTO entries (key, value, version, time, source)
+    SELECT key, value, revision, time, source FROM changes
+    WHERE revision BETWEEN ?1 AND ?2 AND op = 'set' ORDER BY revision"""
+_DELETE_ENTRIES = """DELETE FROM entries WHERE key IN (
+    SELECT key FROM changes AS c WHERE revision BETWEEN ?1 AND ?2 AND op = 'delete'
+    AND revision = (SELECT max(revision) FROM changes AS later WHERE later.key = c.key))"""
 
 
 def _newest(batch: list[Change], per_key: int) -> list[Change]:
     """The batch without the changes of a key older than its last `per_key`."""
-    if len(batch) <= per_key:
+    if len(batch) <= per_key or len({change.key for change in batch}) == len(batch):
         return batch
     seen: dict[str, int] = {}
     kept = []
@@ -128,6 +135,7 @@ class FileChangeLog(ChangeLog):
         self._pruned_through = 0  # the revision up to which keys were pruned
         self._last_prune = time.monotonic()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._queries = StoreFile(path)
         self._thread = threading.Thread(
             target=self._write_loop, name="stateui journal", daemon=True
@@ -141,10 +149,12 @@ class FileChangeLog(ChangeLog):
             raise StateError(self.failure)
         with self._pending_lock:
             self._pending.append(change)
-            full = len(self._pending) >= MAX_PENDING
-        if full or self._always:
-            # A flood faster than the writer thread commits its own batch: what a crash
-            # may lose stays bounded, and so does memory.
+            waiting = len(self._pending)
+        if waiting == COMMIT_SOON:
+            self._wake.set()  # a flood: the writer thread commits now, on the other core
+        elif waiting >= MAX_PENDING or self._always:
+            # A flood faster than the writer thread commits: the writer commits its own
+            # batch, so that what a crash may lose stays bounded, and so does memory.
             self.flush()
             if self.failure is not None:
                 raise StateError(self.failure)
@@ -159,10 +169,16 @@ class FileChangeLog(ChangeLog):
                 self._commit(batch)
 
     def _write_loop(self) -> None:
-        while not self._stop.wait(self._window):
-            self.flush()
-            if time.monotonic() - self._last_prune >= PRUNE_EVERY:
-                self._prune()
+        try:
+            while not self._stop.is_set():
+                self._wake.wait(self._window)
+                self._wake.clear()
+                self.flush()
+                if time.monotonic() - self._last_prune >= PRUNE_EVERY:
+                    self._prune()
+        except Exception as error:  # a bug of ours: writes are refused, not lost unseen
+            self.failure = f"{self.path}: the writer thread failed ({error!r})"
+            self._on_failure(self.failure)
 
     def _commit(self, batch: list[Change]) -> None:
         """Commit a batch (with the commit lock held)."""
@@ -213,23 +229,25 @@ class FileChangeLog(ChangeLog):
     # -- the history's bounds ------------------------------------------------------------
 
     def _prune(self) -> None:
+        # A pass works through the keys changed since the last, in the order of the
+        # changes, for PRUNE_BUDGET seconds at most: under a load of a million new keys
+        # the history costs a few percent of a core, and catches up afterwards.
         self._last_prune = time.monotonic()
+        deadline = self._last_prune + PRUNE_BUDGET
         try:
-            with self._commit_lock:
-                last = self._connection.execute("SELECT max(revision) FROM changes").fetchone()[0]
-                touched = [
-                    row[0]
-                    for row in self._connection.execute(
-                        "SELECT DISTINCT key FROM changes WHERE revision > ?",
-                        (self._pruned_through,),
-                    )
-                ]
-            if self.history:
-                for start in range(0, len(touched), _PRUNE_KEYS):
-                    self._prune_keys(touched[start : start + _PRUNE_KEYS])
-            else:
+            if not self.history:
                 self._prune_tail()
-            self._pruned_through = last or 0
+            while time.monotonic() < deadline and self.history:
+                with self._commit_lock:
+                    rows = self._connection.execute(
+                        "SELECT revision, key FROM changes WHERE revision > ? "
+                        "ORDER BY revision LIMIT ?",
+                        (self._pruned_through, _PRUNE_KEYS),
+                    ).fetchall()
+                if not rows:
+                    break
+                self._prune_keys(list({key: None for _, key in rows}))
+                self._pruned_through = rows[-1][0]
             with self._commit_lock:
                 self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as error:
@@ -276,7 +294,10 @@ class FileChangeLog(ChangeLog):
         return self._queries.since(revision, limit)
 
     def close(self) -> None:
+        if self._stop.is_set():
+            return  # closed already
         self._stop.set()
+        self._wake.set()
         self._thread.join()
         self.flush()
         with self._commit_lock, contextlib.suppress(sqlite3.Error):
