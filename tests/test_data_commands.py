@@ -293,3 +293,41 @@ def test_a_full_disk_is_reported_at_once_and_refuses_writes(tmp_path: Path) -> N
     with sqlite3.connect(tmp_path / "s.db") as check:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     check.close()
+
+
+def test_log_follow_prints_changes_as_they_come(tmp_path: Path) -> None:
+    store = tmp_path / "s.db"
+    stateui("set", "--store", store, "first", "1")
+    follow = start("log", "--store", store, "--follow")
+    try:
+        assert follow.stdout is not None
+        assert follow.stdout.readline().split()[3:] == ["set", "first", "cli", "1"]
+        stateui("set", "--store", store, "second", '{"n": 2}')
+        line = follow.stdout.readline()  # blocks until it comes (the test's timeout guards)
+        assert line.split()[0] == "2" and line.split()[3:] == ["set", "second", "cli", '{"n":2}']
+    finally:
+        follow.send_signal(signal.SIGINT)
+        follow.wait(10)
+    assert follow.returncode == 130
+
+
+def test_a_store_from_a_newer_stateui_exits_two(tmp_path: Path) -> None:
+    store = tmp_path / "s.db"
+    stateui("set", "--store", store, "k", "1")
+    with sqlite3.connect(store) as newer:
+        newer.execute("PRAGMA user_version = 7")
+    newer.close()
+    before = store.read_bytes()
+    for args in (["get", "k"], ["set", "k", "2"], ["info"]):
+        result = stateui(*args, "--store", store)
+        assert result.returncode == 2
+        assert "was made by a newer stateui (store format 7;" in result.stderr
+    assert store.read_bytes() == before
+
+
+def test_a_store_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "folder.db").mkdir()
+    for args in (["get", "k"], ["set", "k", "1"]):
+        result = stateui(*args, "--store", tmp_path / "folder.db")
+        assert result.returncode == 2, result.stderr
+        assert "folder.db" in result.stderr and "Traceback" not in result.stderr
