@@ -19,6 +19,7 @@ class StoreStatus:
         self.screen = screen
         self._refusal: str | None = None  # the store's, as last shown
         self._owned = True  # a followed store's owner is there, as last shown
+        self._follow_error: str | None = None  # why following stopped, once told
         self.show()
 
     def show(self) -> None:
@@ -42,6 +43,14 @@ class StoreStatus:
         """Tell of a store that stopped taking writes, or an owner that came or went."""
         store, follower = self.screen.session.store, self.screen.session.follower
         owned = follower is None or follower.owned
+        if follower is not None and follower.error != self._follow_error:
+            self._follow_error = follower.error
+            self.screen.say(
+                f"The store is no longer followed: {follower.error}",
+                title="Store not followed",
+                severity="error",
+                timeout=60,
+            )
         if store.read_only == self._refusal and owned == self._owned:
             return
         if follower is not None and owned != self._owned:

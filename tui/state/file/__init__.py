@@ -80,6 +80,8 @@ def open_owned(
     store = Store(backend, log=log, revision=revision, location=str(path))
 
     def let_go() -> None:
+        assert store is not None
+        store.refuse_writes(f"the store is closed: {path} is no longer written by this process")
         with contextlib.suppress(sqlite3.Error):
             connection.execute("DELETE FROM meta WHERE name = 'owner'")
         connection.close()

@@ -8,7 +8,6 @@ subscribers see them as if they were made here.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -80,7 +79,7 @@ class Follower:
                 if version != seen:
                     seen = version
                     self.catch_up()
-            except sqlite3.Error as error:
+            except Exception as error:  # the file went, or broke: say so, and stop
                 self.error = f"{self._reader.path}: {error}"
                 return
             if time.monotonic() - owner_checked >= OWNER_POLL:
