@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -34,8 +35,11 @@ async def test_following_a_store_another_process_owns(tmp_path: Path) -> None:
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             keys = app.screen.query_one(KeyTree)
-            assert str(keys.border_subtitle) == f"{path} · read-only: owned by another process"
-            assert app.sub_title == str(keys.border_subtitle)
+            assert str(keys.border_subtitle) == f"{path} · read-only"
+            assert app.sub_title == (
+                f"the store is read-only here: {path} is owned by process {os.getpid()} "
+                "(stateui run jobs.lua)"
+            )
             await until(pilot, lambda: shown(app, "job:1"))
             # The owner's writes show up live.
             owner.set("progress:job", {"current": 1, "total": 4}, source="jobs.lua#1")
@@ -57,7 +61,7 @@ async def test_following_a_store_another_process_owns(tmp_path: Path) -> None:
             # The owner ends: the app says so.
             owner.close()
             await until(pilot, lambda: "Store owner ended" in titles(pilot), timeout=3)
-            assert str(keys.border_subtitle).endswith("read-only: no owner")
+            assert str(keys.border_subtitle).endswith("read-only · no owner")
     finally:
         owner.close()
 

@@ -34,6 +34,7 @@ from tui.app.widgets.console_input import ConsoleInput
 from tui.app.widgets.key_tree import KeyTree
 from tui.app.widgets.output_log import OutputLog
 from tui.state import Store
+from tui.state.file import open_following, open_owned
 
 
 @pytest.fixture(autouse=True)
@@ -218,3 +219,16 @@ async def browse_in_light(pilot: Pilot[None]) -> None:
 
 def test_main_screen_under_a_light_theme(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(importing(tmp_path), terminal_size=(110, 32), run_before=browse_in_light)
+
+
+def test_a_store_followed_read_only(snap_compare, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)  # the store's path as it is shown: jobs.db
+    owner = open_owned(Path("jobs.db"), command="stateui run jobs.lua")
+    try:
+        for key, value in fixed_store().snapshot().items():
+            owner.set(key, value, source="jobs.lua#1")
+        owner.flush()
+        store, follower = open_following(Path("jobs.db"))
+        assert snap_compare(make_app(store, follower=follower), terminal_size=(90, 20))
+    finally:
+        owner.close()

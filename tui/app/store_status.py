@@ -30,14 +30,17 @@ class StoreStatus:
         if store.location == "memory":
             return
         if follower is not None:
-            state = "read-only: owned by another process" if self._owned else "read-only: no owner"
-            text = f"{store.location} · {state}"
+            state = "read-only" if self._owned else "read-only · no owner"
+            long = store.read_only if self._owned else f"{store.location}: read-only, no owner"
         elif store.read_only is not None:
-            text = f"{store.location} · read-only: cannot be written"
+            state = "not written"
+            long = store.read_only
         else:
-            text = store.location
-        self.screen.key_tree.border_subtitle = Text(text)
-        self.screen.app.sub_title = text
+            state = long = ""
+        self.screen.key_tree.border_subtitle = Text(
+            f"{store.location} · {state}" if state else store.location
+        )
+        self.screen.app.sub_title = long or store.location
 
     def check(self) -> None:
         """Tell of a store that stopped taking writes, or an owner that came or went."""
