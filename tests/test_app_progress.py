@@ -30,16 +30,22 @@ def states(app: StateApp) -> dict[str, ProgressState]:
 async def test_bars_appear_and_advance_as_a_script_reports(tmp_path: Path) -> None:
     script = write_script(
         tmp_path / "job.lua",
+        # Each step waits for the test to have seen the one before: no race with the
+        # panel's redraws, however slow the machine.
         "for i = 1, 4 do\n"
         '  State.set("progress:job", {current = i, total = 4})\n'
-        "  sleep(0.2)\n"
+        '  while i < 4 and State.get("seen") ~= i do sleep(0.005) end\n'
         "end\n",
     )
-    app = make_app(Store(), [script], watch=False)
+    store = Store()
+    app = make_app(store, [script], watch=False)
     async with app.run_test(size=(110, 32)) as pilot:
         panel = app.query_one(ProgressPanel)
         await until(pilot, lambda: panel.display and panel.rows, what="the panel")
-        await until(pilot, lambda: any("2/4" in line for line in panel_text(app)))
+        for step in (1, 2, 3):
+            shown = f"{step}/4"
+            await until(pilot, lambda shown=shown: any(shown in line for line in panel_text(app)))
+            store.set("seen", step, source="test")
         await until(pilot, lambda: states(app) == {"job": ProgressState.DONE})
         (line,) = panel_text(app)
         assert line.startswith("job  ███") and line.endswith("█ 100.0%  4/4  done")
