@@ -224,11 +224,15 @@ def _as_json(change: Change) -> dict[str, object]:
 
 
 def _line(change: Change, *, with_key: bool) -> str:
-    parts = [f"{change.version:>8}", _local(change.time), f"{change.op.value:<6}"]
+    """A line of `log` (revision, time, op, key, source, value) or of `history`
+    (version, time, source, op, value)."""
+    value = _short(change.value if change.op is Op.SET else None)
+    when = _local(change.time)
     if with_key:
-        parts.append(change.key)
-    parts += [change.source, _short(change.value if change.op is Op.SET else None)]
-    return "  ".join(parts)
+        parts = [f"{change.version:>8}", when, f"{change.op.value:<6}", change.key, change.source]
+    else:
+        parts = [f"{change.version:>8}", when, change.source, f"{change.op.value:<6}"]
+    return "  ".join([*parts, value])
 
 
 @click.command("log")
