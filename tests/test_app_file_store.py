@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from tests.app_helpers import make_app, output_text, until
+from tests.app_helpers import make_app, output_text, run_command, until
 from tui.app.app import StateApp
 from tui.app.screens.value_editor import ValueEditor
 from tui.app.widgets.console_pane import ConsolePane
@@ -62,6 +62,18 @@ async def test_following_a_store_another_process_owns(tmp_path: Path) -> None:
             owner.close()
             await until(pilot, lambda: "Store owner ended" in titles(pilot), timeout=3)
             assert str(keys.border_subtitle).endswith("read-only · no owner")
+            # It can take the store over, and write it.
+            await run_command(pilot, "Take ownership")
+            await until(pilot, lambda: "Store owned" in titles(pilot))
+            assert str(keys.border_subtitle) == str(path)
+            store.set("mine", 1, source="editor")
+            store.flush()
+            reader = StoreFile(path)
+            try:
+                assert reader.entry("mine") is not None
+                assert reader.entry("job:2") is not None
+            finally:
+                reader.close()
     finally:
         owner.close()
 

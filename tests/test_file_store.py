@@ -18,6 +18,7 @@ from tui.state.file import (
     current_owner,
     open_following,
     open_owned,
+    take_ownership,
 )
 from tui.state.file.schema import APPLICATION_ID
 
@@ -290,3 +291,30 @@ def test_a_file_that_cannot_be_written_refuses_further_writes(tmp_path: Path) ->
         assert reader.keys() == ["kept"], "what was committed is still there"
     finally:
         reader.close()
+
+
+def test_a_follower_takes_ownership_once_the_owner_ends(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    owner = owned(path)
+    owner.set("a", 1, source="first")
+    store, follower = open_following(path)
+    follower.start()
+    try:
+        with pytest.raises(StoreBusy):
+            take_ownership(store, follower, command="stateui second")
+        owner.set("b", 2, source="first")  # committed at close: the follower never saw it
+        owner.close()
+        take_ownership(store, follower, command="stateui second")
+        assert store.read_only is None
+        assert store.get("b") == 2 and store.revision == 2
+        assert store.set("c", 3, source="second") == 3, "versions go on from the file's"
+        assert current_owner(path) is not None
+        assert str(current_owner(path)).endswith("(stateui second)")
+    finally:
+        store.close()
+    again = owned(path)
+    try:
+        assert again.snapshot() == {"a": 1, "b": 2, "c": 3}
+        assert [c.source for c in again.versions("c")] == ["second"]
+    finally:
+        again.close()

@@ -72,6 +72,12 @@ class StateCommands(Provider):
             screen.action_pin,
         )
         session = screen.session
+        if screen.store_status.can_take_ownership():
+            yield Command(
+                "Take ownership of the store",
+                "Its owner has ended: write it from this app",
+                screen.store_status.take_ownership,
+            )
         if session.console.busy:
             yield Command(
                 "Cancel console line",

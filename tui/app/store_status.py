@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+
+from tui.state import StateError
+from tui.state.file import take_ownership
 
 if TYPE_CHECKING:
     from tui.app.main_screen import MainScreen
@@ -63,9 +68,9 @@ class StoreStatus:
                 )
             else:
                 self.screen.say(
-                    f"The process that owned {store.location} has ended. This view stays "
-                    "read-only; to write the store, quit and open it again "
-                    f"(stateui watch --store {store.location}).",
+                    f"The process that owned {store.location} has ended, and this view "
+                    "stays read-only. To write the store here: ctrl+p, Take ownership "
+                    "of the store.",
                     title="Store owner ended",
                     severity="warning",
                     timeout=30,
@@ -74,4 +79,27 @@ class StoreStatus:
             self.screen.say(
                 store.read_only, title="Store not written", severity="error", timeout=60
             )
+        self.show()
+
+    def can_take_ownership(self) -> bool:
+        """Whether the app follows a store that nobody owns any more."""
+        follower = self.screen.session.follower
+        return follower is not None and not follower.owned
+
+    def take_ownership(self) -> None:
+        """Become the owner of the followed store, whose owner has ended."""
+        session = self.screen.session
+        follower = session.follower
+        if follower is None:
+            return
+        try:
+            take_ownership(session.store, follower, command=shlex.join(["stateui", *sys.argv[1:]]))
+        except StateError as error:
+            self.screen.say(str(error), title="Not owned", severity="error")
+            return
+        session.follower = None
+        self.screen.say(
+            f"This app now owns {session.store.location}: editing and the console write it.",
+            title="Store owned",
+        )
         self.show()

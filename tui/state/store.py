@@ -87,9 +87,14 @@ class Store:
         """From now on every write raises StateError(reason) (the file broke, the owner left)."""
         self._refusal = reason
 
-    def allow_writes(self) -> None:
-        """Writes are accepted again (this process became the owner)."""
-        self._refusal = None
+    def take_log(self, log: ChangeLog, location: str) -> ChangeLog:
+        """Keep changes in `log` from now on, and accept writes: a follower became the
+        owner. Returns the log it replaces."""
+        with self._lock:
+            old, self._log, self._record = self._log, log, log.record
+            self.location = location
+            self._refusal = None
+        return old
 
     def on_close(self, closer: Callable[[], None]) -> None:
         """Call `closer` when the store is closed (last added, first called)."""

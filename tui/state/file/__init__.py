@@ -91,6 +91,45 @@ def open_owned(
     return store
 
 
+def take_ownership(store: Store, follower: Follower, *, command: str, sync: str = "batch") -> None:
+    """Make a follower's store the owner of its file, now that nobody owns it.
+
+    The follower stops, the file is claimed, and what was committed last is applied
+    first, so the store goes on from the file's revision. Raises StoreBusy when another
+    process got there first (the follower then goes on following it).
+    """
+    path = follower.path
+    try:
+        ownership = Ownership.claim(path)
+    except StoreBusy:
+        raise StoreBusy(path, current_owner(path)) from None
+    follower.stop()
+    try:
+        follower.catch_up()  # the file's last commits: nobody writes it now
+        connection = connect(path, writable=True)
+        kept = _history(connection, None)
+        ownership.record(connection, command)
+    except (StateError, sqlite3.Error) as error:
+        ownership.release()
+        follower.start()
+        raise StoreFileError(f"{path}: {error}") from None
+
+    def failed(reason: str) -> None:
+        store.refuse_writes(f"the store cannot be written: {reason}")
+
+    log = FileChangeLog(connection, path, history=kept, sync=sync, on_failure=failed)
+    store.take_log(log, str(path))
+
+    def let_go() -> None:
+        store.refuse_writes(f"the store is closed: {path} is no longer written by this process")
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("DELETE FROM meta WHERE name = 'owner'")
+        connection.close()
+        ownership.release()
+
+    store.on_close(let_go)
+
+
 def _history(connection: sqlite3.Connection, history: int | None) -> int:
     row = connection.execute("SELECT value FROM meta WHERE name = 'history'").fetchone()
     if history is None:
@@ -158,4 +197,5 @@ __all__ = [
     "is_owned",
     "open_following",
     "open_owned",
+    "take_ownership",
 ]

@@ -51,6 +51,8 @@ class Follower:
         poll: float = POLL,
     ) -> None:
         self.store = store
+        self.path = reader.path
+        """The store file followed."""
         self.owned = True
         """Whether a process owns the file (as of the last check)."""
         self.error: str | None = None
@@ -62,12 +64,16 @@ class Follower:
         self._thread = threading.Thread(target=self._loop, name="stateui follower", daemon=True)
 
     def start(self) -> Follower:
+        if self._thread.is_alive():
+            return self
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="stateui follower", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
 
     def _loop(self) -> None:
