@@ -88,7 +88,7 @@ async def watch_scripts(
                 if paths:
                     supervisor.files_changed(paths)
                 supervisor.check_files()
-                seen = _catch_up(supervisor, seen, polled)
+                seen = _catch_up(supervisor, seen, polled, paths)
                 if (
                     supervisor.watched_files() != files
                     or _moved(files, places)
@@ -105,7 +105,10 @@ async def watch_scripts(
 
 
 def _catch_up(
-    supervisor: Supervisor, seen: dict[Path, Signature], only: set[Path] | None = None
+    supervisor: Supervisor,
+    seen: dict[Path, Signature],
+    only: set[Path] | None = None,
+    handled: set[Path] | frozenset[Path] = frozenset(),
 ) -> dict[Path, Signature]:
     # Rerun the scripts of the files (of `only` those) that changed while no watcher
     # listened; what the files look like now. Files that came or went are for
@@ -121,7 +124,15 @@ def _catch_up(
     ]
     if changed:
         supervisor.files_changed(changed)
-    return now
+    if only is None:
+        return now
+    # A file left to the events keeps the look it had when last caught up with, until
+    # an event for it is handled: if its events are lost (its folder made again), the
+    # next full catch-up still sees that it changed.
+    return {
+        file: signature if file in only or file in handled or file not in seen else seen[file]
+        for file, signature in now.items()
+    }
 
 
 def _identities(folders: list[Path]) -> dict[Path, tuple[int, int] | None]:
