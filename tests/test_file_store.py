@@ -318,3 +318,20 @@ def test_a_follower_takes_ownership_once_the_owner_ends(tmp_path: Path) -> None:
         assert [c.source for c in again.versions("c")] == ["second"]
     finally:
         again.close()
+
+
+def test_a_store_file_deleted_under_its_owner_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = owned(path)
+    try:
+        store.set("k", 1, source="test")
+        path.unlink()
+        started = time.monotonic()
+        while store.read_only is None:
+            assert time.monotonic() - started < 3, "the deletion went unseen"
+            time.sleep(0.02)
+        assert "the store file was deleted or replaced" in store.read_only
+        with pytest.raises(StateError, match="deleted or replaced"):
+            store.set("k", 2, source="test")
+    finally:
+        store.close()

@@ -69,6 +69,14 @@ _DELETE_ENTRIES = """DELETE FROM entries WHERE key IN (
     AND revision = (SELECT max(revision) FROM changes AS later WHERE later.key = c.key))"""
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def _newest(batch: list[Change], per_key: int) -> list[Change]:
     """The batch without the changes of a key older than its last `per_key`."""
     if len(batch) <= per_key or len({change.key for change in batch}) == len(batch):
@@ -137,6 +145,7 @@ class FileChangeLog(ChangeLog):
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._queries = StoreFile(path)
+        self._identity = _identity(path)
         self._thread = threading.Thread(
             target=self._write_loop, name="stateui journal", daemon=True
         )
@@ -175,6 +184,7 @@ class FileChangeLog(ChangeLog):
                 self._wake.clear()
                 self.flush()
                 if time.monotonic() - self._last_prune >= PRUNE_EVERY:
+                    self._check_file()
                     self._prune()
         except Exception as error:  # a bug of ours: writes are refused, not lost unseen
             self.failure = f"{self.path}: the writer thread failed ({error!r})"
@@ -227,6 +237,16 @@ class FileChangeLog(ChangeLog):
         self._on_failure(self.failure)
 
     # -- the history's bounds ------------------------------------------------------------
+
+    def _check_file(self) -> None:
+        # A file deleted or replaced under the owner would take every later commit with
+        # it (they would go to a file no name leads to): refuse them, and say so.
+        if self.failure is None and _identity(self.path) != self._identity:
+            self.failure = (
+                f"{self.path}: the store file was deleted or replaced while this process "
+                "owned it; what was written since is not in it"
+            )
+            self._on_failure(self.failure)
 
     def _prune(self) -> None:
         # A pass works through the keys changed since the last, in the order of the
