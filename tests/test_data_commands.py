@@ -331,3 +331,23 @@ def test_a_store_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
         result = stateui(*args, "--store", tmp_path / "folder.db")
         assert result.returncode == 2, result.stderr
         assert "folder.db" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_odd_numbers_and_two_restores_in_a_second(tmp_path: Path) -> None:
+    store = tmp_path / "s.db"
+    assert stateui("set", "--store", store, "k", "-5").returncode == 0
+    assert stateui("get", "--store", store, "k").stdout == "-5\n"
+    for args in (["log", "--since", "9" * 30], ["history", "k", "--limit", "9" * 30]):
+        result = stateui(*args, "--store", store)
+        assert result.returncode == 2 and "is not in the range" in result.stderr
+    empty = stateui("get", "--store", "", "k")
+    assert empty.stderr == "stateui: --store needs a path (leave it out for a store in memory)\n"
+    stateui("backup", "--store", store, tmp_path / "copy.db")
+    first = stateui("restore", "--store", store, tmp_path / "copy.db")
+    stateui("set", "--store", store, "between", "1")
+    second = stateui("restore", "--store", store, tmp_path / "copy.db")
+    saved = [re.search(r"saved in (\S+)", r.stdout) for r in (first, second)]
+    assert saved[0] and saved[1] and saved[0].group(1) != saved[1].group(1)
+    assert "restored 1 key from" in first.stdout
+    kept = stateui("get", "--store", saved[1].group(1), "between")
+    assert kept.stdout == "1\n", "the second restore's safety copy is its own"

@@ -335,3 +335,75 @@ def test_a_store_file_deleted_under_its_owner_refuses_writes(tmp_path: Path) -> 
             store.set("k", 2, source="test")
     finally:
         store.close()
+
+
+def test_a_follower_catches_up_with_commits_made_before_it_started(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    owner = owned(path)
+    try:
+        owner.set("a", 1, source="test")
+        owner.flush()
+        store, follower = open_following(path)
+        owner.set("a", 2, source="test")  # after the load, before the follower starts
+        owner.flush()
+        follower.start()
+        started = time.monotonic()
+        while store.get("a") != 2:
+            assert time.monotonic() - started < 1, "a commit before start() was missed"
+            time.sleep(0.01)
+        store.close()
+    finally:
+        owner.close()
+
+
+def test_the_owner_still_follows_after_the_owner_changes(tmp_path: Path) -> None:
+    # Looking whether a file is owned must never close a descriptor of it: that drops
+    # SQLite's own locks in this process, and the next owner deletes the WAL under us.
+    path = tmp_path / "s.db"
+    first = owned(path)
+    first.set("n", 1, source="first")
+    store, follower = open_following(path)
+    follower.start()
+    try:
+        first.close()
+        started = time.monotonic()
+        while follower.owned:
+            assert time.monotonic() - started < 2
+            time.sleep(0.02)
+        second = owned(path)
+        second.set("n", 2, source="second")
+        second.close()
+        started = time.monotonic()
+        while store.get("n") != 2:
+            assert time.monotonic() - started < 2, "the follower no longer sees commits"
+            time.sleep(0.02)
+    finally:
+        store.close()
+
+
+def test_writes_after_close_are_refused_not_lost(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = owned(path)
+    accepted: list[int] = []
+    refused: list[str] = []
+
+    def write() -> None:
+        for i in range(1, 200_000):
+            try:
+                accepted.append(store.set("k", i, source="test"))
+            except StateError as error:
+                refused.append(str(error))
+                return
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    while len(accepted) < 1000:
+        time.sleep(0.001)
+    store.close()
+    thread.join()
+    assert refused and "the store is closed" in refused[0]
+    reader = StoreFile(path)
+    try:
+        assert reader.revision() == accepted[-1], "every accepted write is in the file"
+    finally:
+        reader.close()

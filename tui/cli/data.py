@@ -34,6 +34,9 @@ CLI_SOURCE = "cli"
 VALUE_WIDTH = 60
 """Characters of a value shown on one line of `history` and `log`."""
 
+_MAX_INT = 2**63 - 1
+"""The largest revision or count SQLite holds."""
+
 FOLLOW_POLL = 0.1
 """Seconds between two looks at the file for `log --follow`."""
 
@@ -85,7 +88,7 @@ def get(key: str, store_text: str | None) -> None:
     click.echo(_pretty(entry.value))
 
 
-@click.command("set")
+@click.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value", metavar="JSON")
 @store_option
@@ -188,7 +191,9 @@ def import_(source: Path, replace: bool, store_text: str | None) -> None:
 
 @click.command("history")
 @click.argument("key")
-@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N versions.")
+@click.option(
+    "--limit", type=click.IntRange(min=1, max=_MAX_INT), metavar="N", help="At most N versions."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a version.")
 @store_option
 def history(key: str, limit: int | None, as_json: bool, store_text: str | None) -> None:
@@ -236,7 +241,7 @@ def _line(change: Change, *, with_key: bool) -> str:
 
 
 @click.command("log")
-@click.option("--since", type=click.IntRange(min=0), default=0, metavar="REVISION")
+@click.option("--since", type=click.IntRange(min=0, max=_MAX_INT), default=0, metavar="REVISION")
 @click.option("--key", "pattern", default="", metavar="PATTERN", help="Only keys it matches.")
 @click.option("--follow", is_flag=True, help="Keep printing changes as they come.")
 @store_option
@@ -317,15 +322,28 @@ def restore(source: Path, store_text: str | None) -> None:
         reader.close()
     store = open_writable(store_text)
     try:
-        saved = path.with_name(f"{path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
+        saved = _free_name(
+            path.with_name(f"{path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
+        )
         store.flush()
         _copy(path, saved)
         store.clear("", source="restore")
         store.load(values, source="restore")
     finally:
         _finish(store)
-    click.echo(f"restored {len(values):,} keys from {shown(source)}")
+    click.echo(
+        f"restored {len(values):,} key{'' if len(values) == 1 else 's'} from {shown(source)}"
+    )
     click.echo(f"what the store held before is saved in {shown(saved)}")
+
+
+def _free_name(path: Path) -> Path:
+    """`path`, or `path-2`, `path-3`... the first name no file has."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
 
 
 @click.command("info")

@@ -126,6 +126,8 @@ def open_reading(text: str | None, command: str) -> StoreFile:
         fail(f"{command} needs a store: --store PATH, or STATEUI_STORE")
     if not where.path.exists():
         fail(f"no store at {shown(where.path)}")
+    if where.path.is_dir():
+        fail(f"{shown(where.path)} is a folder, not a store file")
     try:
         return StoreFile(where.path)
     except StateError as error:

@@ -24,7 +24,7 @@ class StoreLocation:
         if text is None:
             return cls()
         if not text:
-            raise BadLocation("--store needs a path (leave it out for a store in memory)")
+            raise BadLocation("needs a path (leave it out for a store in memory)")
         if "://" not in text:
             return cls(Path(text))
         scheme, rest = text.split("://", 1)

@@ -77,9 +77,9 @@ class Follower:
             self._thread.join()
 
     def _loop(self) -> None:
-        seen = self._reader.data_version()
+        seen = None  # so that the first look catches up with commits made since the load
         owner_checked = time.monotonic()
-        while not self._stop.wait(self._poll):
+        while True:
             try:
                 version = self._reader.data_version()
                 if version != seen:
@@ -94,6 +94,8 @@ class Follower:
                 if owned != self.owned:
                     self.owned = owned
                     self._on_owner(owned)
+            if self._stop.wait(self._poll):
+                return
 
     def catch_up(self) -> None:
         """Apply what the owner committed since the copy's revision."""

@@ -144,6 +144,7 @@ class FileChangeLog(ChangeLog):
         self._last_prune = time.monotonic()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._closing = False
         self._queries = StoreFile(path)
         self._identity = _identity(path)
         self._thread = threading.Thread(
@@ -157,6 +158,8 @@ class FileChangeLog(ChangeLog):
         if self.failure is not None:
             raise StateError(self.failure)
         with self._pending_lock:
+            if self._closing:  # after the last flush: it would never be written
+                raise StateError(f"the store is closed: {self.path} is no longer written")
             self._pending.append(change)
             waiting = len(self._pending)
         if waiting == COMMIT_SOON:
@@ -316,6 +319,8 @@ class FileChangeLog(ChangeLog):
     def close(self) -> None:
         if self._stop.is_set():
             return  # closed already
+        with self._pending_lock:
+            self._closing = True  # writes from now on are refused; those before, flushed
         self._stop.set()
         self._wake.set()
         self._thread.join()
