@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from tui.state.backends.base import Backend, Entry
 
@@ -44,6 +44,16 @@ class MemoryBackend(Backend):
             self._sources.append(source)
 
         self._entries[key] = _pack(version, time, number) + value
+
+    def put_many(self, rows: Iterable[tuple[str, bytes, int, float, str]]) -> None:
+        """`put` each (key, value, version, time, source): loading a store file."""
+        entries, ids, sources, pack = self._entries, self._source_ids, self._sources, _pack
+        for key, value, version, time, source in rows:
+            number = ids.get(source)
+            if number is None:
+                number = ids[source] = len(sources)
+                sources.append(source)
+            entries[key] = pack(version, time, number) + value
 
     def delete(self, key: str) -> bool:
         return self._entries.pop(key, None) is not None

@@ -139,9 +139,7 @@ def _history(connection: sqlite3.Connection, history: int | None) -> int:
 
 
 def _load(backend: MemoryBackend, rows: list[tuple[str, bytes, int, float, str]]) -> None:
-    put = backend.put
-    for key, value, version, when, source in rows:
-        put(key, value, version, when, source)
+    backend.put_many(rows)
 
 
 def current_owner(path: Path) -> Owner | None:
