@@ -407,3 +407,37 @@ def test_writes_after_close_are_refused_not_lost(tmp_path: Path) -> None:
         assert reader.revision() == accepted[-1], "every accepted write is in the file"
     finally:
         reader.close()
+
+
+def test_a_follower_that_fell_behind_a_pruned_log_reloads_to_the_files_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.state.file import journal
+
+    monkeypatch.setattr(journal, "FOLLOW_TAIL", 0.0)  # history off keeps no tail at all
+    monkeypatch.setattr(journal, "PRUNE_EVERY", 0.05)
+    path = tmp_path / "s.db"
+    owner = owned(path, history=0)
+    owner.set("kept", 1, source="test")
+    owner.set("other", 1, source="test")
+    owner.flush()
+    store, follower = open_following(path)  # not started: it falls behind
+    try:
+        owner.set("kept", 2, source="test")
+        owner.set("new", 1, source="test")
+        owner.delete("new", source="test")  # made and deleted while it was behind
+        owner.flush()
+        reader = StoreFile(path)
+        try:
+            started = time.monotonic()
+            while reader.log_start() <= owner.revision:
+                assert time.monotonic() - started < 3, "the log was never pruned"
+                time.sleep(0.02)
+        finally:
+            reader.close()
+        follower.catch_up()
+        assert store.snapshot() == {"kept": 2, "other": 1}
+        assert store.revision == owner.revision == 5
+    finally:
+        store.close()
+        owner.close()

@@ -345,9 +345,10 @@ class Store:
         with self._lock:
             self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
 
-    def apply(self, changes: list[Change]) -> None:
+    def apply(self, changes: list[Change], revision: int = 0) -> None:
         """Make changes another process made (in order, with their own versions), as a
-        follower does: they are published, not recorded (the owner's log has them)."""
+        follower does: they are published, not recorded (the owner's log has them).
+        `revision` is the store's revision after them, when it is known to be later."""
         with self._lock:
             backend = self._backend
             for change in changes:
@@ -361,6 +362,7 @@ class Store:
                 if self._subscribers:
                     self._publish(change)
                 self._revision = change.version
+            self._revision = max(self._revision, revision)
         self._notify()
 
     def _check_writable(self) -> None:

@@ -117,10 +117,11 @@ class Follower:
             if version > self.store.revision
         ]
         changes += [
-            Change(Op.DELETE, key, revision, "", time.time(), None)
+            Change(Op.DELETE, key, revision, "reload", time.time(), None)
             for key in self.store.keys(sort=False)
             if key not in present
         ]
         changes.sort(key=lambda change: change.version)
-        if changes:
-            self.store.apply(changes)
+        # The file's revision, even when no change is left to show for the last ones
+        # (keys made and deleted while this copy was behind).
+        self.store.apply(changes, revision)
