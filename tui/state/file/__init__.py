@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui.state.backends import MemoryBackend
-from tui.state.change_log import DEFAULT_HISTORY
+from tui.state.change_log import DEFAULT_HISTORY, ChangeLog
 from tui.state.errors import StateError
 from tui.state.file.follower import FileLog, Follower
 from tui.state.file.journal import SYNC_MODES, FileChangeLog
@@ -40,10 +40,7 @@ def open_owned(
     disk), the store refuses every write from then on, and `on_failure` hears why.
     """
     existed = path.exists()
-    try:
-        ownership = Ownership.claim(path)
-    except StoreBusy:
-        raise StoreBusy(path, current_owner(path)) from None
+    ownership = _claim(path)
     try:
         connection = connect(path, writable=True)
     except BaseException:
@@ -66,28 +63,10 @@ def open_owned(
         connection.close()
         ownership.release()
         raise StoreFileError(f"{path}: {error}") from None
-    store: Store | None = None
-
-    def failed(reason: str) -> None:
-        message = f"the store cannot be written: {reason}"
-        if store is not None:
-            store.refuse_writes(message)
-        if on_failure is not None:
-            on_failure(message)
-
-    options = {} if window is None else {"window": window}
-    log = FileChangeLog(connection, path, history=kept, sync=sync, on_failure=failed, **options)
-    store = Store(backend, log=log, revision=revision, location=str(path))
-
-    def let_go() -> None:
-        assert store is not None
-        store.refuse_writes(f"the store is closed: {path} is no longer written by this process")
-        with contextlib.suppress(sqlite3.Error):
-            connection.execute("DELETE FROM meta WHERE name = 'owner'")
-        connection.close()
-        ownership.release()
-
-    store.on_close(let_go)
+    store = Store(backend, log=ChangeLog(), revision=revision)
+    _write_through(
+        store, connection, ownership, history=kept, sync=sync, window=window, on_failure=on_failure
+    )
     return store
 
 
@@ -99,10 +78,7 @@ def take_ownership(store: Store, follower: Follower, *, command: str, sync: str 
     process got there first (the follower then goes on following it).
     """
     path = follower.path
-    try:
-        ownership = Ownership.claim(path)
-    except StoreBusy:
-        raise StoreBusy(path, current_owner(path)) from None
+    ownership = _claim(path)
     follower.stop()
     try:
         follower.catch_up()  # the file's last commits: nobody writes it now
@@ -113,11 +89,38 @@ def take_ownership(store: Store, follower: Follower, *, command: str, sync: str 
         ownership.release()
         follower.start()
         raise StoreFileError(f"{path}: {error}") from None
+    _write_through(store, connection, ownership, history=kept, sync=sync)
+
+
+def _claim(path: Path) -> Ownership:
+    try:
+        return Ownership.claim(path)
+    except StoreBusy:
+        raise StoreBusy(path, current_owner(path)) from None
+
+
+def _write_through(
+    store: Store,
+    connection: sqlite3.Connection,
+    ownership: Ownership,
+    *,
+    history: int,
+    sync: str,
+    window: float | None = None,
+    on_failure: Callable[[str], None] | None = None,
+) -> None:
+    """Make `store` keep its changes in its file from now on, through a journal on
+    `connection`; closing the store lets go of the file."""
+    path = ownership.path
 
     def failed(reason: str) -> None:
-        store.refuse_writes(f"the store cannot be written: {reason}")
+        message = f"the store cannot be written: {reason}"
+        store.refuse_writes(message)
+        if on_failure is not None:
+            on_failure(message)
 
-    log = FileChangeLog(connection, path, history=kept, sync=sync, on_failure=failed)
+    options = {} if window is None else {"window": window}
+    log = FileChangeLog(connection, path, history=history, sync=sync, on_failure=failed, **options)
     store.take_log(log, str(path))
 
     def let_go() -> None:

@@ -122,11 +122,6 @@ def _reason(error: sqlite3.Error) -> str:
     return text
 
 
-def is_store_path(text: str) -> bool:
-    """Whether a --store value names a file (a path, or sqlite:///path) rather than a URL."""
-    return "://" not in text or text.startswith("sqlite://")
-
-
 def file_size(path: Path) -> int:
     """The bytes the store takes on disk: the file and its write-ahead log."""
     total = 0
