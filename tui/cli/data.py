@@ -27,6 +27,7 @@ from tui.state.file import StoreFile, current_owner, file_size
 from tui.state.file.schema import SCHEMA_VERSION, StoreFileError, connect
 from tui.state.key_filter import KeyFilter
 from tui.state.keys import check_key
+from tui.state.store import dump_json, write_whole
 
 CLI_SOURCE = "cli"
 """The source of the writes these commands make."""
@@ -42,8 +43,7 @@ FOLLOW_POLL = 0.1
 
 
 def _pretty(data: bytes) -> str:
-    option = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-    return orjson.dumps(decode(data), option=option).decode()
+    return dump_json(decode(data)).decode()
 
 
 def _short(data: bytes | None) -> str:
@@ -62,13 +62,6 @@ def _key(key: str) -> str:
         return check_key(key)
     except StateError as error:
         fail(str(error))
-
-
-def _finish(store: Store) -> None:
-    try:
-        store.flush()
-    finally:
-        store.close()
 
 
 @click.command("get")
@@ -106,7 +99,7 @@ def set_(key: str, value: str, store_text: str | None) -> None:
     except StateError as error:
         store.close()
         fail(f"set {key}: {error}")
-    _finish(store)
+    store.close()  # everything written is in the file
 
 
 @click.command("del")
@@ -121,7 +114,7 @@ def delete(keys: tuple[str, ...], store_text: str | None) -> None:
     try:
         gone = store.delete_many(keys, source=CLI_SOURCE)
     finally:
-        _finish(store)
+        store.close()  # everything written is in the file
     click.echo(gone)
 
 
@@ -152,15 +145,13 @@ def export(target: str, store_text: str | None) -> None:
         reader.scan(lambda rows: values.update((row[0], decode(row[1])) for row in rows))
     finally:
         reader.close()
-    data = orjson.dumps(values, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    data = dump_json(values) + b"\n"
     if target == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    snapshot = Store()
-    snapshot.load(values, source=CLI_SOURCE)
     try:
-        snapshot.write_dump(Path(target))
+        write_whole(Path(target), data)
     except OSError as error:
         fail(f"export {shown(target)}: {reason(error)}")
 
@@ -185,7 +176,7 @@ def import_(source: Path, replace: bool, store_text: str | None) -> None:
             load_json_file(store, source, "import")
             count = len(store) - before
     finally:
-        _finish(store)
+        store.close()  # everything written is in the file
     click.echo(f"imported {source}: {len(store):,} keys in the store ({count:+,})")
 
 
@@ -330,7 +321,7 @@ def restore(source: Path, store_text: str | None) -> None:
         store.clear("", source="restore")
         store.load(values, source="restore")
     finally:
-        _finish(store)
+        store.close()  # everything written is in the file
     click.echo(
         f"restored {len(values):,} key{'' if len(values) == 1 else 's'} from {shown(source)}"
     )

@@ -121,15 +121,13 @@ def open_for_watching(
 
 def open_reading(text: str | None, command: str) -> StoreFile:
     """The store file a data command reads, without loading it; exit 2 without one."""
-    where = location(text)
-    if where.path is None:
-        fail(f"{command} needs a store: --store PATH, or STATEUI_STORE")
-    if not where.path.exists():
-        fail(f"no store at {shown(where.path)}")
-    if where.path.is_dir():
-        fail(f"{shown(where.path)} is a folder, not a store file")
+    path = store_path(text, command)
+    if not path.exists():
+        fail(f"no store at {shown(path)}")
+    if path.is_dir():
+        fail(f"{shown(path)} is a folder, not a store file")
     try:
-        return StoreFile(where.path)
+        return StoreFile(path)
     except StateError as error:
         fail(str(error))
 

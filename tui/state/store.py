@@ -170,32 +170,14 @@ class Store:
 
     def dump_json(self) -> bytes:
         """The whole store as one JSON object, keys sorted at every level (the `--dump` format)."""
-        return orjson.dumps(self.snapshot(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        return dump_json(self.snapshot())
 
     def write_dump(self, path: Path) -> None:
-        """Write `dump_json` (and a newline) to a file, replaced whole: never half written.
-
-        The new file is synced to disk before it replaces the old one, and the folder
-        after (where the system can sync a folder), so a crash leaves one or the other.
-        A symlink is written through: its target is replaced, the link stays.
+        """Write `dump_json` (and a newline) to a file with `write_whole`.
 
         Raises OSError when the file cannot be written.
         """
-        data = self.dump_json() + b"\n"
-        if path.exists() and not path.is_file():  # /dev/stdout, a pipe: written as it is
-            path.write_bytes(data)
-            return
-        path = Path(os.path.realpath(path))  # through a symlink: the link stays a link
-        partial_file = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        try:
-            with partial_file.open("wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())  # on disk before it takes the old file's place
-            partial_file.replace(path)
-        finally:
-            partial_file.unlink(missing_ok=True)
-        _sync_folder(path.parent)
+        write_whole(path, self.dump_json() + b"\n")
 
     # -- writes ----------------------------------------------------------------
 
@@ -404,6 +386,38 @@ class Store:
                 waiting, self._to_notify = self._to_notify, []
             for subscription in waiting:
                 subscription.notify()
+
+
+def dump_json(value: Any) -> bytes:
+    """A value as JSON, indented, keys sorted at every level: for the whole store (an
+    object of keys and values), the `--dump` format."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write a file, replaced whole: never half written.
+
+    The new file is synced to disk before it replaces the old one, and the folder
+    after (where the system can sync a folder), so a crash leaves one or the other.
+    A symlink is written through: its target is replaced, the link stays. Something
+    that is not a file (/dev/stdout, a pipe) is written as it is.
+
+    Raises OSError when the file cannot be written.
+    """
+    if path.exists() and not path.is_file():
+        path.write_bytes(data)
+        return
+    path = Path(os.path.realpath(path))  # through a symlink: the link stays a link
+    partial_file = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with partial_file.open("wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())  # on disk before it takes the old file's place
+        partial_file.replace(path)
+    finally:
+        partial_file.unlink(missing_ok=True)
+    _sync_folder(path.parent)
 
 
 def _json_type(value: object) -> str:
