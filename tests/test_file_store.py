@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,15 @@ VALUES = {
     "empty:object": {},
     "empty:array": [],
 }
+
+
+def eventually(condition: Callable[[], object], within: float, what: str = "") -> None:
+    """Wait until `condition()` holds (background work: a commit, a pruning, a follower);
+    fail after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, what or "it never happened"
+        time.sleep(0.01)
 
 
 def owned(path: Path, **options: object) -> Store:
@@ -167,10 +177,7 @@ def test_writes_reach_the_file_within_the_batch_window(tmp_path: Path) -> None:
     reader = StoreFile(path)
     try:
         store.set("k", 1, source="test")
-        started = time.monotonic()
-        while reader.entry("k") is None:
-            assert time.monotonic() - started < 1, "not committed"
-            time.sleep(0.005)
+        eventually(lambda: reader.entry("k") is not None, 1, "not committed")
         assert reader.revision() == 1
     finally:
         reader.close()
@@ -202,10 +209,7 @@ def test_the_history_keeps_the_last_n_versions_of_each_key(tmp_path: Path) -> No
         store.flush()
         reader = StoreFile(path)
         try:
-            started = time.monotonic()
-            while len(reader.versions("k")) > 3:  # pruned in the background
-                assert time.monotonic() - started < 5, "never pruned"
-                time.sleep(0.05)
+            eventually(lambda: len(reader.versions("k")) <= 3, 5, "never pruned in the background")
             assert [c.value for c in reader.versions("k")] == [b"9", b"8", b"7"]
             assert [c.key for c in reader.versions("other")] == ["other"]
         finally:
@@ -258,10 +262,7 @@ def test_a_follower_sees_the_owners_commits(tmp_path: Path) -> None:
         assert follower_store.revision == owner.revision
         assert follower.owned
         owner.close()
-        started = time.monotonic()
-        while follower.owned:
-            assert time.monotonic() - started < 2, "the owner's end went unseen"
-            time.sleep(0.02)
+        eventually(lambda: not follower.owned, 2, "the owner's end went unseen")
     finally:
         follower_store.close()
         owner.close()
@@ -277,10 +278,7 @@ def test_a_file_that_cannot_be_written_refuses_further_writes(tmp_path: Path) ->
         # full disk is in test_data_commands.py).
         store._log._connection.execute("PRAGMA query_only = 1")  # type: ignore[attr-defined]
         store.set("lost", 1, source="test")
-        started = time.monotonic()
-        while store.read_only is None:
-            assert time.monotonic() - started < 2, "the failure went unseen"
-            time.sleep(0.01)
+        eventually(lambda: store.read_only is not None, 2, "the failure went unseen")
         assert "the store cannot be written" in store.read_only
         with pytest.raises(StateError, match="the store cannot be written"):
             store.set("refused", 1, source="test")
@@ -326,10 +324,7 @@ def test_a_store_file_deleted_under_its_owner_refuses_writes(tmp_path: Path) -> 
     try:
         store.set("k", 1, source="test")
         path.unlink()
-        started = time.monotonic()
-        while store.read_only is None:
-            assert time.monotonic() - started < 3, "the deletion went unseen"
-            time.sleep(0.02)
+        eventually(lambda: store.read_only is not None, 3, "the deletion went unseen")
         assert "the store file was deleted or replaced" in store.read_only
         with pytest.raises(StateError, match="deleted or replaced"):
             store.set("k", 2, source="test")
@@ -347,10 +342,7 @@ def test_a_follower_catches_up_with_commits_made_before_it_started(tmp_path: Pat
         owner.set("a", 2, source="test")  # after the load, before the follower starts
         owner.flush()
         follower.start()
-        started = time.monotonic()
-        while store.get("a") != 2:
-            assert time.monotonic() - started < 1, "a commit before start() was missed"
-            time.sleep(0.01)
+        eventually(lambda: store.get("a") == 2, 1, "a commit before start() was missed")
         store.close()
     finally:
         owner.close()
@@ -366,17 +358,11 @@ def test_the_owner_still_follows_after_the_owner_changes(tmp_path: Path) -> None
     follower.start()
     try:
         first.close()
-        started = time.monotonic()
-        while follower.owned:
-            assert time.monotonic() - started < 2
-            time.sleep(0.02)
+        eventually(lambda: not follower.owned, 2)
         second = owned(path)
         second.set("n", 2, source="second")
         second.close()
-        started = time.monotonic()
-        while store.get("n") != 2:
-            assert time.monotonic() - started < 2, "the follower no longer sees commits"
-            time.sleep(0.02)
+        eventually(lambda: store.get("n") == 2, 2, "the follower no longer sees commits")
     finally:
         store.close()
 
@@ -429,10 +415,7 @@ def test_a_follower_that_fell_behind_a_pruned_log_reloads_to_the_files_revision(
         owner.flush()
         reader = StoreFile(path)
         try:
-            started = time.monotonic()
-            while reader.log_start() <= owner.revision:
-                assert time.monotonic() - started < 3, "the log was never pruned"
-                time.sleep(0.02)
+            eventually(lambda: reader.log_start() > owner.revision, 3, "the log was never pruned")
         finally:
             reader.close()
         follower.catch_up()
