@@ -105,6 +105,11 @@ def _say(message: str) -> None:
     click.echo(f"stateui: {message}", err=True)
 
 
+def _told_by_the_app(message: str) -> None:
+    """The app tells of a store that cannot be written (StoreStatus): nothing to print
+    under the screen it draws."""
+
+
 def open_for_watching(
     text: str | None, *, writes: bool, history: int | None, sync: str
 ) -> tuple[Store, Follower | None]:
@@ -115,8 +120,7 @@ def open_for_watching(
             return open_following(where.path)
         except StateError as error:
             fail(str(error))
-    quiet = lambda message: None  # noqa: E731 (the app shows it from the store)
-    return open_writable(text, history=history, sync=sync, on_failure=quiet), None
+    return open_writable(text, history=history, sync=sync, on_failure=_told_by_the_app), None
 
 
 def open_reading(text: str | None, command: str) -> StoreFile:
