@@ -261,6 +261,7 @@ async def test_r_reruns_and_s_stops_an_endless_loop(tmp_path: Path) -> None:
         assert "2 runs" in script_line(app)
 
 
+@pytest.mark.latency
 async def test_quitting_during_an_endless_loop_is_prompt(tmp_path: Path) -> None:
     script = write_script(tmp_path / "spin.lua", "while true do end\n")
     app = make_app(Store(), [script], watch=False)

@@ -275,6 +275,7 @@ def test_a_huge_table_meets_the_size_limit_early(lua: Lua) -> None:
 
 
 @pytest.mark.parametrize("call", ['State.set("k", huge)', 'State.set("k", {huge})'])
+@pytest.mark.latency
 def test_a_huge_conversion_stops_at_a_cancel(call: str) -> None:
     store = Store(max_value_bytes=2**40)  # no size limit to stop it: only the cancel
     token = CancelToken()

@@ -237,6 +237,7 @@ def test_the_memory_log_is_bounded_per_key_and_in_all() -> None:
     assert [c.version for c in kept] == sorted(c.version for c in kept)
 
 
+@pytest.mark.latency
 def test_a_follower_sees_the_owners_commits(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     owner = owned(path)

@@ -182,6 +182,7 @@ LOOPS = {
 }
 
 
+@pytest.mark.latency
 @pytest.mark.parametrize("body", LOOPS.values(), ids=LOOPS.keys())
 def test_cancel_stops_a_run_anywhere(tmp_path: Path, store: Store, body: str) -> None:
     run = start_script(store, tmp_path / "spin.lua", body)

@@ -147,6 +147,7 @@ def stops_in_time(store: Store, script: Path, body: str) -> RunResult:
     return result
 
 
+@pytest.mark.latency
 def test_an_endless_loop_after_a_python_error_still_cancels(tmp_path: Path, store: Store) -> None:
     body = (
         'local ok, err = pcall(print, "x")\n'

@@ -368,6 +368,7 @@ def test_scripts_read_an_empty_stdin(tmp_path: Path, supervise, events: Events) 
     assert events.printed() == ["nil"]
 
 
+@pytest.mark.latency
 def test_closing_gives_stuck_runs_one_deadline_in_all(
     tmp_path: Path, supervise, events: Events
 ) -> None:
