@@ -40,7 +40,7 @@ def test_a_run_leaves_its_store_for_the_data_commands(tmp_path: Path) -> None:
     assert re.search(r"^keys: +3$", info, re.M)
     assert re.search(r"^revision: +3$", info, re.M)
     assert re.search(r"^owner: +none$", info, re.M)
-    assert re.search(r"^format: +1$", info, re.M)
+    assert re.search(r"^format: +2$", info, re.M)
 
 
 def test_the_store_can_come_from_the_environment(tmp_path: Path) -> None:
@@ -96,8 +96,8 @@ def test_del_prints_how_many_went_and_history_shows_them(tmp_path: Path) -> None
     assert (deleted.returncode, deleted.stdout) == (0, "2\n")
     lines = stateui("history", "--store", store, "a").stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["5", "3", "2", "1"]
-    assert lines[0].split()[3:] == ["cli", "delete", "-"]
-    assert lines[1].split()[3:] == ["cli", "set", "3"]
+    assert lines[0].split()[3:] == ["cli", "-", "delete", "-"]
+    assert lines[1].split()[3:] == ["cli", "-", "set", "3"]
     versions = stateui("history", "--store", store, "a", "--limit", "2", "--json").stdout
     assert [json.loads(line)["value"] for line in versions.splitlines()] == [None, 3]
     log = stateui("log", "--store", store, "--since", "3", "--key", "a").stdout.splitlines()
@@ -143,7 +143,7 @@ def test_backup_and_restore(tmp_path: Path) -> None:
     assert stateui("get", "--store", saved.group(1), "k").stdout == '"new"\n'
     # A restore is a change like any other: the history goes on.
     lines = stateui("history", "--store", store, "k").stdout.splitlines()
-    assert lines[0].split()[3:5] == ["restore", "set"]
+    assert lines[0].split()[3:6] == ["restore", "-", "set"]
 
 
 def test_data_commands_need_a_store_and_a_known_kind(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from tui.state.file import StoreFile, current_owner, file_size
 from tui.state.file.schema import SCHEMA_VERSION, StoreFileError, connect
 from tui.state.key_filter import KeyFilter
 from tui.state.keys import check_key
+from tui.state.past import Past
 from tui.state.store import dump_json, write_whole
 
 CLI_SOURCE = "cli"
@@ -136,16 +137,27 @@ def keys(pattern: str, store_text: str | None) -> None:
 
 @click.command("export")
 @click.argument("target", required=False, default="-", metavar="[FILE|-]")
+@click.option(
+    "--at",
+    type=click.IntRange(min=0, max=_MAX_INT),
+    metavar="REVISION",
+    help="The store as it was just after REVISION (as far back as history is kept).",
+)
 @store_option
-def export(target: str, store_text: str | None) -> None:
+def export(target: str, at: int | None, store_text: str | None) -> None:
     """Write the store as one JSON object, keys sorted (the --dump format)."""
     reader = open_reading(store_text, "export")
-    values: dict[str, object] = {}
+    encoded: dict[str, bytes] = {}
     try:
-        reader.scan(lambda rows: values.update((row[0], decode(row[1])) for row in rows))
+        revision = reader.scan(lambda rows: encoded.update((row[0], row[1]) for row in rows))
+        if at is not None:
+            try:
+                encoded = Past(reader.versions, reader.since).values_at(encoded, revision, at)
+            except StateError as error:
+                fail(f"export --at {at}: {error}")
     finally:
         reader.close()
-    data = dump_json(values) + b"\n"
+    data = dump_json({key: decode(value) for key, value in encoded.items()}) + b"\n"
     if target == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -213,6 +225,7 @@ def _as_json(change: Change) -> dict[str, object]:
         "version": change.version,
         "time": change.time,
         "source": change.source,
+        "origin": change.origin or None,
         "op": change.op.value,
         "key": change.key,
         "value": None if change.value is None else decode(change.value),
@@ -220,14 +233,16 @@ def _as_json(change: Change) -> dict[str, object]:
 
 
 def _line(change: Change, *, with_key: bool) -> str:
-    """A line of `log` (revision, time, op, key, source, value) or of `history`
-    (version, time, source, op, value)."""
+    """A line of `log` (revision, time, op, key, source, file:line, value) or of
+    `history` (version, time, source, file:line, op, value); `-` for no file:line."""
     value = _short(change.value if change.op is Op.SET else None)
     when = _local(change.time)
+    origin = change.origin or "-"
     if with_key:
-        parts = [f"{change.version:>8}", when, f"{change.op.value:<6}", change.key, change.source]
+        op = f"{change.op.value:<6}"
+        parts = [f"{change.version:>8}", when, op, change.key, change.source, origin]
     else:
-        parts = [f"{change.version:>8}", when, change.source, f"{change.op.value:<6}"]
+        parts = [f"{change.version:>8}", when, change.source, origin, f"{change.op.value:<6}"]
     return "  ".join([*parts, value])
 
 
@@ -237,7 +252,8 @@ def _line(change: Change, *, with_key: bool) -> str:
 @click.option("--follow", is_flag=True, help="Keep printing changes as they come.")
 @store_option
 def log(since: int, pattern: str, follow: bool, store_text: str | None) -> None:
-    """Print the change log, oldest first: revision, time, op, key, source, value."""
+    """Print the change log, oldest first: revision, time, op, key, source, file:line,
+    value."""
     reader = open_reading(store_text, "log")
     chosen = KeyFilter.parse(pattern)
     try:

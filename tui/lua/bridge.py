@@ -19,11 +19,12 @@ from lupa.lua54 import LuaRuntime, lua_type
 
 from tui.lua.cancel import CancelToken
 from tui.lua.convert import LuaConverter
+from tui.lua.origins import Origins
 from tui.state.errors import StateError
 from tui.state.store import Store
 
 # Called with no Lua value to build, so never under a lifted memory cap.
-_PLAIN = ("check", "stopping", "write", "write_err", "module", "exit")
+_PLAIN = ("check", "file_number", "stopping", "write", "write_err", "module", "exit")
 
 
 class StateBridge:
@@ -47,6 +48,8 @@ class StateBridge:
         self._on_output = on_output
         self._on_error_output = on_error_output or on_output
         self._on_module = on_module or (lambda path: None)
+        self.origins = Origins()
+        """Where the writes come from (the prelude passes each write's place)."""
         self._convert = self.converter = LuaConverter(lua, store.max_value_bytes, token.check)
         self.ERR = lua.table()
         """Returned first, with a message, when a call fails."""
@@ -57,6 +60,7 @@ class StateBridge:
         """Everything the prelude receives as its `api` table."""
         functions: dict[str, Any] = {
             "check": self._token.check,
+            "file_number": self.origins.file_number,
             "stopping": lambda: self._token.stopping,
             "write": _returning_nothing(self._on_output),
             "write_err": _returning_nothing(self._on_error_output),
@@ -136,15 +140,19 @@ class StateBridge:
     def _fast_set_pairs(self) -> Callable[..., Any]:
         encode_pairs, set_encoded = self._convert.encode_pairs, self._store.set_encoded
         token, err, retry, source = self._token, self.ERR, self.RETRY, self._source
+        texts, origin_of = self.origins._texts, self.origins.text
 
-        def set_pairs(key: Any, *pairs: Any) -> Any:
+        def set_pairs(key: Any, place: int, *pairs: Any) -> Any:
             if token.stopping:
                 token.check()
             try:
                 data = encode_pairs(pairs)
                 if data is None:
                     return retry
-                set_encoded(key, data, source=source)
+                origin = texts.get(place)
+                if origin is None:
+                    origin = origin_of(place)
+                set_encoded(key, data, source=source, origin=origin)
             except StateError as error:
                 return err, f"State.set: {error}"
             return None
@@ -168,31 +176,37 @@ class StateBridge:
 
     # -- the rest ---------------------------------------------------------------------
 
-    def _set(self, key: Any, value: Any) -> None:
+    def _set(self, key: Any, value: Any, place: int) -> None:
+        origin = self.origins.text(place)
         if value is None:
-            self._store.delete(key, source=self._source)
+            self._store.delete(key, source=self._source, origin=origin)
         else:
-            self._store.set_encoded(key, self._convert.encode(value), source=self._source)
+            data = self._convert.encode(value)
+            self._store.set_encoded(key, data, source=self._source, origin=origin)
 
-    def _delete(self, key: Any) -> bool:
-        return self._store.delete(key, source=self._source)
+    def _delete(self, key: Any, place: int) -> bool:
+        return self._store.delete(key, source=self._source, origin=self.origins.text(place))
 
     def _list(self, prefix: Any) -> Any:
         return self._lua.table_from(self._store.keys("" if prefix is None else prefix))
 
-    def _incr(self, key: Any, by: Any) -> int | float:
-        return self._store.incr(key, 1 if by is None else by, source=self._source)
+    def _incr(self, key: Any, by: Any, place: int) -> int | float:
+        origin = self.origins.text(place)
+        return self._store.incr(key, 1 if by is None else by, source=self._source, origin=origin)
 
-    def _clear(self, prefix: Any) -> int:
-        return self._store.clear(prefix, source=self._source)
+    def _clear(self, prefix: Any, place: int) -> int:
+        return self._store.clear(prefix, source=self._source, origin=self.origins.text(place))
 
     def _versioned(self, key: Any) -> tuple[Any, int]:
         data, version = self._store.versioned(key)
         return (None if data is None else self._convert.decode(data)), version
 
-    def _cas(self, key: Any, value: Any, version: int) -> bool:
+    def _cas(self, key: Any, value: Any, version: int, place: int) -> bool:
         data = None if value is None else self._convert.encode(value)
-        return self._store.compare_and_set_encoded(key, data, version, source=self._source)
+        origin = self.origins.text(place)
+        return self._store.compare_and_set_encoded(
+            key, data, version, source=self._source, origin=origin
+        )
 
     def _sleep(self, seconds: float) -> Any:
         if not math.isfinite(seconds) or seconds < 0:

@@ -89,6 +89,7 @@ class LuaStateRuntime:
         self._run_main, self._compile = entry.run, entry.compile
         self._evaluate, self.describe = entry.evaluate, entry.describe
         self.convert = bridge.converter
+        self._origins = bridge.origins
         self.convert.real_of = prelude.real_of
         """Turns this runtime's Lua values into JSON-like Python data."""
 
@@ -109,6 +110,7 @@ class LuaStateRuntime:
         text = text.removeprefix(b"\xef\xbb\xbf")
         if text.startswith(b"#"):
             text = b"--" + text
+        self._origins.script = path
         self.run_source(text, path.name)
 
     def run_source(self, text: str | bytes, name: str) -> None:

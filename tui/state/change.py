@@ -30,6 +30,16 @@ class Change(NamedTuple):
     """Wall-clock time of the change (seconds since the epoch)."""
     value: bytes | None
     """The new value as JSON for a set; None for a delete."""
+    origin: str = ""
+    """Where in Lua the write was made (`jobs/import.lua:42`); empty for a write that
+    no script line made (the console, the editor, the command line)."""
+    created: bool = False
+    """A set of a key that did not exist just before: a step back over it removes it."""
+
+    @property
+    def writer(self) -> str:
+        """Who wrote and where, for a person: `import.lua#3 jobs/import.lua:42`."""
+        return f"{self.source} {self.origin}" if self.origin else self.source
 
 
 DEFAULT_BUFFER = 65_536

@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 import struct
 from collections import deque
-from collections.abc import Iterable
 
 from tui.state.change import Change, Op
 
@@ -24,12 +23,15 @@ MEMORY_HISTORY_BYTES = 64 * 2**20
 _OVERHEAD = 100
 """Bytes a kept change costs besides its packed form (the object, its slots)."""
 
-# A kept change: version, time, source number, and whether it was a delete; the value
-# follows.
+# A kept change: version, time, writer number (its source and origin), and its kind
+# (_SET, _DELETE, _CREATE); the value follows.
 _HEADER = struct.Struct("<QdIB")
 _HEADER_SIZE = _HEADER.size
 _pack = _HEADER.pack
 _unpack_header = _HEADER.unpack_from
+
+
+_SET, _DELETE, _CREATE = 0, 1, 2
 
 
 def _version(packed: bytes) -> int:
@@ -41,6 +43,10 @@ class ChangeLog:
 
     history = 0
     """Versions kept of each key (0: no history)."""
+
+    in_memory = True
+    """Whether the log is read under the store's lock: a log in memory has no lock of
+    its own, which keeps writes fast (the file store's log reads its file)."""
 
     def record(self, change: Change) -> None:
         """Keep a change (called by the store, under its lock, in revision order)."""
@@ -80,8 +86,8 @@ class MemoryChangeLog(ChangeLog):
         # pushed out of its deque: skipped when they come up, and compacted away.
         self._order: deque[str] = deque()
         self._gone: dict[str, int] = {}
-        self._sources: list[str] = []
-        self._source_ids: dict[str, int] = {}
+        self._writers: list[tuple[str, str]] = []
+        self._writer_ids: dict[tuple[str, str], int] = {}
         self._kept = 0
         self._bytes = 0
 
@@ -90,15 +96,16 @@ class MemoryChangeLog(ChangeLog):
         # from other threads, copy what they read in single steps (see `_kept_of`).
         if not self.history:
             return
-        _, key, version, source, when, value = change
-        number = self._source_ids.get(source)
+        _, key, version, source, when, value, origin, created = change
+        writer = (source, origin)
+        number = self._writer_ids.get(writer)
         if number is None:
-            number = self._source_ids[source] = len(self._sources)
-            self._sources.append(source)
+            number = self._writer_ids[writer] = len(self._writers)
+            self._writers.append(writer)
         if value is None:
-            packed = _pack(version, when, number, 1)
+            packed = _pack(version, when, number, _DELETE)
         else:
-            packed = _pack(version, when, number, 0) + value
+            packed = _pack(version, when, number, _CREATE if created else _SET) + value
         kept = self._by_key.get(key)
         if kept is None:
             self._by_key[key] = packed
@@ -133,10 +140,12 @@ class MemoryChangeLog(ChangeLog):
         return list(kept) if type(kept) is deque else [kept]  # type: ignore[list-item]
 
     def _unpack(self, key: str, packed: bytes) -> Change:
-        version, when, number, deleted = _unpack_header(packed)
-        value = None if deleted else packed[_HEADER_SIZE:]
-        op = Op.DELETE if deleted else Op.SET
-        return Change(op, key, version, self._sources[number], when, value)
+        version, when, number, kind = _unpack_header(packed)
+        source, origin = self._writers[number]
+        if kind == _DELETE:
+            return Change(Op.DELETE, key, version, source, when, None, origin)
+        value = packed[_HEADER_SIZE:]
+        return Change(Op.SET, key, version, source, when, value, origin, kind == _CREATE)
 
     def _shrink(self) -> None:
         # Down to 15/16 of the bound at once: the work is done every few thousand
@@ -181,10 +190,23 @@ class MemoryChangeLog(ChangeLog):
         return kept if limit is None else kept[:limit]
 
     def since(self, revision: int, limit: int | None = None) -> list[Change]:
-        chosen = []
-        for key in list(self._by_key):
-            changes = [self._unpack(key, packed) for packed in self._packed_of(key)]
-            chosen.append([change for change in changes if change.version > revision])
-        merged: Iterable[Change] = heapq.merge(*chosen, key=lambda change: change.version)
-        found = list(merged)
+        # From the newest change back to `revision`: the n-th entry of a key from the
+        # end of the order is its n-th newest kept change; past its kept ones, the
+        # entries are of changes already dropped.
+        found: list[Change] = []
+        seen: dict[str, int] = {}
+        kept_of: dict[str, list[bytes]] = {}
+        for key in reversed(self._order):
+            back = seen.get(key, 0)
+            seen[key] = back + 1
+            kept = kept_of.get(key)
+            if kept is None:
+                kept = kept_of[key] = self._packed_of(key)
+            if back >= len(kept):
+                continue
+            packed = kept[-1 - back]
+            if _version(packed) <= revision:
+                break
+            found.append(self._unpack(key, packed))
+        found.reverse()
         return found if limit is None else found[:limit]

@@ -118,11 +118,19 @@ class Store:
     def versions(self, key: str, limit: int | None = None) -> list[Change]:
         """The kept versions of `key` (deletes included), newest first."""
         check_key(key)
-        return self._log.versions(key, limit)
+        log = self._log
+        if not log.in_memory:
+            return log.versions(key, limit)
+        with self._lock:
+            return log.versions(key, limit)
 
     def changes_since(self, revision: int, limit: int | None = None) -> list[Change]:
         """The kept changes after `revision`, oldest first."""
-        return self._log.since(revision, limit)
+        log = self._log
+        if not log.in_memory:
+            return log.since(revision, limit)
+        with self._lock:
+            return log.since(revision, limit)
 
     def get(self, key: str) -> Any:
         """A fresh copy of the value of `key`, or None when it is missing."""
@@ -181,18 +189,19 @@ class Store:
 
     # -- writes ----------------------------------------------------------------
 
-    def set(self, key: str, value: Any, *, source: str) -> int:
+    def set(self, key: str, value: Any, *, source: str, origin: str = "") -> int:
         """Store a Python value (as JSON gives it); None deletes.
 
         Returns the key's new version (MISSING after a delete).
         """
         check_key(key)
         if value is None:
-            self.delete(key, source=source)
+            self.delete(key, source=source, origin=origin)
             return MISSING
-        return self.set_encoded(key, codec.encode(value, self.max_value_bytes), source=source)
+        data = codec.encode(value, self.max_value_bytes)
+        return self.set_encoded(key, data, source=source, origin=origin)
 
-    def set_encoded(self, key: str, data: bytes, *, source: str) -> int:
+    def set_encoded(self, key: str, data: bytes, *, source: str, origin: str = "") -> int:
         """Store JSON that already follows the storage rules. Returns the new version.
 
         Only for JSON made by `codec.encode` or the Lua converter: it is not re-checked.
@@ -204,22 +213,32 @@ class Store:
         if self._refusal is not None:
             raise StateError(self._refusal)
         with self._lock:
-            version = self._put(key, data, source)
+            version = self._put(key, data, source, origin)
         if self._to_notify:
             self._notify()
         return version
 
-    def compare_and_set(self, key: str, value: Any, expected_version: int, *, source: str) -> bool:
+    def compare_and_set(
+        self, key: str, value: Any, expected_version: int, *, source: str, origin: str = ""
+    ) -> bool:
         """Store a Python value (None deletes) only if `key` is still at `expected_version`.
 
         `expected_version` is MISSING for a key that should not exist yet. Returns
         False, changing nothing, when another writer got there first.
         """
         data = None if value is None else codec.encode(value, self.max_value_bytes)
-        return self.compare_and_set_encoded(key, data, expected_version, source=source)
+        return self.compare_and_set_encoded(
+            key, data, expected_version, source=source, origin=origin
+        )
 
     def compare_and_set_encoded(
-        self, key: str, data: bytes | None, expected_version: int, *, source: str
+        self,
+        key: str,
+        data: bytes | None,
+        expected_version: int,
+        *,
+        source: str,
+        origin: str = "",
     ) -> bool:
         """`compare_and_set` for JSON that already follows the storage rules."""
         check_key(key)
@@ -231,9 +250,9 @@ class Store:
             if (current.version if current is not None else MISSING) != expected_version:
                 return False
             if data is not None:
-                self._put(key, data, source)
+                self._put(key, data, source, origin)
             elif current is not None:
-                self._remove(key, source)
+                self._remove(key, source, origin)
         self._notify()
         return True
 
@@ -242,18 +261,18 @@ class Store:
         entry = self.entry(key)
         return (None, MISSING) if entry is None else (entry.value, entry.version)
 
-    def delete(self, key: str, *, source: str) -> bool:
+    def delete(self, key: str, *, source: str, origin: str = "") -> bool:
         """Remove `key`; True when it existed."""
         check_key(key)
         self._check_writable()
         with self._lock:
             if key not in self._backend:
                 return False
-            self._remove(key, source)
+            self._remove(key, source, origin)
         self._notify()
         return True
 
-    def delete_many(self, keys: Iterable[str], *, source: str) -> int:
+    def delete_many(self, keys: Iterable[str], *, source: str, origin: str = "") -> int:
         """Remove each of `keys` at once (those that exist); return how many went."""
         keys = [check_key(key) for key in keys]
         self._check_writable()
@@ -261,12 +280,12 @@ class Store:
             gone = 0
             for key in keys:
                 if key in self._backend:
-                    self._remove(key, source)
+                    self._remove(key, source, origin)
                     gone += 1
         self._notify()
         return gone
 
-    def incr(self, key: str, by: int | float = 1, *, source: str) -> int | float:
+    def incr(self, key: str, by: int | float = 1, *, source: str, origin: str = "") -> int | float:
         """Add `by` to the number at `key` atomically (missing counts as 0); return the sum."""
         check_key(key)
         if type(by) not in (int, float):
@@ -279,18 +298,18 @@ class Store:
                 raise StateError(f"{key!r} holds {_json_type(current)}, not a number")
             total = current + by
             codec.check_number(total, ())
-            self._put(key, orjson.dumps(total), source)
+            self._put(key, orjson.dumps(total), source, origin)
         self._notify()
         return total
 
-    def clear(self, prefix: str, *, source: str) -> int:
+    def clear(self, prefix: str, *, source: str, origin: str = "") -> int:
         """Delete every key that starts with `prefix` (all of them for ""); return how many."""
         check_prefix(prefix)
         self._check_writable()
         with self._lock:
             doomed = [key for key in self._backend if key.startswith(prefix)]
             for key in doomed:
-                self._remove(key, source)
+                self._remove(key, source, origin)
         self._notify()
         return len(doomed)
 
@@ -308,7 +327,7 @@ class Store:
         self._check_writable()
         with self._lock:
             for key, data in encoded:
-                self._put(key, data, source)
+                self._put(key, data, source, "")
         self._notify()
         return len(encoded)
 
@@ -337,7 +356,12 @@ class Store:
                 if change.op is Op.SET:
                     assert change.value is not None
                     backend.put(
-                        change.key, change.value, change.version, change.time, change.source
+                        change.key,
+                        change.value,
+                        change.version,
+                        change.time,
+                        change.source,
+                        change.origin,
                     )
                 else:
                     backend.delete(change.key)
@@ -353,20 +377,21 @@ class Store:
 
     # -- internals (called with the lock held) -------------------------------------
 
-    def _put(self, key: str, data: bytes, source: str) -> int:
+    def _put(self, key: str, data: bytes, source: str, origin: str) -> int:
         version = self._revision + 1
         now = self._clock()
-        change = _change((Op.SET, key, version, source, now, data))
+        backend = self._backend
+        change = _change((Op.SET, key, version, source, now, data, origin, key not in backend))
         self._record(change)  # first: a log that must commit at once may refuse it
         self._revision = version
-        self._backend.put(key, data, version, now, source)
+        backend.put(key, data, version, now, source, origin)
         if self._subscribers:
             self._publish(change)
         return version
 
-    def _remove(self, key: str, source: str) -> None:
+    def _remove(self, key: str, source: str, origin: str) -> None:
         version = self._revision + 1
-        change = _change((Op.DELETE, key, version, source, self._clock(), None))
+        change = _change((Op.DELETE, key, version, source, self._clock(), None, origin, False))
         self._record(change)
         self._revision = version
         self._backend.delete(key)

@@ -342,5 +342,6 @@ package.loaded.debug = debug
 -- For the parts that follow: `fail`, and the originals this part replaced (and the
 -- raw getmetatable, which metatables.lua needs).
 prelude.fail = fail
+prelude.getinfo = getinfo
 prelude.raw_pcall, prelude.raw_xpcall, prelude.raw_load = raw_pcall, raw_xpcall, raw_load
 prelude.traceback, prelude.relocate = traceback, relocate

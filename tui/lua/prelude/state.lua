@@ -12,6 +12,39 @@ local py_sleep, py_exit = api.sleep, api.exit
 local py_set, py_get, py_delete, py_list = api.set, api.get, api.delete, api.list
 local py_exists, py_incr, py_clear = api.exists, api.incr, api.clear
 local py_versioned, py_cas = api.versioned, api.cas
+local getinfo, py_file_number = prelude.getinfo, api.file_number
+
+-- Where a write is made, as one number for Python (see tui/lua/origins.py): the
+-- number of the calling function's file, once per function, with the line.
+local file_of = setmetatable({}, { __mode = "k" })
+
+local function place_of(info, level)
+  -- A frame with no file (a C function such as pcall, this prelude, the console's
+  -- chunks) hands over to its caller, a few levels up at most.
+  for _ = 1, 4 do
+    local fn = info.func
+    local file = file_of[fn]
+    if not file then
+      file = py_file_number(getinfo(fn, "S").source)
+      file_of[fn] = file
+    end
+    local line = info.currentline
+    if file ~= 0 and line > 0 then
+      return file | line
+    end
+    level = level + 1
+    info = getinfo(level, "fl")
+    if not info then
+      return 0
+    end
+  end
+  return 0
+end
+
+-- The place of the script's call to the State function calling this.
+local function here()
+  return place_of(getinfo(3, "fl"), 3)
+end
 
 -- sleep and os.exit go through Python, so that a cancel wakes them.
 function sleep(seconds)
@@ -64,33 +97,37 @@ end
 
 -- Handing a small table to Python as key, value, key, value... is several times
 -- faster than Python iterating the table. Unrolled up to 8 pairs.
-local function set_pairs(key, t)
+local function set_pairs(key, place, t)
   local k1, v1 = next(t)
   if k1 == nil then
     -- A table used as a metatable keeps its contents elsewhere (see metatables.lua).
     if real_of[t] then return RETRY end
-    return py_set_pairs(key)
+    return py_set_pairs(key, place)
   end
   local k2, v2 = next(t, k1)
-  if k2 == nil then return py_set_pairs(key, k1, v1) end
+  if k2 == nil then return py_set_pairs(key, place, k1, v1) end
   local k3, v3 = next(t, k2)
-  if k3 == nil then return py_set_pairs(key, k1, v1, k2, v2) end
+  if k3 == nil then return py_set_pairs(key, place, k1, v1, k2, v2) end
   local k4, v4 = next(t, k3)
-  if k4 == nil then return py_set_pairs(key, k1, v1, k2, v2, k3, v3) end
+  if k4 == nil then return py_set_pairs(key, place, k1, v1, k2, v2, k3, v3) end
   local k5, v5 = next(t, k4)
-  if k5 == nil then return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4) end
+  if k5 == nil then return py_set_pairs(key, place, k1, v1, k2, v2, k3, v3, k4, v4) end
   local k6, v6 = next(t, k5)
-  if k6 == nil then return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5) end
+  if k6 == nil then
+    return py_set_pairs(key, place, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5)
+  end
   local k7, v7 = next(t, k6)
   if k7 == nil then
-    return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, k6, v6)
+    return py_set_pairs(key, place, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, k6, v6)
   end
   local k8, v8 = next(t, k7)
   if k8 == nil then
-    return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, k6, v6, k7, v7)
+    return py_set_pairs(key, place, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, k6, v6, k7, v7)
   end
   if next(t, k8) == nil then
-    return py_set_pairs(key, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, k6, v6, k7, v7, k8, v8)
+    return py_set_pairs(
+      key, place, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, k6, v6, k7, v7, k8, v8
+    )
   end
   return RETRY
 end
@@ -102,20 +139,21 @@ function State.set(key, value)
     check_key("State.set", "key", key)
   end
   local kind, ok, failed, message = type(value), true, nil, nil
+  local place = place_of(getinfo(2, "fl"), 2)
   if kind == "table" then
-    ok, failed, message = raw_pcall(set_pairs, key, value)
+    ok, failed, message = raw_pcall(set_pairs, key, place, value)
     if not ok then
       -- A string that is not UTF-8 cannot reach Python: the careful path names it.
       py_check()
     end
     if not ok or failed == RETRY then
-      failed, message = py_set(key, value)
+      failed, message = py_set(key, value, place)
     end
   else
     if kind == "string" and not utf8_len(value) then
       fail("State.set: value is not valid UTF-8")
     end
-    failed, message = py_set(key, value)
+    failed, message = py_set(key, value, place)
   end
   if failed == ERR then
     fail(message)
@@ -131,7 +169,7 @@ end
 
 function State.delete(key)
   check_key("State.delete", "key", key)
-  return result(py_delete(key))
+  return result(py_delete(key, here()))
 end
 
 function State.list(prefix)
@@ -151,12 +189,12 @@ function State.incr(key, by)
   if by ~= nil and type(by) ~= "number" then
     fail("State.incr: increment must be a number, got " .. type(by))
   end
-  return result(py_incr(key, by))
+  return result(py_incr(key, by, here()))
 end
 
 function State.clear(prefix)
   check_key("State.clear", "prefix", prefix)
-  return result(py_clear(prefix))
+  return result(py_clear(prefix, here()))
 end
 
 -- Optimistic read-modify-write: fn runs outside any lock; when another writer
@@ -166,6 +204,7 @@ function State.update(key, fn)
   if type(fn) ~= "function" then
     fail("State.update: second argument must be a function, got " .. type(fn))
   end
+  local place = here()
   while true do
     local old, version = py_versioned(key)
     if old == ERR then
@@ -173,7 +212,7 @@ function State.update(key, fn)
     end
     local new = fn(old)
     check_text("State.update", "the new value", new)
-    if result(py_cas(key, new, version)) then
+    if result(py_cas(key, new, version, place)) then
       return new
     end
   end

@@ -18,6 +18,8 @@ class Entry(NamedTuple):
     """When it last changed (seconds since the epoch)."""
     source: str
     """What changed it last (a script run, `console`, `editor`, `cli`)."""
+    origin: str = ""
+    """Where in Lua it was changed last (`jobs/import.lua:42`), if a script line did."""
 
 
 class Backend(ABC):
@@ -38,7 +40,9 @@ class Backend(ABC):
         """Only the JSON of `key` (the read hot path), or None."""
 
     @abstractmethod
-    def put(self, key: str, value: bytes, version: int, time: float, source: str) -> None:
+    def put(
+        self, key: str, value: bytes, version: int, time: float, source: str, origin: str = ""
+    ) -> None:
         """Insert or replace the entry of `key`."""
 
     @abstractmethod

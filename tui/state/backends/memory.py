@@ -7,9 +7,9 @@ from collections.abc import Iterable, Iterator
 
 from tui.state.backends.base import Backend, Entry
 
-# Each entry is packed into one exact-size bytes object: version, time and source
-# number, then the JSON. One object a key instead of a tuple of four keeps a million
-# small keys near 200 MB, and the copy drops orjson's over-allocated buffer.
+# Each entry is packed into one exact-size bytes object: version, time and writer
+# number (its source and origin), then the JSON. One object a key instead of a tuple
+# of four keeps a million small keys near 200 MB, and the copy drops orjson's over-allocated buffer.
 _HEADER = struct.Struct("<QdI")
 _SIZE = _HEADER.size
 _pack = _HEADER.pack
@@ -23,36 +23,39 @@ class MemoryBackend(Backend):
 
     def __init__(self) -> None:
         self._entries: dict[str, bytes] = {}
-        self._sources: list[str] = []
-        self._source_ids: dict[str, int] = {}
+        self._writers: list[tuple[str, str]] = []
+        self._writer_ids: dict[tuple[str, str], int] = {}
 
     def get(self, key: str) -> Entry | None:
         packed = self._entries.get(key)
         if packed is None:
             return None
-        version, time, source = _HEADER.unpack_from(packed)
-        return Entry(packed[_SIZE:], version, time, self._sources[source])
+        version, time, writer = _HEADER.unpack_from(packed)
+        return Entry(packed[_SIZE:], version, time, *self._writers[writer])
 
     def value(self, key: str) -> bytes | None:
         packed = self._entries.get(key)
         return None if packed is None else packed[_SIZE:]
 
-    def put(self, key: str, value: bytes, version: int, time: float, source: str) -> None:
-        number = self._source_ids.get(source)
+    def put(
+        self, key: str, value: bytes, version: int, time: float, source: str, origin: str = ""
+    ) -> None:
+        writer = (source, origin)
+        number = self._writer_ids.get(writer)
         if number is None:
-            number = self._source_ids[source] = len(self._sources)
-            self._sources.append(source)
-
+            number = self._writer_ids[writer] = len(self._writers)
+            self._writers.append(writer)
         self._entries[key] = _pack(version, time, number) + value
 
-    def put_many(self, rows: Iterable[tuple[str, bytes, int, float, str]]) -> None:
-        """`put` each (key, value, version, time, source): loading a store file."""
-        entries, ids, sources, pack = self._entries, self._source_ids, self._sources, _pack
-        for key, value, version, time, source in rows:
-            number = ids.get(source)
+    def put_many(self, rows: Iterable[tuple[str, bytes, int, float, str, str]]) -> None:
+        """`put` each (key, value, version, time, source, origin): loading a store file."""
+        entries, ids, writers, pack = self._entries, self._writer_ids, self._writers, _pack
+        for key, value, version, time, source, origin in rows:
+            writer = (source, origin)
+            number = ids.get(writer)
             if number is None:
-                number = ids[source] = len(sources)
-                sources.append(source)
+                number = ids[writer] = len(writers)
+                writers.append(writer)
             entries[key] = pack(version, time, number) + value
 
     def delete(self, key: str) -> bool:

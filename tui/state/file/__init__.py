@@ -18,7 +18,7 @@ from tui.state.errors import StateError
 from tui.state.file.follower import FileLog, Follower
 from tui.state.file.journal import SYNC_MODES, FileChangeLog
 from tui.state.file.owner import Owner, Ownership, StoreBusy, is_owned, recorded_owner
-from tui.state.file.reader import StoreFile
+from tui.state.file.reader import Row, StoreFile
 from tui.state.file.schema import StoreFileError, connect, file_size
 from tui.state.store import Store
 
@@ -141,7 +141,7 @@ def _history(connection: sqlite3.Connection, history: int | None) -> int:
     return history
 
 
-def _load(backend: MemoryBackend, rows: list[tuple[str, bytes, int, float, str]]) -> None:
+def _load(backend: MemoryBackend, rows: list[Row]) -> None:
     backend.put_many(rows)
 
 

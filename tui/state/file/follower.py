@@ -112,8 +112,8 @@ class Follower:
         revision = self._reader.scan(rows.extend)
         present = {row[0] for row in rows}
         changes = [
-            Change(Op.SET, key, version, source, when, value)
-            for key, value, version, when, source in rows
+            Change(Op.SET, key, version, source, when, value, origin)
+            for key, value, version, when, source, origin in rows
             if version > self.store.revision
         ]
         changes += [

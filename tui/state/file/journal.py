@@ -17,6 +17,7 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -50,19 +51,21 @@ COMMIT_SOON = 2_000
 MAX_PENDING = 20_000
 """Changes waiting for the writer thread at most: past it, the writer commits them itself."""
 
-# A batch is handed to SQLite as a JSON array of [revision, key, op, value, time, source]
-# rows, the value as JSON text (null for a delete).
-_LOG_CHANGES = """INSERT INTO changes (revision, key, op, value, time, source)
+# A batch is handed to SQLite as a JSON array of
+# [revision, key, op, value, time, source, origin, created] rows, the value as JSON text
+# (null for a delete).
+_LOG_CHANGES = """INSERT INTO changes (revision, key, op, value, time, source, origin, created)
     SELECT json_extract(row.value, '$[0]'), json_extract(row.value, '$[1]'),
         json_extract(row.value, '$[2]'), CAST(json_extract(row.value, '$[3]') AS BLOB),
-        json_extract(row.value, '$[4]'), json_extract(row.value, '$[5]')
+        json_extract(row.value, '$[4]'), json_extract(row.value, '$[5]'),
+        json_extract(row.value, '$[6]'), json_extract(row.value, '$[7]')
     FROM json_each(?) AS row"""
 
 # The batch's sets, in the order they were made (revisions ?1 to ?2): each replaces the
 # entry the one before left, so the last set of a key stands. Then the keys whose last
 # change in the batch is a delete go.
-_SET_ENTRIES = """INSERT OR REPLACE INTO entries (key, value, version, time, source)
-    SELECT key, value, revision, time, source FROM changes
+_SET_ENTRIES = """INSERT OR REPLACE INTO entries (key, value, version, time, source, origin)
+    SELECT key, value, revision, time, source, origin FROM changes
     WHERE revision BETWEEN ?1 AND ?2 AND op = 'set' ORDER BY revision"""
 _DELETE_ENTRIES = """DELETE FROM entries WHERE key IN (
     SELECT key FROM changes AS c WHERE revision BETWEEN ?1 AND ?2 AND op = 'delete'
@@ -77,21 +80,27 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-def _newest(batch: list[Change], per_key: int) -> list[Change]:
-    """The batch without the changes of a key older than its last `per_key`."""
-    if len(batch) <= per_key or len({change.key for change in batch}) == len(batch):
-        return batch
-    seen: dict[str, int] = {}
+def _newest(batch: list[Change], per_key: int) -> tuple[list[Change], dict[str, int]]:
+    """The batch without the changes of a key older than its last `per_key`, and each
+    key that lost some, with its oldest change kept (older rows of it must go too, or a
+    step back over that change would find an older value than the one before it)."""
+    if len(batch) <= per_key:
+        return batch, {}
+    counts = Counter(change.key for change in batch)
+    if len(counts) == len(batch) or max(counts.values()) <= per_key:
+        return batch, {}
+    left = dict.fromkeys(counts, per_key)
     kept = []
     for change in reversed(batch):
-        count = seen.get(change.key, 0)
-        if count < per_key:
-            seen[change.key] = count + 1
+        if left[change.key]:
+            left[change.key] -= 1
             kept.append(change)
-    if len(kept) == len(batch):
-        return batch
     kept.reverse()
-    return kept
+    oldest: dict[str, int] = {}
+    for change in kept:
+        if counts[change.key] > per_key:
+            oldest.setdefault(change.key, change.version)
+    return kept, oldest
 
 
 def _rows(changes: Iterable[Change]) -> bytes:
@@ -104,6 +113,8 @@ def _rows(changes: Iterable[Change]) -> bytes:
                 None if c.value is None else c.value.decode(),
                 c.time,
                 c.source,
+                c.origin,
+                c.created,
             )
             for c in changes
         ]
@@ -112,6 +123,8 @@ def _rows(changes: Iterable[Change]) -> bytes:
 
 class FileChangeLog(ChangeLog):
     """Writes the store's changes to its file; answers history queries from it."""
+
+    in_memory = False
 
     def __init__(
         self,
@@ -204,11 +217,15 @@ class FileChangeLog(ChangeLog):
         # Of a key written over and over within one batch, only its last `history`
         # changes would outlive the next pruning: only they are written (followers need
         # only a key's last change, so one is kept even with history off).
-        logged = _newest(batch, self.history or 1)
+        logged, trimmed = _newest(batch, self.history or 1)
         connection = self._connection
         try:
             connection.execute("BEGIN IMMEDIATE")
             connection.execute(_LOG_CHANGES, (_rows(logged),))
+            if trimmed:
+                connection.executemany(
+                    "DELETE FROM changes WHERE key = ? AND revision < ?", trimmed.items()
+                )
             bounds = (batch[0].version, batch[-1].version)
             connection.execute(_SET_ENTRIES, bounds)
             connection.execute(_DELETE_ENTRIES, bounds)

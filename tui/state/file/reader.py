@@ -9,17 +9,15 @@ from typing import Any
 
 from tui.state.backends import Entry
 from tui.state.change import Change, Op
-from tui.state.file.schema import connect
+from tui.state.file.schema import connect, format_of
 
-_CHANGE_COLUMNS = "op, key, revision, source, time, value"
-
-Row = tuple[str, bytes, int, float, str]
-"""An entry as the file holds it: key, value, version, time, source."""
+Row = tuple[str, bytes, int, float, str, str]
+"""An entry as the file holds it: key, value, version, time, source, origin."""
 
 
 def _change(row: tuple[Any, ...]) -> Change:
-    op, key, revision, source, time, value = row
-    return Change(Op(op), key, revision, source, time, value)
+    op, key, revision, source, time, value, origin, created = row
+    return Change(Op(op), key, revision, source, time, value, origin, bool(created))
 
 
 class StoreFile:
@@ -32,6 +30,12 @@ class StoreFile:
         self.path = path
         self._connection = connect(path, writable=False)
         self._lock = threading.Lock()
+        # A file of format 1 (read-only here, so not upgraded) has no origins.
+        old = format_of(self._connection) < 2
+        self._origin = "'' AS origin" if old else "origin"
+        self._changes = "op, key, revision, source, time, value, " + (
+            "'', 0" if old else "origin, created"
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -49,7 +53,10 @@ class StoreFile:
     # -- the store as it is -----------------------------------------------------
 
     def entry(self, key: str) -> Entry | None:
-        rows = self._all("SELECT value, version, time, source FROM entries WHERE key = ?", (key,))
+        rows = self._all(
+            f"SELECT value, version, time, source, {self._origin} FROM entries WHERE key = ?",
+            (key,),
+        )
         return Entry(*rows[0]) if rows else None
 
     def keys(self) -> list[str]:
@@ -57,8 +64,8 @@ class StoreFile:
         return [row[0] for row in self._all("SELECT key FROM entries ORDER BY key")]
 
     def scan(self, on_rows: Callable[[list[Row]], None], batch: int = 10_000) -> int:
-        """Hand every entry as (key, value, version, time, source) to `on_rows`, a batch
-        at a time, all read in one transaction (a consistent cut); return its revision."""
+        """Hand every entry (a Row) to `on_rows`, a batch at a time, all read in one
+        transaction (a consistent cut); return its revision."""
         with self._lock:
             cursor = self._connection.cursor()
             cursor.execute("BEGIN")
@@ -66,7 +73,9 @@ class StoreFile:
                 revision = cursor.execute(
                     "SELECT value FROM meta WHERE name = 'revision'"
                 ).fetchone()[0]
-                cursor.execute("SELECT key, value, version, time, source FROM entries")
+                cursor.execute(
+                    f"SELECT key, value, version, time, source, {self._origin} FROM entries"
+                )
                 while rows := cursor.fetchmany(batch):
                     on_rows(rows)
             finally:
@@ -87,14 +96,14 @@ class StoreFile:
 
     def versions(self, key: str, limit: int | None = None) -> list[Change]:
         rows = self._all(
-            f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE key = ? ORDER BY revision DESC LIMIT ?",
+            f"SELECT {self._changes} FROM changes WHERE key = ? ORDER BY revision DESC LIMIT ?",
             (key, -1 if limit is None else limit),
         )
         return [_change(row) for row in rows]
 
     def since(self, revision: int, limit: int | None = None) -> list[Change]:
         rows = self._all(
-            f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE revision > ? ORDER BY revision LIMIT ?",
+            f"SELECT {self._changes} FROM changes WHERE revision > ? ORDER BY revision LIMIT ?",
             (revision, -1 if limit is None else limit),
         )
         return [_change(row) for row in rows]

@@ -1,8 +1,12 @@
 """The store file: one SQLite database in WAL mode, marked as stateui's and versioned.
 
     meta      name -> value: the store's revision, its history setting, its owner
-    entries   key -> value (JSON), version, time, source: the store as it is
-    changes   revision -> key, op, value, time, source: the change log (the history)
+    entries   key -> value (JSON), version, time, source, origin: the store as it is
+    changes   revision -> key, op, value, time, source, origin, created: the change log
+
+`origin` is the Lua file and line of a write; `created` marks a set of a key that did
+not exist. Format 1 had neither: a writable connection adds them (format 2), and a
+read-only one reads a format 1 file as having none.
 
 A file is recognised by its `application_id`; its `user_version` is the schema's. A
 file that is not stateui's is refused before anything is written to it, so its bytes
@@ -18,7 +22,14 @@ from pathlib import Path
 from tui.state.errors import StateError
 
 APPLICATION_ID = 0x53545549  # "STUI"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# What each older format lacks, added in one transaction when a writer opens it.
+_MIGRATIONS = {
+    1: """ALTER TABLE entries ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    ALTER TABLE changes ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    ALTER TABLE changes ADD COLUMN created INTEGER NOT NULL DEFAULT 0;""",
+}
 
 _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -27,7 +38,8 @@ CREATE TABLE entries (
     value BLOB NOT NULL,
     version INTEGER NOT NULL,
     time REAL NOT NULL,
-    source TEXT NOT NULL
+    source TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE TABLE changes (
     revision INTEGER PRIMARY KEY,
@@ -35,7 +47,9 @@ CREATE TABLE changes (
     op TEXT NOT NULL,
     value BLOB,
     time REAL NOT NULL,
-    source TEXT NOT NULL
+    source TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX changes_by_key ON changes (key, revision);
 """
@@ -94,7 +108,31 @@ def _check(connection: sqlite3.Connection, path: Path, writable: bool) -> None:
             f"{path} was made by a newer stateui (store format {version}; this stateui "
             f"reads format {SCHEMA_VERSION} and older): upgrade stateui to open it"
         )
+    if version < SCHEMA_VERSION and writable:
+        _migrate(connection, path)
     connection.execute("PRAGMA synchronous = NORMAL")
+
+
+def format_of(connection: sqlite3.Connection) -> int:
+    """The store format of a connected file (`PRAGMA user_version`)."""
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        version = format_of(connection)  # again: another process may have done it
+        while version < SCHEMA_VERSION:
+            for statement in _MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            version += 1
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except sqlite3.Error as error:
+        if connection.in_transaction:
+            connection.rollback()
+        raise StoreFileError(f"{path}: cannot upgrade the store: {_reason(error)}") from None
 
 
 def _create(connection: sqlite3.Connection, path: Path) -> None:
