@@ -53,6 +53,7 @@ class Store:
     ) -> None:
         self._backend = backend if backend is not None else MemoryBackend()
         self._read = self._backend.value  # bound once: the read hot path
+        self._has = self._backend.contains()
         self._log = log if log is not None else MemoryChangeLog()
         self._record = self._log.record
         self.location = location
@@ -380,11 +381,10 @@ class Store:
     def _put(self, key: str, data: bytes, source: str, origin: str) -> int:
         version = self._revision + 1
         now = self._clock()
-        backend = self._backend
-        change = _change((Op.SET, key, version, source, now, data, origin, key not in backend))
+        change = _change((Op.SET, key, version, source, now, data, origin, not self._has(key)))
         self._record(change)  # first: a log that must commit at once may refuse it
         self._revision = version
-        backend.put(key, data, version, now, source, origin)
+        self._backend.put(key, data, version, now, source, origin)
         if self._subscribers:
             self._publish(change)
         return version

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from tui.state.backends.base import Backend, Entry
 
@@ -25,6 +25,7 @@ class MemoryBackend(Backend):
         self._entries: dict[str, bytes] = {}
         self._writers: list[tuple[str, str]] = []
         self._writer_ids: dict[tuple[str, str], int] = {}
+        self._last_writer: tuple[str, str, int] = ("", "", -1)
 
     def get(self, key: str) -> Entry | None:
         packed = self._entries.get(key)
@@ -40,12 +41,23 @@ class MemoryBackend(Backend):
     def put(
         self, key: str, value: bytes, version: int, time: float, source: str, origin: str = ""
     ) -> None:
+        last_source, last_origin, number = self._last_writer
+        if source is not last_source or origin is not last_origin:
+            number = self._number(source, origin)
+        self._entries[key] = _pack(version, time, number) + value
+
+    def _number(self, source: str, origin: str) -> int:
+        # A writer's number; the last one is kept at hand, as runs write in streaks.
         writer = (source, origin)
         number = self._writer_ids.get(writer)
         if number is None:
             number = self._writer_ids[writer] = len(self._writers)
             self._writers.append(writer)
-        self._entries[key] = _pack(version, time, number) + value
+        self._last_writer = (source, origin, number)
+        return number
+
+    def contains(self) -> Callable[[str], bool]:
+        return self._entries.__contains__
 
     def put_many(self, rows: Iterable[tuple[str, bytes, int, float, str, str]]) -> None:
         """`put` each (key, value, version, time, source, origin): loading a store file."""
