@@ -44,17 +44,24 @@ class Past:
         self._versions = versions
         self._since = since
 
-    def before(self, change: Change) -> bytes | None:
-        """The key's value (as JSON) just before `change`; None when it did not exist.
-
-        Raises Unknown when the log no longer keeps it.
+    def previous(self, change: Change) -> Change | None:
+        """The change that made the key's value just before `change` (a set); None
+        when the key did not exist then. Raises Unknown when the log no longer keeps it.
         """
         if change.created:
             return None
         for older in self._versions(change.key):
             if older.version < change.version:
-                return older.value if older.op is Op.SET else None
+                return older if older.op is Op.SET else None
         raise Unknown(change.key)
+
+    def before(self, change: Change) -> bytes | None:
+        """The key's value (as JSON) just before `change`; None when it did not exist.
+
+        Raises Unknown when the log no longer keeps it.
+        """
+        previous = self.previous(change)
+        return None if previous is None else previous.value
 
     def values_at(
         self, live: Mapping[str, bytes], live_revision: int, revision: int
