@@ -71,6 +71,30 @@ class StateCommands(Provider):
             "Show a key with numeric current and total as a bar",
             screen.action_pin,
         )
+        yield Command(
+            "Key history",
+            "The selected key's versions, each with its diff; restore one",
+            screen.action_history,
+        )
+        yield Command(
+            "Change log", "Every change in the store, live; filter it", screen.action_change_log
+        )
+        travel = screen.time_travel
+        if travel.active:
+            yield Command(
+                "Rewind the store to this point",
+                "Write back every key as it was at the change the view stands at",
+                travel.rewind,
+            )
+            yield Command(
+                "Back to live", "Leave the past: show the store as it is now", travel.leave
+            )
+        else:
+            yield Command(
+                "Step back in time",
+                "Show the store as it was before its last change ([ and ] step)",
+                travel.back,
+            )
         session = screen.session
         if screen.store_status.can_take_ownership():
             yield Command(

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from tui.app.model.key_index import KeyIndex
 from tui.app.model.progress_tracker import ProgressTracker
+from tui.app.model.time_travel import TimeTravel
 from tui.app.model.value_history import ValueHistory
-from tui.state import Change, Op, Store
+from tui.state import Change, Entry, Op, Store
 from tui.state.key_filter import KeyFilter
 
 CHUNK = 2_000
@@ -29,6 +30,8 @@ class Update:
     touched: set[str] = field(default_factory=set)
     """The keys the changes were to."""
     progress_changed: bool = False
+    travelling: bool = False
+    """Live changes made while the view stands in the past: the models did not move."""
 
     def last_change(self, key: str) -> Change | None:
         """The last change to `key` in this update."""
@@ -46,6 +49,10 @@ class Feed:
     def __init__(self, store: Store, *, delimiter: str, progress_prefix: str) -> None:
         self.store = store
         self._subscription = store.subscribe()
+        self.revision = store.revision
+        """The revision of the last change the models took."""
+        self.travel: TimeTravel | None = None
+        """Where the view stands in the past, while it does (see `travel_to_past`)."""
         self.key_filter: KeyFilter | None = None
         """What the key index is narrowed to, if anything."""
         self.index = KeyIndex(delimiter, store.keys(sort=False))
@@ -60,9 +67,50 @@ class Feed:
         self._subscription.close()
 
     def keys_under(self, prefix: str) -> list[str]:
-        """The keys under `prefix` that pass the filter, in no order."""
+        """The keys under `prefix` that pass the filter, in no order (as they were, while
+        the view stands in the past)."""
         keys = self.store.keys(prefix, sort=False)
+        travel = self.travel
+        if travel is not None:
+            keys = [key for key in keys if key not in travel.then]
+            keys += [k for k, c in travel.then.items() if c is not None and k.startswith(prefix)]
         return keys if self.key_filter is None else self.key_filter.select(keys)
+
+    def entry(self, key: str) -> Entry | None:
+        """The key's value with its metadata, as the view shows it (now, or then)."""
+        travel = self.travel
+        return self.store.entry(key) if travel is None else travel.entry(key)
+
+    # -- time travel ---------------------------------------------------------------------
+
+    def travel_to_past(self) -> TimeTravel:
+        """Stand the view at the last change the models took, to step back from there."""
+        self.travel = TimeTravel(self.store, self.revision)
+        return self.travel
+
+    def step(self, changes: Sequence[Change]) -> set[str]:
+        """Bring the models to the view's revision after stepping over `changes`; return
+        the keys they touched."""
+        travel = self.travel
+        assert travel is not None
+        touched = {change.key for change in changes}
+        shown = self.key_filter
+        for key in touched:
+            if shown is not None and not shown(key):
+                continue
+            if travel.exists(key):
+                self.index.add(key)
+            else:
+                self.index.remove(key)
+        if any(self.progress.watches(key) for key in touched):
+            self.reload_progress()
+        return touched
+
+    def back_to_live(self) -> None:
+        """Leave the past: the models read the store as it is now, afresh."""
+        self.travel = None
+        self.reindex()
+        self.reload_progress()
 
     def refilter(self, key_filter: KeyFilter | None) -> None:
         """Narrow the index to another filter (None: every key), read afresh."""
@@ -78,11 +126,18 @@ class Feed:
         old, store = self.progress, self.store
         self.progress = tracker = ProgressTracker(old.prefix)
         for key in sorted(old.pinned):
-            entry = store.entry(key)
+            entry = self.entry(key)
             if entry is not None:
                 tracker.pin(key, entry.value, entry.time, entry.source)
-        found = [(key, store.entry(key)) for key in store.keys(old.prefix)]
+        keys = store.keys(old.prefix) if self.travel is None else self._progress_keys_then()
+        found = [(key, self.entry(key)) for key in keys]
         tracker.load((key, e.value, e.time, e.source) for key, e in found if e)
+
+    def _progress_keys_then(self) -> list[str]:
+        keys = set(self.store.keys(self.progress.prefix, sort=False))
+        assert self.travel is not None
+        keys |= {key for key in self.travel.then if key.startswith(self.progress.prefix)}
+        return sorted(keys)
 
     async def catch_up(self) -> Update | None:
         """Apply what changed since the last call; None when nothing did (or resting).
@@ -96,6 +151,18 @@ class Feed:
         changes, dropped = self._subscription.drain()
         if not changes and not dropped:
             return None
+        if changes:
+            self.revision = max(self.revision, changes[-1].version)
+        travel = self.travel
+        if travel is not None:
+            # The view stays where it stands; the first live change of a key freezes the
+            # value the key had there.
+            if dropped:
+                travel.resync()
+                touched = set(travel.then)
+            else:
+                touched = travel.follow(changes)
+            return Update(changes, dropped, touched, travelling=True)
         self._resting = len(changes) >= BUSY_CHANGES
         if dropped:
             # The feed overflowed: some changes are lost, so read everything afresh.

@@ -52,8 +52,17 @@ class KeyActions:
         self.screen = screen
         self.store = screen.session.store
 
-    def writable(self) -> bool:
-        """Whether the store takes writes; when not, say why."""
+    def writable(self, *, travelling: bool = True) -> bool:
+        """Whether the store takes writes; when not, say why. While the view stands in
+        the past (`travelling` counts it), it takes none from the inspector."""
+        if travelling and self.screen.feed.travel is not None:
+            self.screen.say(
+                "The view shows the store as it was: escape returns to live, or rewind "
+                "from the palette (ctrl+p) to write the past back.",
+                title="Read-only while in the past",
+                severity="warning",
+            )
+            return False
         reason = self.store.read_only
         if reason is None:
             return True

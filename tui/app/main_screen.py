@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Tree
+from textual.widgets import Footer, Input, Static, Tree
 
 from tui.app.commands import StateCommands
 from tui.app.feed import Feed, Update
@@ -28,6 +28,7 @@ from tui.app.model.tree_items import FolderItem, Item, KeyItem, MoreItem
 from tui.app.run_log import RunLog
 from tui.app.session import Session
 from tui.app.store_status import StoreStatus
+from tui.app.time_travel_view import TimeTravelView
 from tui.app.widgets.console_pane import ConsolePane
 from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.key_tree import REVEAL_MATCHES, KeyTree
@@ -76,6 +77,12 @@ class MainScreen(Screen[None]):
         Binding("r", "rerun", "Rerun"),
         Binding("s", "stop", "Stop"),
         Binding("q", "quit", "Quit"),
+        Binding("h", "history", "History"),
+        Binding("L", "change_log", "Changes"),
+        Binding("[", "travel_back", "Back in time"),
+        Binding("]", "travel_forward", "Forward", show=False),
+        Binding("{", "travel_back_second", "Back a second", show=False),
+        Binding("}", "travel_forward_second", "Forward a second", show=False),
         Binding("escape", "leave", "Leave", show=False),
     ]
 
@@ -102,6 +109,7 @@ class MainScreen(Screen[None]):
     # -- layout ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield Static(id="travel-banner")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield FilterInput(id="filter")
@@ -130,6 +138,7 @@ class MainScreen(Screen[None]):
         self.filter_input = self.query_one(FilterInput)
         self.console_pane = self.query_one(ConsolePane)
         self.run_log = RunLog(self.output_log)
+        self.time_travel = TimeTravelView(self, self.query_one("#travel-banner", Static))
         self._panes_kept = True
         for widget, title in (
             (self.key_tree, "Keys"),
@@ -247,12 +256,63 @@ class MainScreen(Screen[None]):
         self.console_pane.input.focus()
 
     def action_leave(self) -> None:
-        """Escape: leave the console for the key tree; elsewhere, clear the filter."""
+        """Escape: leave the console for the key tree; elsewhere, come back from the past,
+        or clear the filter."""
         if self.focused is self.console_pane.input:
             self.key_tree.focus()
+        elif self.time_travel.active:
+            self.time_travel.leave()
         elif self.feed.key_filter is not None or self.filter_input.shown:
             self.filter_input.close()
             self.key_tree.focus()
+
+    def action_history(self, version: int | None = None) -> None:
+        """Open the history of the key under the cursor."""
+        from tui.app.screens.key_history import KeyHistoryScreen
+
+        item = self.key_tree.cursor_item
+        if not isinstance(item, KeyItem):
+            self.say("Select a key to see its history.", severity="warning")
+            return
+        self.app.push_screen(KeyHistoryScreen(self.session.store, item.key, version=version))
+
+    def action_change_log(self) -> None:
+        """Open the change log; a line chosen there opens its key's history."""
+        from tui.app.screens.change_log import ChangeLogScreen
+
+        self.app.push_screen(ChangeLogScreen(self.session.store), self._jump_to_change)
+
+    def _jump_to_change(self, chosen: tuple[str, int] | None) -> None:
+        if chosen is None:
+            return
+        key, version = chosen
+        if self.time_travel.active:
+            self.time_travel.leave()
+        if self.feed.key_filter is not None and not self.feed.key_filter(key):
+            self.filter_input.close()
+        if not self.key_tree.select_key(key):
+            self.say(f"{key} is not in the store now; its history is.", severity="warning")
+            from tui.app.screens.key_history import KeyHistoryScreen
+
+            self.app.push_screen(KeyHistoryScreen(self.session.store, key, version=version))
+            return
+        self.action_history(version)
+
+    def action_travel_back(self) -> None:
+        """Step the whole view back one change."""
+        self.time_travel.back()
+
+    def action_travel_forward(self) -> None:
+        """Step the view forward one change (live again after the last)."""
+        self.time_travel.forward()
+
+    def action_travel_back_second(self) -> None:
+        """Step the view back a second of store time."""
+        self.time_travel.back(seconds=1)
+
+    def action_travel_forward_second(self) -> None:
+        """Step the view forward a second of store time."""
+        self.time_travel.forward(seconds=1)
 
     def action_next_field(self) -> None:
         """Chart the next numeric field of the selected object."""
@@ -332,7 +392,7 @@ class MainScreen(Screen[None]):
         self._shown_item = item
         value = self.value_view
         if isinstance(item, KeyItem):
-            entry = self.session.store.entry(item.key)
+            entry = self.feed.entry(item.key)
             value.show(item.key, entry, deleted_by=self._deleted_by)
             self.feed.value_history.watch(item.key, None if entry is None else entry.value)
             value.show_trend(item.key, self.feed.value_history)
@@ -343,6 +403,13 @@ class MainScreen(Screen[None]):
         else:
             value.show(None, None)
         value.show_trend(None, self.feed.value_history)
+
+    def refresh_view(self) -> None:
+        """Draw the key count, the value pane and the progress panel afresh (the view
+        moved in time)."""
+        self._show_key_count()
+        self._show_item(self.key_tree.cursor_item)
+        self._show_progress()
 
     def _show_key_count(self) -> None:
         count, key_filter = len(self.feed.index), self.feed.key_filter
@@ -398,6 +465,9 @@ class MainScreen(Screen[None]):
 
     def _apply(self, update: Update) -> None:
         """Bring the tree, the counts and the value pane up to date with an update."""
+        if update.travelling:
+            self.time_travel.follow_live(update.touched)
+            return
         tree = self.key_tree
         if update.dropped:
             tree.rebuild(self.feed.index)

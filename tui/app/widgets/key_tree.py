@@ -81,6 +81,9 @@ class KeyTree(Tree[Item]):
         """Folders that were open when their line was rebuilt: they open again."""
         self._counts: dict[str, int] = {}
         """The count each folder line shows."""
+        self.differs: Callable[[str], bool] | None = None
+        """While the view stands in the past: whether a key's value then is not its
+        value now (such keys are marked)."""
 
     def on_mount(self) -> None:
         self.root.expand()
@@ -174,17 +177,8 @@ class KeyTree(Tree[Item]):
 
     def reveal(self, keys: list[str]) -> None:
         """Open the folders holding these keys and put the cursor on the first key line."""
-        delimiter = self.index.delimiter
         for key in keys:
-            prefix, at = "", 0
-            while (found := key.find(delimiter, at)) >= 0:
-                prefix = key[: found + len(delimiter)]
-                at = found + len(delimiter)
-                folder = self._folders.get(prefix)
-                if folder is None:
-                    break  # past the first page of its folder
-                if not folder.is_expanded:
-                    self._expand(folder)
+            self._open_folders_of(key)
         first = next(
             (
                 line
@@ -196,6 +190,28 @@ class KeyTree(Tree[Item]):
         if first is not None:
             self.cursor_line = first
             self.scroll_to_line(first)
+
+    def select_key(self, key: str) -> bool:
+        """Open the folders of `key` and put the cursor on it; False when it has no line
+        (not in the index, or past the first page of a folder)."""
+        self._open_folders_of(key)
+        node = self._keys.get(key)
+        if node is None:
+            return False
+        self.move_cursor(node)
+        return True
+
+    def _open_folders_of(self, key: str) -> None:
+        delimiter = self.index.delimiter
+        prefix, at = "", 0
+        while (found := key.find(delimiter, at)) >= 0:
+            prefix = key[: found + len(delimiter)]
+            at = found + len(delimiter)
+            folder = self._folders.get(prefix)
+            if folder is None:
+                return  # past the first page of its folder
+            if not folder.is_expanded:
+                self._expand(folder)
 
     def rebuild(self, index: KeyIndex, *, filtered: bool = False) -> None:
         """Start over from a new index, keeping what is open.
@@ -429,7 +445,15 @@ class KeyTree(Tree[Item]):
         if shown != label or shown.style != label.style:
             node.set_label(label)
 
+    def relabel(self, keys: set[str]) -> None:
+        """Draw the lines of `keys` afresh (those shown)."""
+        for key in self._keys.keys() & keys:
+            self._relabel(self._keys[key])
+
     def _label(self, item: Item) -> Text:
         prefix = item.prefix if isinstance(item, MoreItem) else ""
         hot = isinstance(item, KeyItem) and item.key in self._hot
-        return line_label(item, self.index, hot=hot, shown=self._shown.get(prefix, PAGE))
+        differs = self.differs is not None and isinstance(item, KeyItem) and self.differs(item.key)
+        return line_label(
+            item, self.index, hot=hot, shown=self._shown.get(prefix, PAGE), differs=differs
+        )

@@ -53,8 +53,9 @@ def fit_lines(text: str, width: int, lines: int = TITLE_LINES) -> str:
 
 
 def describe(entry: Entry) -> Text:
-    """The metadata line: type, size, version, when and by whom."""
+    """The metadata line: type, size, version, when, by whom and where (file:line)."""
     when = time.strftime("%H:%M:%S", time.localtime(entry.time))
+    where = (" at ", (escape_controls(entry.origin, one_line=True), "bold")) if entry.origin else ""
     return Text.assemble(
         (kind_of(entry.value), "bold"),
         " · ",
@@ -66,6 +67,7 @@ def describe(entry: Entry) -> Text:
         when,
         " by ",
         (escape_controls(entry.source, one_line=True), "bold"),
+        *where,
     )
 
 
