@@ -6,7 +6,11 @@ Measures, in one run, with the app headless at 120x40:
   as `stateui run` runs it (interleaved rounds, median ratio);
 - with 1,000,000 keys in the store: the time from the store being full to the first
   full frame, and the time to expand a folder of 100,000 children;
-- save-to-rerun: from a script file being written to the new run's first printed line.
+- save-to-rerun: from a script file being written to the new run's first printed line;
+- history and time travel: one step of time travel in a store of 100,000 keys with
+  100,000 changes kept (near live, and 50,000 changes back).
+
+`python tests/bench/bench_app.py history` measures only the last.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,7 +29,7 @@ from textual.widgets import Input
 
 from tests.app_helpers import make_app
 from tui.app.app import StateApp
-from tui.app.main_screen import ViewOptions
+from tui.app.main_screen import MainScreen, ViewOptions
 from tui.app.model.tree_items import FolderItem
 from tui.app.session import Inbox, Report, Session
 from tui.app.widgets.console_input import ConsoleInput
@@ -230,10 +235,56 @@ async def save_to_rerun(folder: Path, saves: int = 15) -> list[float]:
     return latencies
 
 
+TRAVEL_KEYS = 100_000
+TRAVEL_STEPS = 200
+
+
+async def time_travel_steps() -> dict[str, list[float]]:
+    """Seconds of one step back with `[` (the view redrawn), near live and 50,000 back."""
+    store = Store()
+    for n in range(TRAVEL_KEYS):  # one change a key: 100,000 changes kept
+        store.set(f"jobs:{n // 1000}:item_{n}", {"n": n, "state": "done"}, source="bench")
+    app = make_app(store, watch=False)
+    steps: dict[str, list[float]] = {"near live": [], "50,000 back": []}
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.pause(0.3)
+        screen.key_tree.select_key("jobs:99:item_99999")
+        await pilot.pause()
+        for label in steps:
+            if label == "50,000 back":
+                travel = screen.feed.travel
+                assert travel is not None
+                screen.time_travel.back(seconds=0)  # one step, then the rest in the model
+                for _ in range(50_000):
+                    screen.feed.step([travel.back()] if travel.change_at(travel.revision) else [])
+                await pilot.pause()
+            for _ in range(TRAVEL_STEPS):
+                started = time.perf_counter()
+                screen.action_travel_back()
+                await pilot.pause()
+                steps[label].append(time.perf_counter() - started)
+    return steps
+
+
+def history_benchmarks() -> None:
+    steps = asyncio.run(time_travel_steps())
+    for label, seconds in steps.items():
+        print(
+            f"time travel, {TRAVEL_KEYS:,} keys and {TRAVEL_KEYS:,} changes kept, one step "
+            f"back {label}: median {statistics.median(seconds) * 1e3:.1f} ms, "
+            f"p99 {percentile(seconds, 0.99) * 1e3:.1f} ms, max {max(seconds) * 1e3:.1f} ms"
+        )
+
+
 def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
+    if sys.argv[1:] == ["history"]:
+        history_benchmarks()
+        return
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         script = folder / "writer.lua"
@@ -284,6 +335,7 @@ def main() -> None:
             f"save to rerun: median {statistics.median(latencies) * 1e3:.0f} ms, "
             f"max {max(latencies) * 1e3:.0f} ms over {len(latencies)} saves"
         )
+    history_benchmarks()
 
 
 if __name__ == "__main__":
