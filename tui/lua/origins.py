@@ -20,6 +20,8 @@ class Origins:
     def __init__(self) -> None:
         self.script: Path | None = None
         """The script being run: its chunk is named by its file name alone."""
+        self.typed: set[str] = set()
+        """Names of chunks that are no file (lines typed at the console)."""
         self._files: list[str] = [""]  # number 0: no file (the console, a C function)
         self._numbers: dict[str, int] = {}
         self._texts: dict[int, str] = {0: ""}
@@ -30,7 +32,7 @@ class Origins:
         `chunk` is the chunk's name as Lua reports it (`@import.lua`, `@/path/mod.lua`,
         `=stateui console #2`, `=[C]`).
         """
-        if not isinstance(chunk, str) or not chunk.startswith("@"):
+        if not isinstance(chunk, str) or not chunk.startswith("@") or chunk[1:] in self.typed:
             return 0
         number = self._numbers.get(chunk)
         if number is None:

@@ -124,6 +124,7 @@ class LuaStateRuntime:
         are this runtime's (tables stay Lua tables: see `convert` and `describe`).
         """
         chunkname = os.fsencode(f"@{name}")
+        self._origins.typed.add(name)  # its writes name no file and line
         try:
             chunk, _ = self._compile(f"return {text}", chunkname)
             packed = False
