@@ -22,7 +22,10 @@ from tests.app_helpers import (
     value_text,
 )
 from tui.app.main_screen import MainScreen
+from tui.app.model.tree_items import KeyItem
+from tui.app.screens.change_log import ChangeLogScreen
 from tui.app.screens.confirm import Confirm
+from tui.app.screens.key_history import KeyHistoryScreen
 from tui.app.screens.value_editor import ValueEditor
 from tui.state import Store
 from tui.state.change_log import MemoryChangeLog
@@ -233,3 +236,29 @@ async def test_rewind_writes_the_past_back_and_can_itself_be_undone(any_store: S
         await pilot.press("y")
         await until(pilot, lambda: screen_of(pilot).feed.travel is None)
         assert any_store.snapshot() == seen[live]
+
+
+async def test_enter_in_the_change_log_opens_the_key_s_history_at_that_version(
+    any_store: Store,
+) -> None:
+    record(any_store, STEPS[:5])
+    app = make_app(any_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: "a" in tree_lines(app))
+        await pilot.press("L")
+        await until(pilot, lambda: isinstance(app.screen, ChangeLogScreen))
+        log = app.screen
+        assert isinstance(log, ChangeLogScreen)
+        await until(pilot, lambda: len(log.shown_changes) == 5)
+        await pilot.press("up", "up")  # from the newest (a, 5) to jobs:1 at 3 ... and 2
+        await until(pilot, lambda: log.cursor_change is not None and log.cursor_change.version == 3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, KeyHistoryScreen))
+        history = app.screen
+        assert isinstance(history, KeyHistoryScreen)
+        await until(pilot, lambda: history.settled)
+        assert history.selected is not None and history.selected.version == 3
+        assert history.selected.key == "jobs:1"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert screen_of(pilot).key_tree.cursor_item == KeyItem("jobs:1", "1")

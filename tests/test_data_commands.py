@@ -301,10 +301,11 @@ def test_log_follow_prints_changes_as_they_come(tmp_path: Path) -> None:
     follow = start("log", "--store", store, "--follow")
     try:
         assert follow.stdout is not None
-        assert follow.stdout.readline().split()[3:] == ["set", "first", "cli", "1"]
+        assert follow.stdout.readline().split()[3:] == ["set", "first", "cli", "-", "1"]
         stateui("set", "--store", store, "second", '{"n": 2}')
         line = follow.stdout.readline()  # blocks until it comes (the test's timeout guards)
-        assert line.split()[0] == "2" and line.split()[3:] == ["set", "second", "cli", '{"n":2}']
+        assert line.split()[0] == "2"
+        assert line.split()[3:] == ["set", "second", "cli", "-", '{"n":2}']
     finally:
         follow.send_signal(signal.SIGINT)
         follow.wait(10)

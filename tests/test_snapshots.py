@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from tests.app_helpers import (
     Clock,
@@ -27,13 +27,17 @@ from tests.test_app import fixed_store
 from tui.app import run_log
 from tui.app.app import StateApp
 from tui.app.model.tree_items import FolderItem
+from tui.app.screens.change_log import ChangeLogScreen
 from tui.app.screens.confirm import Confirm
+from tui.app.screens.key_history import KeyHistoryScreen
 from tui.app.screens.value_editor import ValueEditor
 from tui.app.widgets import script_list
+from tui.app.widgets.change_list import ChangeList
 from tui.app.widgets.console_input import ConsoleInput
 from tui.app.widgets.key_tree import KeyTree
 from tui.app.widgets.output_log import OutputLog
 from tui.state import Store
+from tui.state.change_log import MemoryChangeLog
 from tui.state.file import open_following, open_owned
 
 
@@ -232,3 +236,149 @@ def test_a_store_followed_read_only(snap_compare, tmp_path: Path, monkeypatch) -
         assert snap_compare(make_app(store, follower=follower), terminal_size=(90, 20))
     finally:
         owner.close()
+
+
+def change_log_store() -> Store:
+    """Changes from a few writers at known times (an eighth of a second apart)."""
+    clock = Clock(1_700_000_000.0)
+    store = Store(clock=clock)
+    writes: list[tuple[str, object, str, str]] = [
+        ("jobs:import:status", {"state": "running"}, "import.lua#3", "jobs/import.lua:12"),
+        ("jobs:import:rows", 120, "import.lua#3", "jobs/import.lua:30"),
+        ("cache:api_response:user_123", {"name": "Ada", "tags": ["x"]}, "console", ""),
+        ("jobs:export:status", {"state": "queued"}, "export.lua#1", "jobs/export.lua:8"),
+        ("jobs:import:rows", 240, "import.lua#3", "jobs/import.lua:30"),
+        (
+            "cache:api_response:a_very_long_key_that_does_not_fit_in_its_column_at_all",
+            list(range(400)),
+            "import.lua#3",
+            "jobs/deeply/nested/folder/of/helpers/import_helpers.lua:207",
+        ),
+        ("jobs:import:status", {"state": "done"}, "import.lua#3", "jobs/import.lua:41"),
+    ]
+    for step, (key, value, source, origin) in enumerate(writes):
+        clock.now = 1_700_000_000.0 + step / 8
+        store.set(key, value, source=source, origin=origin)
+    clock.now += 1
+    store.delete("cache:api_response:user_123", source="editor")
+    return store
+
+
+async def open_the_change_log(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, StateApp)
+    await app.push_screen(ChangeLogScreen(app.session.store))
+    await until(pilot, lambda: app.screen.query_one(ChangeList).size.height > 0)
+    await pilot.press("up", "up")  # the cursor on a line, off the newest: not following
+    await pilot.pause()
+
+
+def test_the_change_log(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(change_log_store())
+    assert snap_compare(app, terminal_size=(110, 16), run_before=open_the_change_log)
+
+
+async def filter_the_change_log(pilot: Pilot[None]) -> None:
+    await open_the_change_log(pilot)
+    await pilot.press("slash")
+    line = pilot.app.screen.query_one("#change-filter", Input)
+    line.cursor_blink = False  # drawn, or not, by chance otherwise
+    await pilot.press(*"jobs:* @import")
+    await until(
+        pilot, lambda: "/jobs:* @import" in str(pilot.app.screen.query_one(ChangeList).border_title)
+    )
+    await pilot.pause()
+
+
+def test_the_change_log_filtered_in_a_small_terminal(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(change_log_store())
+    assert snap_compare(app, terminal_size=(40, 12), run_before=filter_the_change_log)
+
+
+HISTORY_KEY = "cache:api_response:user_123"
+
+
+def history_store() -> Store:
+    """A key written a few times, by a script, the console and the editor, at fixed times."""
+    clock = Clock(1_700_000_000.0)
+    store = Store(log=MemoryChangeLog(history=100), clock=clock)
+    writes = [
+        ({"name": "Ada", "langs": ["lua", "c"], "visits": 3}, "import.lua#1", "jobs/import.lua:42"),
+        (
+            {"name": "Ada", "langs": ["lua", "c", "go"], "visits": 4},
+            "import.lua#1",
+            "jobs/import.lua:42",
+        ),
+        (
+            {"name": "Ada Lovelace", "langs": ["lua", "go"], "visits": "many", "admin": True},
+            "console",
+            "",
+        ),
+        (None, "editor", ""),
+        ({"name": "Ada", "visits": 5}, "import.lua#2", "jobs/import.lua:42"),
+    ]
+    for step, (value, source, origin) in enumerate(writes):
+        clock.now = 1_700_000_000.0 + step * 61.25
+        if value is None:
+            store.delete(HISTORY_KEY, source=source)
+        else:
+            store.set(HISTORY_KEY, value, source=source, origin=origin)
+        store.set("cache:api_response:user_7", {"step": step}, source="import.lua#1")
+    return store
+
+
+async def history_with_a_diff(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, StateApp)
+    screen = KeyHistoryScreen(app.session.store, HISTORY_KEY, version=5)
+    await app.push_screen(screen)
+    await until(pilot, lambda: screen.settled)
+    await pilot.pause()
+
+
+def test_the_history_of_a_key(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(history_store())
+    assert snap_compare(app, terminal_size=(110, 32), run_before=history_with_a_diff)
+
+
+def travel_store(clock: Clock) -> Store:
+    """Jobs that move along, a progress key, and a key deleted, at known times."""
+    store = Store(clock=clock)
+    steps: list[tuple[str, object]] = [
+        ("workflow:data_pipeline:status", "loading"),
+        ("progress:import_job", {"current": 1, "total": 4}),
+        ("jobs:import:rows", 120),
+        ("progress:import_job", {"current": 2, "total": 4}),
+        ("workflow:data_pipeline:status", "transforming"),
+        ("jobs:export:status", "queued"),
+        ("progress:import_job", {"current": 4, "total": 4}),
+        ("workflow:data_pipeline:status", "done"),
+    ]
+    for step, (key, value) in enumerate(steps):
+        clock.now = 1_700_000_000.0 + step * 1.5
+        store.set(key, value, source="pipeline.lua#1", origin=f"jobs/pipeline.lua:{10 + step}")
+    clock.now += 1.5
+    store.delete("jobs:import:rows", source="pipeline.lua#1", origin="jobs/pipeline.lua:30")
+    clock.now += 60
+    return store
+
+
+async def travel_back(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, StateApp)
+    await until(pilot, lambda: app.query_one(KeyTree).node_for(FolderItem("jobs:")) is not None)
+    open_folder(app, "workflow:")
+    open_folder(app, "jobs:")
+    await pilot.pause()
+    open_folder(app, "workflow:data_pipeline:")
+    await pilot.pause()
+    move_to_key(app, "workflow:data_pipeline:status")
+    await pilot.press(*"[[[[")
+    await until(pilot, lambda: "Change 5" in str(app.query_one("#travel-banner").render()))
+    await pilot.pause()
+
+
+def test_the_inspector_in_the_past(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    app = make_app(travel_store(clock), clock=clock)
+    assert snap_compare(app, terminal_size=(110, 28), run_before=travel_back)

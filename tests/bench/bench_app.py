@@ -7,8 +7,10 @@ Measures, in one run, with the app headless at 120x40:
 - with 1,000,000 keys in the store: the time from the store being full to the first
   full frame, and the time to expand a folder of 100,000 children;
 - save-to-rerun: from a script file being written to the new run's first printed line;
-- history and time travel: one step of time travel in a store of 100,000 keys with
-  100,000 changes kept (near live, and 50,000 changes back).
+- history and time travel: opening the history of a key with 10,000 versions; the
+  event-loop lag with the change log open during a flood of 10,000 changes a second; one
+  step of time travel in a store of 100,000 keys with 100,000 changes kept (near live,
+  and 50,000 changes back).
 
 `python tests/bench/bench_app.py history` measures only the last.
 """
@@ -21,16 +23,19 @@ import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from textual.widgets import Input
 
-from tests.app_helpers import make_app
+from tests.app_helpers import make_app, until
 from tui.app.app import StateApp
 from tui.app.main_screen import MainScreen, ViewOptions
 from tui.app.model.tree_items import FolderItem
+from tui.app.screens.change_log import ChangeLogScreen
+from tui.app.screens.key_history import KeyHistoryScreen
 from tui.app.session import Inbox, Report, Session
 from tui.app.widgets.console_input import ConsoleInput
 from tui.app.widgets.key_tree import KeyTree
@@ -38,6 +43,7 @@ from tui.app.widgets.progress_panel import ProgressPanel
 from tui.lua import ScriptRun
 from tui.lua.supervisor import Printed, RunEnded
 from tui.state import Store
+from tui.state.change_log import MemoryChangeLog
 
 SIZE = (120, 40)
 ROUNDS = 5
@@ -280,7 +286,97 @@ async def time_travel_steps() -> dict[str, list[float]]:
     return steps
 
 
+HISTORY_VERSIONS = 10_000
+
+
+async def open_history(runs: int = 5) -> dict[str, list[float]]:
+    """Seconds from `h` to the versions on screen, and to the first diff shown."""
+    store = Store(log=MemoryChangeLog(history=HISTORY_VERSIONS))
+    for n in range(HISTORY_VERSIONS):
+        store.set("jobs:report", {"n": n, "rows": list(range(n % 50))}, source="bench")
+    app = make_app(store, watch=False)
+    timings: dict[str, list[float]] = {"versions shown": [], "first diff shown": []}
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        screen.key_tree.select_key("jobs:report")
+        await pilot.pause()
+        for _ in range(runs):
+            started = time.perf_counter()
+            await pilot.press("h")
+            history = app.screen
+            while not (isinstance(history, KeyHistoryScreen) and history.loaded):
+                await asyncio.sleep(0.002)
+                history = app.screen
+            timings["versions shown"].append(time.perf_counter() - started)
+            while not history.settled:
+                await asyncio.sleep(0.002)
+            timings["first diff shown"].append(time.perf_counter() - started)
+            assert len(history.versions) == HISTORY_VERSIONS or not history.complete
+            await pilot.press("escape")
+            await pilot.pause()
+    return timings
+
+
+FLOOD_RATE = 10_000
+FLOOD_SECONDS = 3
+
+
+async def change_log_flood(open_log: bool) -> list[float]:
+    """Event-loop lags while a thread makes 10,000 changes a second, the log open or not."""
+    store = Store()
+    app = make_app(store, watch=False)
+    lags: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        if open_log:
+            await pilot.press("L")
+            await pilot.pause(0.2)
+        done = threading.Event()
+
+        def flood() -> None:
+            started = time.perf_counter()
+            for n in range(FLOOD_RATE * FLOOD_SECONDS):
+                store.set(f"flood:{n % 500}", n, source="bench")
+                if n % 100 == 99:  # paced: 10,000 a second
+                    late = started + (n + 1) / FLOOD_RATE - time.perf_counter()
+                    if late > 0:
+                        time.sleep(late)
+            done.set()
+
+        stop = asyncio.Event()
+        probe = asyncio.create_task(measure_lag(stop, lags))
+        writer = threading.Thread(target=flood)
+        writer.start()
+        while not done.is_set():
+            await pilot.pause(0.05)
+        stop.set()
+        await probe
+        writer.join()
+        if open_log:
+            log = app.screen
+            assert isinstance(log, ChangeLogScreen)
+            await until(pilot, lambda: log.shown_changes[-1].version == store.revision)
+    return lags
+
+
 def history_benchmarks() -> None:
+    opened = asyncio.run(open_history())
+    for label, seconds in opened.items():
+        print(
+            f"the history of a key with {HISTORY_VERSIONS:,} versions, from h to the "
+            f"{label}: median {statistics.median(seconds) * 1e3:.0f} ms, "
+            f"max {max(seconds) * 1e3:.0f} ms"
+        )
+    for open_log in (False, True):
+        lags = asyncio.run(change_log_flood(open_log))
+        state = "open" if open_log else "closed"
+        print(
+            f"{FLOOD_RATE:,} changes a second for {FLOOD_SECONDS} s, the change log {state}: "
+            f"loop lag p50 {percentile(lags, 0.5) * 1e3:.1f} ms, "
+            f"p99 {percentile(lags, 0.99) * 1e3:.1f} ms"
+        )
     steps = asyncio.run(time_travel_steps())
     print(f"time travel, {TRAVEL_KEYS:,} keys and {TRAVEL_KEYS:,} changes kept, one step back:")
     for label, seconds in steps.items():

@@ -10,6 +10,7 @@ import orjson
 from tui.state.codec import format_size
 
 __all__ = [
+    "SHOWN_BYTES",
     "count_of",
     "escape_controls",
     "format_count",
@@ -20,9 +21,13 @@ __all__ = [
     "format_rate",
     "format_size",
     "plural",
+    "pretty",
     "pretty_json",
     "pretty_json_bytes",
 ]
+
+SHOWN_BYTES = 1024 * 1024
+"""Values whose JSON is bigger than this are shown cut short, formatted off the UI thread."""
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -133,3 +138,12 @@ def pretty_json_bytes(value: object) -> bytes:
 def pretty_json(value: object) -> str:
     """Indented JSON with sorted keys, as text: what the value pane shows, copy and edit."""
     return pretty_json_bytes(value).decode()
+
+
+def pretty(data: bytes, limit: int = SHOWN_BYTES) -> tuple[bytes, bool]:
+    """Indented JSON with sorted keys, cut at a line end after `limit` bytes; and if it was cut."""
+    text = pretty_json_bytes(orjson.loads(data))
+    if len(text) <= limit:
+        return text, False
+    end = text.rfind(b"\n", 0, limit)
+    return text[: end if end > 0 else limit], True

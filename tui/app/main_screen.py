@@ -26,6 +26,8 @@ from tui.app.key_actions import KeyActions
 from tui.app.model.progress_tracker import ProgressState
 from tui.app.model.tree_items import FolderItem, Item, KeyItem, MoreItem
 from tui.app.run_log import RunLog
+from tui.app.screens.change_log import ChangeLogScreen
+from tui.app.screens.key_history import KeyHistoryScreen
 from tui.app.session import Session
 from tui.app.store_status import StoreStatus
 from tui.app.time_travel_view import TimeTravelView
@@ -68,18 +70,18 @@ class MainScreen(Screen[None]):
         Binding("n", "new_key", "New"),
         Binding("d", "delete", "Delete"),
         Binding("/", "filter", "Filter"),
-        Binding("y", "copy", "Copy"),
+        Binding("y", "copy", "Copy", show=False),
         Binding(":", "console", "Console"),
         Binding("p", "pin", "Pin", show=False),
         Binding("f", "next_field", "Next field", show=False),
-        Binding("g", "progress", "Progress"),
+        Binding("g", "progress", "Progress", show=False),
         Binding("G", "progress_full", "Full progress", show=False),
         Binding("r", "rerun", "Rerun"),
         Binding("s", "stop", "Stop"),
         Binding("q", "quit", "Quit"),
         Binding("h", "history", "History"),
         Binding("L", "change_log", "Changes"),
-        Binding("[", "travel_back", "Back in time"),
+        Binding("[", "travel_back", "Back in time", show=False),
         Binding("]", "travel_forward", "Forward", show=False),
         Binding("{", "travel_back_second", "Back a second", show=False),
         Binding("}", "travel_forward_second", "Forward a second", show=False),
@@ -268,8 +270,6 @@ class MainScreen(Screen[None]):
 
     def action_history(self, version: int | None = None) -> None:
         """Open the history of the key under the cursor."""
-        from tui.app.screens.key_history import KeyHistoryScreen
-
         item = self.key_tree.cursor_item
         if not isinstance(item, KeyItem):
             self.say("Select a key to see its history.", severity="warning")
@@ -278,8 +278,6 @@ class MainScreen(Screen[None]):
 
     def action_change_log(self) -> None:
         """Open the change log; a line chosen there opens its key's history."""
-        from tui.app.screens.change_log import ChangeLogScreen
-
         self.app.push_screen(ChangeLogScreen(self.session.store), self._jump_to_change)
 
     def _jump_to_change(self, chosen: tuple[str, int] | None) -> None:
@@ -290,13 +288,13 @@ class MainScreen(Screen[None]):
             self.time_travel.leave()
         if self.feed.key_filter is not None and not self.feed.key_filter(key):
             self.filter_input.close()
-        if not self.key_tree.select_key(key):
-            self.say(f"{key} is not in the store now; its history is.", severity="warning")
-            from tui.app.screens.key_history import KeyHistoryScreen
+        self.key_tree.select_key(key)  # its folders open now; their lines come after
+        self.call_after_refresh(self._history_at, key, version)
 
-            self.app.push_screen(KeyHistoryScreen(self.session.store, key, version=version))
-            return
-        self.action_history(version)
+    def _history_at(self, key: str, version: int) -> None:
+        if not self.key_tree.select_key(key):
+            self.say(f"{key} is not in the tree now; here is its history.")
+        self.app.push_screen(KeyHistoryScreen(self.session.store, key, version=version))
 
     def action_travel_back(self) -> None:
         """Step the whole view back one change."""

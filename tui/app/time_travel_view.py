@@ -113,14 +113,13 @@ class TimeTravelView:
         parts = [f"Change {travel.revision:,}"]
         if when is not None:
             stamp = time.strftime("%H:%M:%S", time.localtime(when)) + f".{int(when % 1 * 1000):03d}"
-            ago = format_duration(max(0.0, time.time() - when))
-            parts.append(f"{stamp} ({ago} ago)")
+            ago = format_duration(max(0.0, self.screen.clock() - when))
+            parts.append(f"{stamp}, {ago} ago")
         parts.append(f"{count_of(travel.behind, 'change')} behind live")
         if travel.at_start:
             parts.append("the start of the kept history")
-        parts.append("read-only")
-        text = Text("⏪ " + " · ".join(parts), style="bold")
-        text.append("   [ ] step  { } a second  escape: back to live", style="not bold")
+        text = Text("◀ " + " · ".join(parts), style="bold")
+        text.append(" · read-only · escape: back to live · [ ] step, { } by a second")
         self.banner.update(text)
 
     def follow_live(self, touched: set[str]) -> None:

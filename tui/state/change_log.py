@@ -194,9 +194,12 @@ class MemoryChangeLog(ChangeLog):
         self._gone.clear()
 
     def versions(self, key: str, limit: int | None = None) -> list[Change]:
-        kept = [self._unpack(key, packed) for packed in self._packed_of(key)]
+        packed = self._packed_of(key)
+        if limit is not None:
+            packed = packed[-limit:] if limit > 0 else []
+        kept = [self._unpack(key, one) for one in packed]
         kept.reverse()
-        return kept if limit is None else kept[:limit]
+        return kept
 
     def since(self, revision: int, limit: int | None = None) -> list[Change]:
         # From the newest change back to `revision`: the n-th entry of a key from the

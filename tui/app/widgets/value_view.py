@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 
-import orjson
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -13,16 +12,13 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Sparkline, Static
 
-from tui.app.format import escape_controls, format_number, format_size, pretty_json_bytes
+from tui.app.format import SHOWN_BYTES, escape_controls, format_number, format_size, pretty
 from tui.app.model.value_history import ValueHistory
 from tui.app.widgets.json_view import JsonView
 from tui.state import Entry
 
 TITLE_LINES = 2
 """Lines the key (or folder) takes at most in the header: the metadata line stays in view."""
-
-SHOWN_BYTES = 1024 * 1024
-"""Values whose JSON is bigger than this are shown cut short, formatted off the UI thread."""
 
 _KINDS = {ord("{"): "object", ord("["): "array", ord('"'): "string", ord("t"): "boolean"}
 _KINDS |= {ord("f"): "boolean", ord("n"): "null"}
@@ -31,15 +27,6 @@ _KINDS |= {ord("f"): "boolean", ord("n"): "null"}
 def kind_of(data: bytes) -> str:
     """The JSON type of an encoded value, from its first byte."""
     return _KINDS.get(data[0], "number") if data else "empty"
-
-
-def pretty(data: bytes, limit: int = SHOWN_BYTES) -> tuple[bytes, bool]:
-    """Indented JSON with sorted keys, cut at a line end after `limit` bytes; and if it was cut."""
-    text = pretty_json_bytes(orjson.loads(data))
-    if len(text) <= limit:
-        return text, False
-    end = text.rfind(b"\n", 0, limit)
-    return text[: end if end > 0 else limit], True
 
 
 def fit_lines(text: str, width: int, lines: int = TITLE_LINES) -> str:
