@@ -260,8 +260,7 @@ async def time_travel_steps() -> dict[str, list[float]]:
         screen = app.screen
         assert isinstance(screen, MainScreen)
         await pilot.pause(0.3)
-        screen.key_tree.select_key("jobs:99:item_99999")
-        await pilot.pause()
+        await until(pilot, lambda: screen.key_tree.select_key("jobs:99:item_99999"))
         for label in ("near live", "50,000 back"):
             if label == "50,000 back":
                 travel = screen.feed.travel
@@ -290,7 +289,8 @@ HISTORY_VERSIONS = 10_000
 
 
 async def open_history(runs: int = 5) -> dict[str, list[float]]:
-    """Seconds from `h` to the versions on screen, and to the first diff shown."""
+    """Seconds from `h` to the versions on screen, and to the first diff shown (the
+    press returns once the app is idle: the screen drawn)."""
     store = Store(log=MemoryChangeLog(history=HISTORY_VERSIONS))
     for n in range(HISTORY_VERSIONS):
         store.set("jobs:report", {"n": n, "rows": list(range(n % 50))}, source="bench")
@@ -300,11 +300,10 @@ async def open_history(runs: int = 5) -> dict[str, list[float]]:
         await pilot.pause(0.3)
         screen = app.screen
         assert isinstance(screen, MainScreen)
-        screen.key_tree.select_key("jobs:report")
-        await pilot.pause()
+        await until(pilot, lambda: screen.key_tree.select_key("jobs:report"))
         for _ in range(runs):
             started = time.perf_counter()
-            await pilot.press("h")
+            await pilot.press("h")  # returns once the app is idle again
             history = app.screen
             while not (isinstance(history, KeyHistoryScreen) and history.loaded):
                 await asyncio.sleep(0.002)

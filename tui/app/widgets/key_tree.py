@@ -199,7 +199,15 @@ class KeyTree(Tree[Item]):
         if node is None:
             return False
         self.move_cursor(node)
+        # A folder opened just now has its lines laid out at the next refresh: the
+        # cursor is put on the key again then.
+        self.call_after_refresh(self._cursor_to, key)
         return True
+
+    def _cursor_to(self, key: str) -> None:
+        node = self._keys.get(key)
+        if node is not None and self.cursor_node is not node:
+            self.move_cursor(node)
 
     def _open_folders_of(self, key: str) -> None:
         delimiter = self.index.delimiter
