@@ -13,6 +13,7 @@ import struct
 from collections import deque
 
 from tui.state.change import Change, Op
+from tui.state.writers import Writers
 
 DEFAULT_HISTORY = 100
 """Versions kept of each key by default (`--history N`; 0 keeps none)."""
@@ -86,9 +87,7 @@ class MemoryChangeLog(ChangeLog):
         # pushed out of its deque: skipped when they come up, and compacted away.
         self._order: deque[str] = deque()
         self._gone: dict[str, int] = {}
-        self._writers: list[tuple[str, str]] = []
-        self._writer_ids: dict[tuple[str, str], int] = {}
-        self._last_writer: tuple[str, str, int] = ("", "", -1)
+        self._writers = Writers()
         self._kept = 0
         self._bytes = 0
 
@@ -98,9 +97,9 @@ class MemoryChangeLog(ChangeLog):
         if not self.history:
             return
         _, key, version, source, when, value, origin, created = change
-        last_source, last_origin, number = self._last_writer
+        last_source, last_origin, number = self._writers.last
         if source is not last_source or origin is not last_origin:
-            number = self._number(source, origin)
+            number = self._writers.number(source, origin)
         if value is None:
             packed = _pack(version, when, number, _DELETE)
         else:
@@ -115,16 +114,6 @@ class MemoryChangeLog(ChangeLog):
         self._bytes += _OVERHEAD + len(key) + len(packed)
         if self._bytes > self._max_bytes:
             self._shrink()
-
-    def _number(self, source: str, origin: str) -> int:
-        # A writer's number; the last one is kept at hand, as runs write in streaks.
-        writer = (source, origin)
-        number = self._writer_ids.get(writer)
-        if number is None:
-            number = self._writer_ids[writer] = len(self._writers)
-            self._writers.append(writer)
-        self._last_writer = (source, origin, number)
-        return number
 
     def _add(self, key: str, kept: bytes | deque[bytes], packed: bytes) -> None:
         if type(kept) is not deque:

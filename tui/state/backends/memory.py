@@ -6,6 +6,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 
 from tui.state.backends.base import Backend, Entry
+from tui.state.writers import Writers
 
 # Each entry is packed into one exact-size bytes object: version, time and writer
 # number (its source and origin), then the JSON. One object a key instead of a tuple
@@ -23,9 +24,7 @@ class MemoryBackend(Backend):
 
     def __init__(self) -> None:
         self._entries: dict[str, bytes] = {}
-        self._writers: list[tuple[str, str]] = []
-        self._writer_ids: dict[tuple[str, str], int] = {}
-        self._last_writer: tuple[str, str, int] = ("", "", -1)
+        self._writers = Writers()
 
     def get(self, key: str) -> Entry | None:
         packed = self._entries.get(key)
@@ -41,34 +40,19 @@ class MemoryBackend(Backend):
     def put(
         self, key: str, value: bytes, version: int, time: float, source: str, origin: str = ""
     ) -> None:
-        last_source, last_origin, number = self._last_writer
+        last_source, last_origin, number = self._writers.last
         if source is not last_source or origin is not last_origin:
-            number = self._number(source, origin)
+            number = self._writers.number(source, origin)
         self._entries[key] = _pack(version, time, number) + value
-
-    def _number(self, source: str, origin: str) -> int:
-        # A writer's number; the last one is kept at hand, as runs write in streaks.
-        writer = (source, origin)
-        number = self._writer_ids.get(writer)
-        if number is None:
-            number = self._writer_ids[writer] = len(self._writers)
-            self._writers.append(writer)
-        self._last_writer = (source, origin, number)
-        return number
 
     def contains(self) -> Callable[[str], bool]:
         return self._entries.__contains__
 
     def put_many(self, rows: Iterable[tuple[str, bytes, int, float, str, str]]) -> None:
         """`put` each (key, value, version, time, source, origin): loading a store file."""
-        entries, ids, writers, pack = self._entries, self._writer_ids, self._writers, _pack
+        entries, number_of, pack = self._entries, self._writers.number, _pack
         for key, value, version, time, source, origin in rows:
-            writer = (source, origin)
-            number = ids.get(writer)
-            if number is None:
-                number = ids[writer] = len(writers)
-                writers.append(writer)
-            entries[key] = pack(version, time, number) + value
+            entries[key] = pack(version, time, number_of(source, origin)) + value
 
     def delete(self, key: str) -> bool:
         return self._entries.pop(key, None) is not None
