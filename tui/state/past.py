@@ -73,16 +73,12 @@ class Past:
                 f"revision {revision:,} is not in the store's history "
                 f"(its revisions go from 0 to {live_revision:,})"
             )
-        values = dict(live)
         undone = [c for c in self._since(revision) if c.version <= live_revision]
-        earliest = self._earliest(undone, live_revision)
+        earliest, before = self._walk_back(undone, live_revision)
         if earliest > revision:
             raise HistoryGone(revision, earliest)
-        first: dict[str, Change] = {}
-        for change in undone:
-            first.setdefault(change.key, change)
-        for key, change in first.items():
-            old = self.before(change)  # known: the walk above checked it
+        values = dict(live)
+        for key, old in before.items():
             if old is None:
                 values.pop(key, None)
             else:
@@ -91,23 +87,28 @@ class Past:
 
     def earliest(self, live_revision: int) -> int:
         """The oldest revision the kept history can show the store at."""
-        return self._earliest(self._since(0), live_revision)
+        return self._walk_back(self._since(0), live_revision)[0]
 
-    def _earliest(self, changes: list[Change], live_revision: int) -> int:
-        # Step back from the live revision one change at a time: each must be kept
-        # (no gap in the revisions), and so must its key's value before it, which for
-        # all but a key's first change here is the change before it here.
+    def _walk_back(
+        self, changes: list[Change], live_revision: int
+    ) -> tuple[int, dict[str, bytes | None]]:
+        """Step back from the live revision over `changes` (oldest first), one at a
+        time: each must be kept (no gap in the revisions), and so must its key's value
+        before it, which for all but a key's first change here is the change before it
+        here. Returns the revision reached, and each key's value before its first
+        change stepped over (None: it did not exist)."""
         first: dict[str, Change] = {}
         for change in changes:
             first.setdefault(change.key, change)
+        before: dict[str, bytes | None] = {}
         step = live_revision
         for change in reversed(changes):
             if change.version != step:
-                return step  # the change at `step` is no longer kept
+                return step, before  # the change at `step` is no longer kept
             if first[change.key] is change:
                 try:
-                    self.before(change)
+                    before[change.key] = self.before(change)
                 except Unknown:
-                    return step
+                    return step, before
             step -= 1
-        return step  # 0, or the change at `step` is no longer kept
+        return step, before  # 0, or the change at `step` is no longer kept
