@@ -177,21 +177,16 @@ class TimeTravel:
 
     def differs(self, key: str) -> bool:
         """Whether `key`'s value then is not its value now."""
-        if key not in self.then:
-            return False
-        change = self.then[key]
-        then = None if change is None else change.value
-        return then != self.store.get_encoded(key)
+        return key in self.then and self._value_then(key) != self.store.get_encoded(key)
 
     def differing(self) -> dict[str, bytes | None]:
         """Every key whose value then is not its value now: its value then (None: it
         did not exist). What a rewind writes back."""
-        found: dict[str, bytes | None] = {}
-        for key, change in self.then.items():
-            then = None if change is None else change.value
-            if then != self.store.get_encoded(key):
-                found[key] = then
-        return found
+        return {key: self._value_then(key) for key in self.then if self.differs(key)}
+
+    def _value_then(self, key: str) -> bytes | None:
+        change = self.then[key]
+        return None if change is None else change.value
 
 
 def _entry(change: Change | None) -> Entry | None:
