@@ -198,8 +198,8 @@ async def test_output_is_tagged_and_runs_are_marked(tmp_path: Path) -> None:
         assert "good.lua │ hello" in text
         assert "bad.lua  │ bad.lua:2: boom" in text
         assert "bad.lua  │ stack traceback:" in text
-        assert "✗ bad.lua  error  1 run" in script_line(app, 1)
-        assert "✓ good.lua  ok  1 run" in script_line(app, 0)
+        await until(pilot, lambda: "✗ bad.lua  error  1 run" in script_line(app, 1))
+        await until(pilot, lambda: "✓ good.lua  ok  1 run" in script_line(app, 0))
 
 
 async def test_a_syntax_error_shows_and_waits_for_the_next_save(tmp_path: Path) -> None:
@@ -222,7 +222,7 @@ async def test_a_missing_script_shows_as_missing_then_runs(tmp_path: Path) -> No
         await until(pilot, lambda: "is not there: it runs when it appears" in output_text(app))
         write_script(script, 'print("arrived")\n')
         await until(pilot, lambda: "later.lua │ arrived" in output_text(app), what="rerun")
-        assert "ok" in script_line(app)
+        await until(pilot, lambda: "ok" in script_line(app), what="the run to end")
 
 
 async def test_saving_the_script_reruns_it_and_the_store_is_kept(tmp_path: Path) -> None:
