@@ -40,7 +40,7 @@ def test_a_run_leaves_its_store_for_the_data_commands(tmp_path: Path) -> None:
     assert re.search(r"^keys: +3$", info, re.M)
     assert re.search(r"^revision: +3$", info, re.M)
     assert re.search(r"^owner: +none$", info, re.M)
-    assert re.search(r"^format: +2$", info, re.M)
+    assert re.search(r"^format: +3$", info, re.M)
 
 
 def test_the_store_can_come_from_the_environment(tmp_path: Path) -> None:

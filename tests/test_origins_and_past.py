@@ -130,7 +130,7 @@ def test_a_format_1_file_is_read_as_it_is_and_upgraded_by_a_writer(tmp_path: Pat
     assert stateui("get", "--store", path, "k").stdout == "1\n"
     assert stateui("set", "--store", path, "k", "2").returncode == 0
     info = stateui("info", "--store", path).stdout
-    assert "format:   2" in info
+    assert "format:   3" in info
     history = stateui("history", "--store", path, "k").stdout.splitlines()
     assert [line.split()[0] for line in history] == ["2", "1"]
 

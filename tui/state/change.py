@@ -15,6 +15,15 @@ class Op(StrEnum):
 
     SET = "set"
     DELETE = "delete"
+    EXPIRE = "expire"
+    """Removed by the store when its TTL ran out (source `ttl`)."""
+    EVICT = "evict"
+    """Removed by the store to make room under its limits (source `limit`)."""
+
+    @property
+    def removes(self) -> bool:
+        """Whether the change removed its key (a delete, an expiry or an eviction)."""
+        return self is not Op.SET
 
 
 class Change(NamedTuple):
@@ -35,6 +44,8 @@ class Change(NamedTuple):
     no script line made (the console, the editor, the command line)."""
     created: bool = False
     """A set of a key that did not exist just before: a step back over it removes it."""
+    expires: float = 0.0
+    """For a set, when the key expires (seconds since the epoch); 0 for a key with no TTL."""
 
     @property
     def writer(self) -> str:

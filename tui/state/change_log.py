@@ -25,14 +25,17 @@ _OVERHEAD = 100
 """Bytes a kept change costs besides its packed form (the object, its slots)."""
 
 # A kept change: version, time, writer number (its source and origin), and its kind
-# (_SET, _DELETE, _CREATE); the value follows.
+# (_SET, _CREATE, or the op of a removal); the value follows. A key's TTL is not kept:
+# the history is of values.
 _HEADER = struct.Struct("<QdIB")
 _HEADER_SIZE = _HEADER.size
 _pack = _HEADER.pack
 _unpack_header = _HEADER.unpack_from
 
 
-_SET, _DELETE, _CREATE = 0, 1, 2
+_SET, _DELETE, _CREATE, _EXPIRE, _EVICT = 0, 1, 2, 3, 4
+_REMOVALS = {Op.DELETE: _DELETE, Op.EXPIRE: _EXPIRE, Op.EVICT: _EVICT}
+_OP_OF = {_DELETE: Op.DELETE, _EXPIRE: Op.EXPIRE, _EVICT: Op.EVICT}
 
 
 def _version(packed: bytes) -> int:
@@ -96,12 +99,12 @@ class MemoryChangeLog(ChangeLog):
         # from other threads, copy what they read in single steps (see `_kept_of`).
         if not self.history:
             return
-        _, key, version, source, when, value, origin, created = change
+        op, key, version, source, when, value, origin, created, _ = change
         last_source, last_origin, number = self._writers.last
         if source is not last_source or origin is not last_origin:
             number = self._writers.number(source, origin)
         if value is None:
-            packed = _pack(version, when, number, _DELETE)
+            packed = _pack(version, when, number, _REMOVALS[op])
         else:
             packed = _pack(version, when, number, _CREATE if created else _SET) + value
         kept = self._by_key.get(key)
@@ -140,8 +143,9 @@ class MemoryChangeLog(ChangeLog):
     def _unpack(self, key: str, packed: bytes) -> Change:
         version, when, number, kind = _unpack_header(packed)
         source, origin = self._writers[number]
-        if kind == _DELETE:
-            return Change(Op.DELETE, key, version, source, when, None, origin)
+        removal = _OP_OF.get(kind)
+        if removal is not None:
+            return Change(removal, key, version, source, when, None, origin)
         value = packed[_HEADER_SIZE:]
         return Change(Op.SET, key, version, source, when, value, origin, kind == _CREATE)
 

@@ -6,6 +6,7 @@ import contextlib
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
@@ -13,12 +14,14 @@ from typing import Any
 
 import orjson
 
-from tui.state import codec
+from tui.state import codec, expiry, limits
 from tui.state.backends import Backend, Entry, MemoryBackend
 from tui.state.change import DEFAULT_BUFFER, Change, Op, Subscription
 from tui.state.change_log import ChangeLog, MemoryChangeLog
 from tui.state.errors import StateError
+from tui.state.expiry import Expiry, Sweeper, check_ttl, seconds_left
 from tui.state.keys import check_key, check_prefix, is_plain_key, type_name
+from tui.state.limits import Limits
 
 # A Change built from a ready tuple, without NamedTuple's Python-level constructor:
 # it is made for every write while someone watches.
@@ -26,6 +29,9 @@ _change = partial(tuple.__new__, Change)
 
 MISSING = 0
 """The version of a key that does not exist (real versions start at 1)."""
+
+KEEP_TTL = -1.0
+"""As a write's `ttl`: the key keeps the TTL it has (`incr`, `update`)."""
 
 
 class Store:
@@ -38,6 +44,10 @@ class Store:
 
     `read_only` (a reason) makes every write raise StateError with it: a store that
     follows one another process owns is changed only by `apply`.
+
+    A key may have a TTL (`expires`: when it expires). A key whose time has come is
+    gone for every reader at once; a background sweeper then removes it as a change
+    (op `expire`, source `ttl`). `limits` bound the keys and bytes the store holds.
     """
 
     def __init__(
@@ -50,10 +60,24 @@ class Store:
         location: str = "memory",
         max_value_bytes: int = codec.DEFAULT_MAX_VALUE_BYTES,
         clock: Callable[[], float] = time.time,
+        expires: Mapping[str, float] | None = None,
+        limits: Limits | None = None,
+        sweep: bool = True,
     ) -> None:
         self._backend = backend if backend is not None else MemoryBackend()
         self._read = self._backend.value  # bound once: the read hot path
-        self._has = self._backend.contains()
+        self._stored = self._backend.stored()
+        self._overhead = self._backend.overhead
+        self._expiry = Expiry()
+        self._expires = self._expiry.at  # bound once: every read tests it
+        for key, when in (expires or {}).items():
+            self._expiry.set(key, when)
+        self._sweeps = sweep
+        self._sweeper: Sweeper | None = None
+        self._limits = Limits()
+        self._bytes = 0
+        self._bytes_known = False
+        self._order: OrderedDict[str, None] | None = None  # write order, when evicting
         self._log = log if log is not None else MemoryChangeLog()
         self._record = self._log.record
         self.location = location
@@ -66,6 +90,10 @@ class Store:
         self._subscribers: tuple[Subscription, ...] = ()
         self._to_notify: list[Subscription] = []
         self._closers: list[Callable[[], None]] = []
+        if limits:
+            self.set_limits(limits)
+        if self._expires:
+            self._start_sweeper()
 
     # -- what it is ---------------------------------------------------------------
 
@@ -95,6 +123,8 @@ class Store:
             old, self._log, self._record = self._log, log, log.record
             self.location = location
             self._refusal = None
+        if self._expires:
+            self._start_sweeper()
         return old
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -103,6 +133,9 @@ class Store:
 
     def close(self) -> None:
         """Make every change durable and let go of the file, if any. Safe to call twice."""
+        if self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
         self._log.close()
         while self._closers:
             self._closers.pop()()
@@ -147,17 +180,27 @@ class Store:
         data = self._read(key)
         if data is None:
             check_key(key)  # a key the store holds is valid: only a miss needs the check
+        elif self._expires and self._expiry.expired(key, self._clock()):
+            return None
         return data
 
     def entry(self, key: str) -> Entry | None:
-        """The value of `key` as JSON with its version, time and source, or None."""
+        """The value of `key` as JSON with its version, time, source and expiry, or None."""
         check_key(key)
-        return self._backend.get(key)
+        entry = self._backend.get(key)
+        if entry is None or not self._expires:
+            return entry
+        expires = self._expires.get(key)
+        if expires is None:
+            return entry
+        return None if expires <= self._clock() else entry._replace(expires=expires)
 
     def exists(self, key: str) -> bool:
         """Whether `key` holds a value."""
         check_key(key)
-        return key in self._backend
+        if key not in self._backend:
+            return False
+        return not (self._expires and self._expiry.expired(key, self._clock()))
 
     def keys(self, prefix: str = "", *, sort: bool = True) -> list[str]:
         """The keys that start with `prefix`, sorted unless `sort` is False."""
@@ -167,6 +210,8 @@ class Store:
                 found = [key for key in self._backend if key.startswith(prefix)]
             else:
                 found = list(self._backend)
+            if self._expires:
+                found = self._unexpired(found)
         if sort:
             found.sort()
         return found
@@ -174,8 +219,66 @@ class Store:
     def snapshot(self) -> dict[str, Any]:
         """Every key and a copy of its value, sorted by key."""
         with self._lock:
-            encoded = {key: self._backend.value(key) for key in self._backend}
+            keys: Iterable[str] = self._backend
+            if self._expires:
+                keys = self._unexpired(list(keys))
+            encoded = {key: self._backend.value(key) for key in keys}
         return {key: codec.decode(encoded[key]) for key in sorted(encoded)}  # type: ignore[arg-type]
+
+    def _unexpired(self, keys: list[str]) -> list[str]:
+        now, expires = self._clock(), self._expires
+        return [key for key in keys if expires.get(key, now + 1) > now]
+
+    # -- TTL and limits ------------------------------------------------------------
+
+    def ttl(self, key: str) -> float | None:
+        """The seconds `key` has left (to the millisecond), or None when it has no TTL
+        or does not exist."""
+        check_key(key)
+        expires = self._expires.get(key)
+        if expires is None:
+            return None
+        now = self._clock()
+        return None if expires <= now else seconds_left(expires, now)
+
+    def expirations(self) -> dict[str, float]:
+        """When each key with a TTL expires (seconds since the epoch)."""
+        with self._lock:
+            now = self._clock()
+            return {key: when for key, when in self._expires.items() if when > now}
+
+    def next_expiry(self) -> float | None:
+        """When the next key expires, or None when no key has a TTL."""
+        with self._lock:
+            return self._expiry.next_due()
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    def set_limits(self, new: Limits) -> None:
+        """Bound the store from now on. A store already past them stays as it is; writes
+        that add to it are refused (or make room, when evicting)."""
+        with self._lock:
+            self._limits = new
+            if not new.evicts:
+                self._order = None  # built when first needed (see `_evict_order`)
+
+    @property
+    def size(self) -> int:
+        """The bytes the store holds: each key and its value's JSON."""
+        with self._lock:
+            self._count_bytes()
+            return self._bytes
+
+    def _count_bytes(self) -> None:
+        if self._bytes_known:
+            return
+        stored, overhead = self._stored, self._overhead
+        self._bytes = sum(
+            _key_size(key) + len(stored(key) or b"") - overhead for key in self._backend
+        )
+        self._bytes_known = True
 
     def dump_json(self) -> bytes:
         """The whole store as one JSON object, keys sorted at every level (the `--dump` format)."""
@@ -190,19 +293,30 @@ class Store:
 
     # -- writes ----------------------------------------------------------------
 
-    def set(self, key: str, value: Any, *, source: str, origin: str = "") -> int:
+    def set(
+        self, key: str, value: Any, *, source: str, origin: str = "", ttl: float | None = None
+    ) -> int:
         """Store a Python value (as JSON gives it); None deletes.
 
-        Returns the key's new version (MISSING after a delete).
+        `ttl` (seconds) makes the key expire after that long; without one the key is
+        permanent. Returns the key's new version (MISSING after a delete).
         """
         check_key(key)
         if value is None:
             self.delete(key, source=source, origin=origin)
             return MISSING
         data = codec.encode(value, self.max_value_bytes)
-        return self.set_encoded(key, data, source=source, origin=origin)
+        return self.set_encoded(key, data, source=source, origin=origin, ttl=ttl)
 
-    def set_encoded(self, key: str, data: bytes, *, source: str, origin: str = "") -> int:
+    def set_encoded(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        source: str,
+        origin: str = "",
+        ttl: float | None = None,
+    ) -> int:
         """Store JSON that already follows the storage rules. Returns the new version.
 
         Only for JSON made by `codec.encode` or the Lua converter: it is not re-checked.
@@ -211,10 +325,12 @@ class Store:
             check_key(key)
         if len(data) > self.max_value_bytes:
             codec.check_size(data, self.max_value_bytes)
+        if ttl is not None:
+            ttl = check_ttl(ttl)
         if self._refusal is not None:
             raise StateError(self._refusal)
         with self._lock:
-            version = self._put(key, data, source, origin)
+            version = self._put(key, data, source, origin, ttl)
         if self._to_notify:
             self._notify()
         return version
@@ -225,7 +341,8 @@ class Store:
         """Store a Python value (None deletes) only if `key` is still at `expected_version`.
 
         `expected_version` is MISSING for a key that should not exist yet. Returns
-        False, changing nothing, when another writer got there first.
+        False, changing nothing, when another writer got there first. The key keeps
+        its TTL.
         """
         data = None if value is None else codec.encode(value, self.max_value_bytes)
         return self.compare_and_set_encoded(
@@ -240,18 +357,23 @@ class Store:
         *,
         source: str,
         origin: str = "",
+        ttl: float | None = KEEP_TTL,
     ) -> bool:
-        """`compare_and_set` for JSON that already follows the storage rules."""
+        """`compare_and_set` for JSON that already follows the storage rules; `ttl` as
+        for `set` (by default the key keeps its TTL)."""
         check_key(key)
         if data is not None:
             codec.check_size(data, self.max_value_bytes)
+        if ttl is not None and ttl != KEEP_TTL:
+            ttl = check_ttl(ttl)
         self._check_writable()
         with self._lock:
+            self._settle(key)
             current = self._backend.get(key)
             if (current.version if current is not None else MISSING) != expected_version:
                 return False
             if data is not None:
-                self._put(key, data, source, origin)
+                self._put(key, data, source, origin, ttl)
             elif current is not None:
                 self._remove(key, source, origin)
         self._notify()
@@ -267,11 +389,14 @@ class Store:
         check_key(key)
         self._check_writable()
         with self._lock:
+            self._settle(key)
             if key not in self._backend:
-                return False
-            self._remove(key, source, origin)
+                gone = False
+            else:
+                self._remove(key, source, origin)
+                gone = True
         self._notify()
-        return True
+        return gone
 
     def delete_many(self, keys: Iterable[str], *, source: str, origin: str = "") -> int:
         """Remove each of `keys` at once (those that exist); return how many went."""
@@ -280,6 +405,7 @@ class Store:
         with self._lock:
             gone = 0
             for key in keys:
+                self._settle(key)
                 if key in self._backend:
                     self._remove(key, source, origin)
                     gone += 1
@@ -287,27 +413,55 @@ class Store:
         return gone
 
     def incr(self, key: str, by: int | float = 1, *, source: str, origin: str = "") -> int | float:
-        """Add `by` to the number at `key` atomically (missing counts as 0); return the sum."""
+        """Add `by` to the number at `key` atomically (missing counts as 0); return the
+        sum. The key keeps its TTL."""
         check_key(key)
         if type(by) not in (int, float):
             raise StateError(f"increment must be a number, got {type_name(by)}")
         self._check_writable()
         with self._lock:
+            self._settle(key)
             data = self._backend.value(key)
             current = 0 if data is None else codec.decode(data)
             if type(current) not in (int, float):
                 raise StateError(f"{key!r} holds {_json_type(current)}, not a number")
             total = current + by
             codec.check_number(total, ())
-            self._put(key, orjson.dumps(total), source, origin)
+            self._put(key, orjson.dumps(total), source, origin, KEEP_TTL)
         self._notify()
         return total
+
+    def expire(self, key: str, seconds: float, *, source: str, origin: str = "") -> bool:
+        """Make `key` expire `seconds` from now (replacing any TTL it has): a change of
+        the key, its value as it is. False, changing nothing, when it is missing."""
+        check_key(key)
+        ttl = check_ttl(seconds)
+        return self._retime(key, ttl, source, origin)
+
+    def persist(self, key: str, *, source: str, origin: str = "") -> bool:
+        """Remove the TTL of `key` (a change of the key, its value as it is). False,
+        changing nothing, when it is missing or has no TTL."""
+        check_key(key)
+        return self._retime(key, None, source, origin)
+
+    def _retime(self, key: str, ttl: float | None, source: str, origin: str) -> bool:
+        self._check_writable()
+        with self._lock:
+            self._settle(key)
+            data = self._backend.value(key)
+            if data is None or (ttl is None and key not in self._expires):
+                return False
+            self._put(key, data, source, origin, ttl)
+        self._notify()
+        return True
 
     def clear(self, prefix: str, *, source: str, origin: str = "") -> int:
         """Delete every key that starts with `prefix` (all of them for ""); return how many."""
         check_prefix(prefix)
         self._check_writable()
         with self._lock:
+            if self._expires:
+                self._sweep_due(self._clock(), None)
             doomed = [key for key in self._backend if key.startswith(prefix)]
             for key in doomed:
                 self._remove(key, source, origin)
@@ -315,7 +469,8 @@ class Store:
         return len(doomed)
 
     def load(self, values: Mapping[str, Any], *, source: str) -> int:
-        """Set many keys from a mapping, all checked before any is written; return how many."""
+        """Set many keys from a mapping, all checked before any is written (the limits
+        too); return how many."""
         encoded: list[tuple[str, bytes]] = []
         for key, value in values.items():
             check_key(key)
@@ -327,10 +482,22 @@ class Store:
                 raise StateError(f"{key!r}: {error}") from None
         self._check_writable()
         with self._lock:
+            if self._limits:
+                self._check_room_for(encoded)
             for key, data in encoded:
-                self._put(key, data, source, "")
+                self._put(key, data, source, "", None)
         self._notify()
         return len(encoded)
+
+    def sweep(self, limit: int = expiry.SLICE) -> int:
+        """Remove up to `limit` keys whose TTL has run out, each as a change (op
+        `expire`, source `ttl`); return how many went. The sweeper calls this."""
+        if self._refusal is not None or not self._expires:
+            return 0
+        with self._lock:
+            removed = self._sweep_due(self._clock(), limit)
+        self._notify()
+        return removed
 
     # -- change feed -------------------------------------------------------------
 
@@ -352,7 +519,7 @@ class Store:
         follower does: they are published, not recorded (the owner's log has them).
         `revision` is the store's revision after them, when it is known to be later."""
         with self._lock:
-            backend = self._backend
+            backend, expiry_of = self._backend, self._expiry
             for change in changes:
                 if change.op is Op.SET:
                     assert change.value is not None
@@ -364,39 +531,155 @@ class Store:
                         change.source,
                         change.origin,
                     )
+                    if change.expires:
+                        expiry_of.set(change.key, change.expires)
+                    else:
+                        expiry_of.drop(change.key)
                 else:
                     backend.delete(change.key)
+                    expiry_of.drop(change.key)
                 if self._subscribers:
                     self._publish(change)
                 self._revision = change.version
             self._revision = max(self._revision, revision)
+            self._bytes_known = False  # counted again when asked
         self._notify()
 
     def _check_writable(self) -> None:
         if self._refusal is not None:
             raise StateError(self._refusal)
 
+    def _start_sweeper(self) -> None:
+        if self._sweeper is None and self._sweeps and self._refusal is None:
+            self._sweeper = Sweeper(self, self._clock)
+
     # -- internals (called with the lock held) -------------------------------------
 
-    def _put(self, key: str, data: bytes, source: str, origin: str) -> int:
-        version = self._revision + 1
+    def _settle(self, key: str) -> None:
+        """Remove `key` first if its time has come: a write sees it as missing."""
+        if self._expires and self._expiry.expired(key, now := self._clock()):
+            self._remove(key, expiry.SOURCE, "", Op.EXPIRE, now)
+
+    def _sweep_due(self, now: float, limit: int | None) -> int:
+        due = self._expiry.due(now, limit)
+        for key in due:
+            if key in self._backend:
+                self._remove(key, expiry.SOURCE, "", Op.EXPIRE, now)
+            else:
+                self._expiry.drop(key)
+        return len(due)
+
+    def _put(self, key: str, data: bytes, source: str, origin: str, ttl: float | None) -> int:
         now = self._clock()
-        change = _change((Op.SET, key, version, source, now, data, origin, not self._has(key)))
+        expires = self._expires
+        if expires and key in expires and expires[key] <= now:
+            self._remove(key, expiry.SOURCE, "", Op.EXPIRE, now)
+        old = self._stored(key)
+        if self._limits:
+            self._make_room(key, old, len(data), now)
+        if ttl is None:
+            until = 0.0
+        elif ttl == KEEP_TTL:
+            until = expires.get(key, 0.0)
+        else:
+            until = round(now + ttl, 3)
+        version = self._revision + 1
+        change = _change((Op.SET, key, version, source, now, data, origin, old is None, until))
         self._record(change)  # first: a log that must commit at once may refuse it
         self._revision = version
         self._backend.put(key, data, version, now, source, origin)
+        self._bytes += (
+            len(data) - len(old) + self._overhead if old is not None else len(data) + _key_size(key)
+        )
+        if until:
+            self._expiry.set(key, until)
+            if self._sweeper is None:
+                self._start_sweeper()
+            elif until <= (self._expiry.next_due() or until):
+                self._sweeper.wake()
+        elif expires and key in expires:
+            del expires[key]
+        if self._order is not None:
+            self._order[key] = None
+            self._order.move_to_end(key)
         if self._subscribers:
             self._publish(change)
         return version
 
-    def _remove(self, key: str, source: str, origin: str) -> None:
+    def _remove(
+        self, key: str, source: str, origin: str, op: Op = Op.DELETE, now: float = 0.0
+    ) -> None:
         version = self._revision + 1
-        change = _change((Op.DELETE, key, version, source, self._clock(), None, origin, False))
+        change = _change((op, key, version, source, now or self._clock(), None, origin, False, 0.0))
         self._record(change)
         self._revision = version
+        old = self._stored(key)
         self._backend.delete(key)
+        if old is not None:
+            self._bytes -= len(old) - self._overhead + _key_size(key)
+        if self._expires:
+            self._expires.pop(key, None)
+        if self._order is not None:
+            self._order.pop(key, None)
         if self._subscribers:
             self._publish(change)
+
+    def _make_room(self, key: str, old: bytes | None, size: int, now: float) -> None:
+        """Make sure a write of `size` bytes to `key` fits the limits, evicting the
+        least recently written keys when the store does; raise StateError if not."""
+        self._count_bytes()
+        bound = self._limits
+        new_key = old is None
+        adding = size - (len(old) - self._overhead) if old is not None else size + _key_size(key)
+        if not bound.over(len(self._backend) + new_key, self._bytes + adding):
+            return
+        if self._expires:  # expired keys not swept yet make room first
+            self._sweep_due(now, None)
+            if not bound.over(len(self._backend) + new_key, self._bytes + adding):
+                return
+        if not bound.evicts:
+            raise bound.full(len(self._backend), self._bytes, new_key, adding)
+        if bound.max_bytes and size + _key_size(key) > bound.max_bytes:
+            raise bound.too_big(size + _key_size(key))
+        order = self._evict_order()
+        while bound.over(len(self._backend) + new_key, self._bytes + adding):
+            victim = next((other for other in order if other != key), None)
+            if victim is None:
+                raise bound.too_big(size + _key_size(key))
+            if victim in self._backend:
+                self._remove(victim, limits.SOURCE, "", Op.EVICT, now)
+            else:
+                del order[victim]
+
+    def _evict_order(self) -> OrderedDict[str, None]:
+        """The keys, least recently written first: built from their versions the first
+        time a key must be evicted, and kept up to date by every write from then on."""
+        if self._order is None:
+            entries = ((self._backend.get(key), key) for key in self._backend)
+            by_version = sorted((entry.version, key) for entry, key in entries if entry)
+            self._order = OrderedDict.fromkeys(key for _, key in by_version)
+        return self._order
+
+    def _check_room_for(self, encoded: list[tuple[str, bytes]]) -> None:
+        """Raise StateError when setting every one of `encoded` cannot fit the limits."""
+        self._count_bytes()
+        bound, stored = self._limits, self._stored
+        keys, size = len(self._backend), self._bytes
+        fresh, own = 0, 0
+        for key, data in encoded:
+            old = stored(key)
+            own += len(data) + _key_size(key)
+            if old is None:
+                keys += 1
+                fresh += 1
+                size += _key_size(key) + len(data)
+            else:
+                size += len(data) - (len(old) - self._overhead)
+        if not bound.over(keys, size):
+            return
+        if bound.evicts and not bound.over(len(encoded), own):
+            return  # evicting older keys makes room for them all
+        raise bound.full(len(self._backend), self._bytes, fresh > 0, size - self._bytes)
 
     def _publish(self, change: Change) -> None:
         for subscription in self._subscribers:
@@ -443,6 +726,10 @@ def write_whole(path: Path, data: bytes) -> None:
     finally:
         partial_file.unlink(missing_ok=True)
     _sync_folder(path.parent)
+
+
+def _key_size(key: str) -> int:
+    return len(key) if key.isascii() else len(key.encode())
 
 
 def _json_type(value: object) -> str:

@@ -61,16 +61,17 @@ Line = Row | Gap
 key_of = itemgetter(1)
 source_of = itemgetter(3)
 origin_of = itemgetter(6)
-_SET, _DELETE = str(Op.SET.value), str(Op.DELETE.value)  # plain text, not the enum
+_SET = str(Op.SET.value)
+_TEXT = {op: str(op.value) for op in Op}  # plain text, not the enum
 
 
 def change_rows(changes: Sequence[Change]) -> list[Row]:
     """The changes as the screen keeps them (their values let go: only sizes stay)."""
     return [
-        (_DELETE, key, version, source, when, None, origin)
+        (_TEXT[op], key, version, source, when, None, origin)
         if value is None
         else (_SET, key, version, source, when, len(value), origin)
-        for _, key, version, source, when, value, origin, _ in changes
+        for op, key, version, source, when, value, origin, *_ in changes
     ]
 
 

@@ -20,6 +20,9 @@ class Entry(NamedTuple):
     """What changed it last (a script run, `console`, `editor`, `cli`)."""
     origin: str = ""
     """Where in Lua it was changed last (`jobs/import.lua:42`), if a script line did."""
+    expires: float = 0.0
+    """When the key expires (seconds since the epoch); 0 when it has no TTL. The store
+    fills it in: backends leave it 0."""
 
 
 class Backend(ABC):
@@ -52,9 +55,13 @@ class Backend(ABC):
     @abstractmethod
     def __contains__(self, key: str) -> bool: ...
 
-    def contains(self) -> Callable[[str], bool]:
-        """`key in backend` as the fastest function the backend has (writes call it)."""
-        return self.__contains__
+    overhead = 0
+    """Bytes `stored` adds to a value's JSON (the store counts only the JSON)."""
+
+    def stored(self) -> Callable[[str], bytes | None]:
+        """The fastest function from a key to its stored form, None when missing: its
+        length, less `overhead`, is the value's. Writes call it."""
+        return self.value
 
     @abstractmethod
     def __len__(self) -> int: ...

@@ -45,8 +45,10 @@ class MemoryBackend(Backend):
             number = self._writers.number(source, origin)
         self._entries[key] = _pack(version, time, number) + value
 
-    def contains(self) -> Callable[[str], bool]:
-        return self._entries.__contains__
+    overhead = _SIZE
+
+    def stored(self) -> Callable[[str], bytes | None]:
+        return self._entries.get
 
     def put_many(self, rows: Iterable[tuple[str, bytes, int, float, str, str]]) -> None:
         """`put` each (key, value, version, time, source, origin): loading a store file."""

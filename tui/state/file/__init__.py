@@ -20,6 +20,7 @@ from tui.state.file.journal import SYNC_MODES, FileChangeLog
 from tui.state.file.owner import Owner, Ownership, StoreBusy, is_owned, recorded_owner
 from tui.state.file.reader import Row, StoreFile
 from tui.state.file.schema import StoreFileError, connect, file_size
+from tui.state.limits import Limits
 from tui.state.store import Store
 
 
@@ -28,16 +29,18 @@ def open_owned(
     *,
     command: str,
     history: int | None = None,
+    limits: Limits | None = None,
     sync: str = "batch",
     window: float | None = None,
     on_failure: Callable[[str], None] | None = None,
 ) -> Store:
     """Become the owner of the store file at `path` (made when missing) and load it.
 
-    `history` (versions kept of each key) is kept in the file: None keeps what the file
-    says. Raises StoreBusy when another process owns it, StoreFileError when the file is
-    not a store this stateui can open. When the file can no longer be written (a full
-    disk), the store refuses every write from then on, and `on_failure` hears why.
+    `history` (versions kept of each key) and `limits` are kept in the file: None keeps
+    what the file says. Raises StoreBusy when another process owns it, StoreFileError
+    when the file is not a store this stateui can open. When the file can no longer be
+    written (a full disk), the store refuses every write from then on, and `on_failure`
+    hears why.
     """
     existed = path.exists()
     ownership = _claim(path)
@@ -52,18 +55,27 @@ def open_owned(
         raise
     try:
         kept = _history(connection, history)
+        bound = _limits(connection, limits)
         ownership.record(connection, command)
-        backend = MemoryBackend()
+        loaded = _Loaded()
         reader = StoreFile(path)
         try:
-            revision = reader.scan(lambda rows: _load(backend, rows))
+            revision = loaded.scan(reader)
         finally:
             reader.close()
     except sqlite3.Error as error:
         connection.close()
         ownership.release()
         raise StoreFileError(f"{path}: {error}") from None
-    store = Store(backend, log=ChangeLog(), revision=revision)
+    # Read-only until the journal takes its changes: the sweeper starts then.
+    store = Store(
+        loaded.backend,
+        log=ChangeLog(),
+        revision=revision,
+        expires=loaded.expires,
+        limits=bound,
+        read_only="the store is opening",
+    )
     _write_through(
         store, connection, ownership, history=kept, sync=sync, window=window, on_failure=on_failure
     )
@@ -141,8 +153,46 @@ def _history(connection: sqlite3.Connection, history: int | None) -> int:
     return history
 
 
-def _load(backend: MemoryBackend, rows: list[Row]) -> None:
-    backend.put_many(rows)
+class _Loaded:
+    """The entries of a file as a store loads them: a backend, and the keys' expiries."""
+
+    def __init__(self) -> None:
+        self.backend = MemoryBackend()
+        self.expires: dict[str, float] = {}
+
+    def add(self, rows: list[Row]) -> None:
+        self.backend.put_many(row[:6] for row in rows)
+        self.expires.update((row[0], row[6]) for row in rows if row[6])
+
+    def scan(self, reader: StoreFile) -> int:
+        """Load every entry of the file (expired ones too: the store sweeps them as
+        changes); return the file's revision."""
+        return reader.scan(self.add, every=True)
+
+
+_LIMITS = ("max_keys", "max_bytes", "when_full")
+
+
+def _limits(connection: sqlite3.Connection, limits: Limits | None) -> Limits:
+    if limits is not None:
+        connection.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [(name, getattr(limits, name)) for name in _LIMITS],
+        )
+        return limits
+    return limits_of(
+        lambda name: connection.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+    )
+
+
+def limits_of(row_of: Callable[[str], tuple[object] | None]) -> Limits:
+    """The limits a file keeps, read with `row_of(name)` (none when it keeps none)."""
+    found = {name: row[0] for name in _LIMITS if (row := row_of(name)) is not None}
+    return Limits(
+        int(found.get("max_keys") or 0),  # type: ignore[call-overload]
+        int(found.get("max_bytes") or 0),  # type: ignore[call-overload]
+        str(found.get("when_full") or "error"),
+    )
 
 
 def current_owner(path: Path) -> Owner | None:
@@ -165,18 +215,21 @@ def open_following(path: Path) -> tuple[Store, Follower]:
     """Load the store file read-only and follow its owner's changes (call `start`)."""
     reader = StoreFile(path)
     try:
-        backend = MemoryBackend()
-        revision = reader.scan(lambda rows: _load(backend, rows))
+        loaded = _Loaded()
+        revision = loaded.scan(reader)
         history = reader.meta("history")
+        bound = limits_of(lambda name: None if (v := reader.meta(name)) is None else (v,))
     except sqlite3.Error as error:
         reader.close()
         raise StoreFileError(f"{path}: {error}") from None
     owner = current_owner(path)
     who = str(owner) if owner is not None else "another process"
     store = Store(
-        backend,
+        loaded.backend,
         log=FileLog(reader, DEFAULT_HISTORY if history is None else int(history)),
         revision=revision,
+        expires=loaded.expires,
+        limits=bound,
         read_only=f"the store is read-only here: {path} is owned by {who}",
         location=str(path),
     )

@@ -109,11 +109,11 @@ class Follower:
 
     def _reload(self) -> None:
         rows: list[Row] = []
-        revision = self._reader.scan(rows.extend)
+        revision = self._reader.scan(rows.extend, every=True)
         present = {row[0] for row in rows}
         changes = [
-            Change(Op.SET, key, version, source, when, value, origin)
-            for key, value, version, when, source, origin in rows
+            Change(Op.SET, key, version, source, when, value, origin, False, expires)
+            for key, value, version, when, source, origin, expires in rows
             if version > self.store.revision
         ]
         changes += [

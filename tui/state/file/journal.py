@@ -52,23 +52,26 @@ MAX_PENDING = 20_000
 """Changes waiting for the writer thread at most: past it, the writer commits them itself."""
 
 # A batch is handed to SQLite as a JSON array of
-# [revision, key, op, value, time, source, origin, created] rows, the value as JSON text
-# (null for a delete).
-_LOG_CHANGES = """INSERT INTO changes (revision, key, op, value, time, source, origin, created)
+# [revision, key, op, value, time, source, origin, created, expires] rows, the value as
+# JSON text (null for a removal).
+_LOG_CHANGES = """INSERT INTO changes
+        (revision, key, op, value, time, source, origin, created, expires)
     SELECT json_extract(row.value, '$[0]'), json_extract(row.value, '$[1]'),
         json_extract(row.value, '$[2]'), CAST(json_extract(row.value, '$[3]') AS BLOB),
         json_extract(row.value, '$[4]'), json_extract(row.value, '$[5]'),
-        json_extract(row.value, '$[6]'), json_extract(row.value, '$[7]')
+        json_extract(row.value, '$[6]'), json_extract(row.value, '$[7]'),
+        json_extract(row.value, '$[8]')
     FROM json_each(?) AS row"""
 
 # The batch's sets, in the order they were made (revisions ?1 to ?2): each replaces the
 # entry the one before left, so the last set of a key stands. Then the keys whose last
-# change in the batch is a delete go.
-_SET_ENTRIES = """INSERT OR REPLACE INTO entries (key, value, version, time, source, origin)
-    SELECT key, value, revision, time, source, origin FROM changes
+# change in the batch is a removal (delete, expire, evict) go.
+_SET_ENTRIES = """INSERT OR REPLACE INTO entries
+        (key, value, version, time, source, origin, expires)
+    SELECT key, value, revision, time, source, origin, expires FROM changes
     WHERE revision BETWEEN ?1 AND ?2 AND op = 'set' ORDER BY revision"""
 _DELETE_ENTRIES = """DELETE FROM entries WHERE key IN (
-    SELECT key FROM changes AS c WHERE revision BETWEEN ?1 AND ?2 AND op = 'delete'
+    SELECT key FROM changes AS c WHERE revision BETWEEN ?1 AND ?2 AND op != 'set'
     AND revision = (SELECT max(revision) FROM changes AS later WHERE later.key = c.key))"""
 
 
@@ -115,6 +118,7 @@ def _rows(changes: Iterable[Change]) -> bytes:
                 c.source,
                 c.origin,
                 c.created,
+                c.expires,
             )
             for c in changes
         ]

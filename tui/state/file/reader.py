@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,30 +12,39 @@ from tui.state.backends import Entry
 from tui.state.change import Change, Op
 from tui.state.file.schema import connect, format_of
 
-Row = tuple[str, bytes, int, float, str, str]
-"""An entry as the file holds it: key, value, version, time, source, origin."""
+Row = tuple[str, bytes, int, float, str, str, float]
+"""An entry as the file holds it: key, value, version, time, source, origin, expires."""
 
 
 def _change(row: tuple[Any, ...]) -> Change:
-    op, key, revision, source, time, value, origin, created = row
-    return Change(Op(op), key, revision, source, time, value, origin, bool(created))
+    op, key, revision, source, time, value, origin, created, expires = row
+    return Change(Op(op), key, revision, source, time, value, origin, bool(created), expires)
+
+
+_LIVE = "(expires = 0 OR expires > ?)"
+"""Leaves out the entries whose TTL has run out, given the time now."""
 
 
 class StoreFile:
     """Read-only queries on a store file, from any thread (one at a time).
 
-    Each query sees the file as the last commit left it.
+    Each query sees the file as the last commit left it. Keys whose TTL has run out
+    are left out at once, before the owner sweeps them (except by `scan(every=True)`,
+    which loads a store).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection = connect(path, writable=False)
         self._lock = threading.Lock()
-        # A file of format 1 (read-only here, so not upgraded) has no origins.
-        old = format_of(self._connection) < 2
-        self._origin = "'' AS origin" if old else "origin"
+        # An older file (read-only here, so not upgraded) lacks the newer columns.
+        version = format_of(self._connection)
+        origin = "origin" if version >= 2 else "''"
+        expires = "expires" if version >= 3 else "0.0"
+        self._entry = f"value, version, time, source, {origin}, {expires}"
+        self._live = _LIVE if version >= 3 else "? IS NOT NULL"
         self._changes = "op, key, revision, source, time, value, " + (
-            "'', 0" if old else "origin, created"
+            f"{origin}, created, {expires}" if version >= 2 else "'', 0, 0.0"
         )
 
     def close(self) -> None:
@@ -54,18 +64,22 @@ class StoreFile:
 
     def entry(self, key: str) -> Entry | None:
         rows = self._all(
-            f"SELECT value, version, time, source, {self._origin} FROM entries WHERE key = ?",
-            (key,),
+            f"SELECT {self._entry} FROM entries WHERE key = ? AND {self._live}",
+            (key, time.time()),
         )
         return Entry(*rows[0]) if rows else None
 
     def keys(self) -> list[str]:
         """Every key, sorted."""
-        return [row[0] for row in self._all("SELECT key FROM entries ORDER BY key")]
+        rows = self._all(f"SELECT key FROM entries WHERE {self._live} ORDER BY key", (time.time(),))
+        return [row[0] for row in rows]
 
-    def scan(self, on_rows: Callable[[list[Row]], None], batch: int = 10_000) -> int:
+    def scan(
+        self, on_rows: Callable[[list[Row]], None], batch: int = 10_000, *, every: bool = False
+    ) -> int:
         """Hand every entry (a Row) to `on_rows`, a batch at a time, all read in one
-        transaction (a consistent cut); return its revision."""
+        transaction (a consistent cut); return its revision. Expired entries are left
+        out, unless `every` (a store loading the file sweeps them itself)."""
         with self._lock:
             cursor = self._connection.cursor()
             cursor.execute("BEGIN")
@@ -73,9 +87,13 @@ class StoreFile:
                 revision = cursor.execute(
                     "SELECT value FROM meta WHERE name = 'revision'"
                 ).fetchone()[0]
-                cursor.execute(
-                    f"SELECT key, value, version, time, source, {self._origin} FROM entries"
-                )
+                if every:
+                    cursor.execute(f"SELECT key, {self._entry} FROM entries")
+                else:
+                    cursor.execute(
+                        f"SELECT key, {self._entry} FROM entries WHERE {self._live}",
+                        (time.time(),),
+                    )
                 while rows := cursor.fetchmany(batch):
                     on_rows(rows)
             finally:
@@ -84,7 +102,7 @@ class StoreFile:
         return int(revision)
 
     def count(self) -> int:
-        return int(self._one("SELECT count(*) FROM entries"))
+        return int(self._one(f"SELECT count(*) FROM entries WHERE {self._live}", (time.time(),)))
 
     def revision(self) -> int:
         return int(self._one("SELECT value FROM meta WHERE name = 'revision'"))

@@ -1,12 +1,13 @@
 """The store file: one SQLite database in WAL mode, marked as stateui's and versioned.
 
-    meta      name -> value: the store's revision, its history setting, its owner
-    entries   key -> value (JSON), version, time, source, origin: the store as it is
-    changes   revision -> key, op, value, time, source, origin, created: the change log
+    meta      name -> value: the store's revision, its history setting, its limits, its owner
+    entries   key -> value (JSON), version, time, source, origin, expires: the store as it is
+    changes   revision -> key, op, value, time, source, origin, created, expires: the log
 
 `origin` is the Lua file and line of a write; `created` marks a set of a key that did
-not exist. Format 1 had neither: a writable connection adds them (format 2), and a
-read-only one reads a format 1 file as having none.
+not exist; `expires` is when a key with a TTL expires (seconds since the epoch, 0 for
+none). Format 1 had no origin or created, format 2 no expires: a writable connection
+adds what its file lacks, and a read-only one reads an older file as having none.
 
 A file is recognised by its `application_id`; its `user_version` is the schema's. A
 file that is not stateui's is refused before anything is written to it, so its bytes
@@ -22,13 +23,15 @@ from pathlib import Path
 from tui.state.errors import StateError
 
 APPLICATION_ID = 0x53545549  # "STUI"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # What each older format lacks, added in one transaction when a writer opens it.
 _MIGRATIONS = {
     1: """ALTER TABLE entries ADD COLUMN origin TEXT NOT NULL DEFAULT '';
     ALTER TABLE changes ADD COLUMN origin TEXT NOT NULL DEFAULT '';
     ALTER TABLE changes ADD COLUMN created INTEGER NOT NULL DEFAULT 0;""",
+    2: """ALTER TABLE entries ADD COLUMN expires REAL NOT NULL DEFAULT 0;
+    ALTER TABLE changes ADD COLUMN expires REAL NOT NULL DEFAULT 0;""",
 }
 
 _SCHEMA = """
@@ -39,7 +42,8 @@ CREATE TABLE entries (
     version INTEGER NOT NULL,
     time REAL NOT NULL,
     source TEXT NOT NULL,
-    origin TEXT NOT NULL DEFAULT ''
+    origin TEXT NOT NULL DEFAULT '',
+    expires REAL NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE changes (
     revision INTEGER PRIMARY KEY,
@@ -49,7 +53,8 @@ CREATE TABLE changes (
     time REAL NOT NULL,
     source TEXT NOT NULL,
     origin TEXT NOT NULL DEFAULT '',
-    created INTEGER NOT NULL DEFAULT 0
+    created INTEGER NOT NULL DEFAULT 0,
+    expires REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX changes_by_key ON changes (key, revision);
 """
