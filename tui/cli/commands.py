@@ -21,10 +21,12 @@ from tui.cli.output import Output, Terminated, terminated_by_signals
 from tui.cli.runs import run_and_dump
 from tui.cli.stores import (
     history_option,
+    limit_changes,
     open_for_watching,
     open_writable,
     store_option,
     sync_option,
+    with_limit_options,
 )
 from tui.state import Store
 
@@ -127,6 +129,7 @@ def cli(ctx: click.Context, store_text: str | None) -> None:
 @max_memory_option
 @store_option
 @history_option
+@with_limit_options
 @sync_option
 def run(
     scripts: tuple[Path, ...],
@@ -136,6 +139,9 @@ def run(
     max_memory: int | None,
     store_text: str | None,
     history: int | None,
+    max_keys: int | None,
+    max_store_mb: float | None,
+    when_full: str | None,
     sync: str,
 ) -> None:
     """Run Lua scripts in parallel against one shared store, without the UI.
@@ -148,7 +154,8 @@ def run(
     check_scripts(scripts)
     if dump_to is not None and dump_to != "-":
         check_dump(dump_to)
-    store = open_writable(store_text, history=history, sync=sync)
+    limits = limit_changes(max_keys, max_store_mb, when_full)
+    store = open_writable(store_text, history=history, limits=limits, sync=sync)
     try:
         _run(store, scripts, load_file, dump_to, timeout, max_memory)
     finally:
@@ -207,6 +214,7 @@ def _run(
 @max_memory_option
 @store_option
 @history_option
+@with_limit_options
 @sync_option
 def watch(
     scripts: tuple[Path, ...] = (),
@@ -217,6 +225,9 @@ def watch(
     max_memory: int | None = None,
     store_text: str | None = None,
     history: int | None = None,
+    max_keys: int | None = None,
+    max_store_mb: float | None = None,
+    when_full: str | None = None,
     sync: str = "batch",
 ) -> None:
     """Open the live inspector; run the scripts, and run each again when it changes.
@@ -244,7 +255,10 @@ def watch(
         if file_kind(script.absolute().parent, "") != "folder":
             fail(f"no such folder: {shown(script.absolute().parent)}")
     writes = bool(scripts) or load_file is not None or reset
-    store, follower = open_for_watching(store_text, writes=writes, history=history, sync=sync)
+    limits = limit_changes(max_keys, max_store_mb, when_full)
+    store, follower = open_for_watching(
+        store_text, writes=writes, history=history, limits=limits, sync=sync
+    )
     try:
         if load_file is not None:
             load_json_file(store, load_file)

@@ -1,6 +1,6 @@
 """The data commands: read and change a file store from the shell.
 
-get, set, del, keys, export, import, history, log, backup, restore, info. Each works on
+get, set, del, ttl, keys, export, import, history, log, backup, restore, info. Each works on
 the store `--store` (or STATEUI_STORE) names. Those that only read open the file
 read-only, beside an owner that is writing it; those that write become its owner for
 the moment they take.
@@ -23,10 +23,12 @@ from tui.cli.load_file import load_json_file, parse_json
 from tui.cli.stores import open_reading, open_writable, store_option, store_path
 from tui.state import Change, Op, StateError, Store
 from tui.state.codec import decode
-from tui.state.file import StoreFile, current_owner, file_size
+from tui.state.expiry import check_ttl, seconds_left
+from tui.state.file import StoreFile, current_owner, file_size, limits_of
 from tui.state.file.schema import SCHEMA_VERSION, StoreFileError, connect
 from tui.state.key_filter import KeyFilter
 from tui.state.keys import check_key
+from tui.state.limits import Limits, megabytes
 from tui.state.past import Past
 from tui.state.store import dump_json, write_whole
 
@@ -85,10 +87,21 @@ def get(key: str, store_text: str | None) -> None:
 @click.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value", metavar="JSON")
+@click.option(
+    "--ttl",
+    type=float,
+    metavar="SECONDS",
+    help="Make the key expire after this many seconds (without it, the key is permanent).",
+)
 @store_option
-def set_(key: str, value: str, store_text: str | None) -> None:
+def set_(key: str, value: str, ttl: float | None, store_text: str | None) -> None:
     """Set KEY to the JSON value given ('-' reads it from standard input)."""
     _key(key)
+    if ttl is not None:
+        try:
+            check_ttl(ttl)
+        except StateError as error:
+            fail(f"--ttl: {error}")
     store_path(store_text, "set")
     data = sys.stdin.buffer.read() if value == "-" else value.encode("utf-8", "surrogateescape")
     parsed = parse_json(data, f"set {key}")
@@ -96,11 +109,29 @@ def set_(key: str, value: str, store_text: str | None) -> None:
         fail(f"set {key}: null cannot be stored (`stateui del {key}` deletes the key)")
     store = open_writable(store_text)
     try:
-        store.set(key, parsed, source=CLI_SOURCE)
+        store.set(key, parsed, source=CLI_SOURCE, ttl=ttl)
     except StateError as error:
         store.close()
         fail(f"set {key}: {error}")
     store.close()  # everything written is in the file
+
+
+@click.command("ttl")
+@click.argument("key")
+@store_option
+def ttl(key: str, store_text: str | None) -> None:
+    """Print the seconds KEY has left before it expires, or `none` when it has no TTL
+    (exit 1 when there is no such key)."""
+    _key(key)
+    reader = open_reading(store_text, "ttl")
+    try:
+        entry = reader.entry(key)
+    finally:
+        reader.close()
+    if entry is None:
+        click.echo(f"no key {key}", err=True)
+        sys.exit(1)
+    click.echo("none" if not entry.expires else f"{seconds_left(entry.expires, time.time()):.3f}")
 
 
 @click.command("del")
@@ -361,15 +392,18 @@ def info(store_text: str | None) -> None:
     reader = open_reading(store_text, "info")
     try:
         count, revision, kept = reader.count(), reader.revision(), reader.meta("history")
+        meta = {name: reader.meta(name) for name in ("max_keys", "max_bytes", "when_full")}
     finally:
         reader.close()
     owner = current_owner(path)
+    bound = limits_of(lambda name: None if (value := meta.get(name)) is None else (value,))
     rows = [
         ("path", str(path.absolute())),
         ("size", f"{file_size(path):,} bytes"),
         ("keys", f"{count:,}"),
         ("revision", f"{revision:,}"),
         ("history", "off" if kept == 0 else f"the last {kept or 100} versions of each key"),
+        ("limits", _limits_text(bound)),
         ("format", f"{SCHEMA_VERSION}"),
         ("owner", "none" if owner is None else str(owner)),
     ]
@@ -377,4 +411,15 @@ def info(store_text: str | None) -> None:
         click.echo(f"{name + ':':<10}{value}")
 
 
-COMMANDS = [get, set_, delete, keys, export, import_, history, log, backup, restore, info]
+def _limits_text(bound: Limits) -> str:
+    if not bound:
+        return "none"
+    parts = []
+    if bound.max_keys:
+        parts.append(f"{bound.max_keys:,} keys")
+    if bound.max_bytes:
+        parts.append(f"{megabytes(bound.max_bytes)} MB")
+    return f"{', '.join(parts)}; when full: {bound.when_full}"
+
+
+COMMANDS = [get, set_, delete, ttl, keys, export, import_, history, log, backup, restore, info]

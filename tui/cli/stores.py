@@ -6,6 +6,7 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,6 +23,7 @@ from tui.state.file import (
     open_following,
     open_owned,
 )
+from tui.state.limits import MB, WHEN_FULL, Limits
 from tui.state.location import BadLocation, StoreLocation
 
 store_option = click.option(
@@ -46,6 +48,50 @@ sync_option = click.option(
     help="File store: 'batch' commits every 50 ms; 'always' commits and syncs each write "
     "before it returns.",
 )
+
+
+limit_options = (
+    click.option(
+        "--max-keys",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="The most keys the store may hold (0: no limit). A file store keeps it.",
+    ),
+    click.option(
+        "--max-store-mb",
+        type=click.FloatRange(min=0),
+        metavar="MB",
+        help="The most the store's keys and values may take, in MB (0: no limit). "
+        "A file store keeps it.",
+    ),
+    click.option(
+        "--when-full",
+        type=click.Choice(WHEN_FULL),
+        help="What a write past a limit does: fail with an error (the default), or "
+        "evict the least recently written keys.",
+    ),
+)
+
+
+def with_limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command --max-keys, --max-store-mb and --when-full."""
+    for option in reversed(limit_options):
+        command = option(command)
+    return command
+
+
+def limit_changes(
+    max_keys: int | None, max_store_mb: float | None, when_full: str | None
+) -> dict[str, Any]:
+    """The limits the options set (those not given keep what the store has)."""
+    changes: dict[str, Any] = {}
+    if max_keys is not None:
+        changes["max_keys"] = max_keys
+    if max_store_mb is not None:
+        changes["max_bytes"] = round(max_store_mb * MB)
+    if when_full is not None:
+        changes["when_full"] = when_full
+    return changes
 
 
 def location(text: str | None) -> StoreLocation:
@@ -74,17 +120,23 @@ def open_writable(
     text: str | None,
     *,
     history: int | None = None,
+    limits: dict[str, Any] | None = None,
     sync: str = "batch",
     on_failure: Callable[[str], None] | None = None,
 ) -> Store:
     """The store to write, this process its owner; stops with exit 2 when it cannot be.
+
+    `limits` changes the store's limits (see `limit_changes`); a file store keeps them.
 
     A file store that can no longer be written (a full disk) refuses further writes,
     and says why on standard error at once, unless `on_failure` is given.
     """
     where = location(text)
     if where.path is None:
-        return Store(log=MemoryChangeLog(DEFAULT_HISTORY if history is None else history))
+        return Store(
+            log=MemoryChangeLog(DEFAULT_HISTORY if history is None else history),
+            limits=Limits(**(limits or {})),
+        )
     if on_failure is None:
         on_failure = _say
     try:
@@ -92,6 +144,7 @@ def open_writable(
             where.path,
             command=command_line(),
             history=history,
+            limits=limits,
             sync=sync,
             on_failure=on_failure,
         )
@@ -111,16 +164,25 @@ def _told_by_the_app(message: str) -> None:
 
 
 def open_for_watching(
-    text: str | None, *, writes: bool, history: int | None, sync: str
+    text: str | None,
+    *,
+    writes: bool,
+    history: int | None,
+    limits: dict[str, Any] | None = None,
+    sync: str,
 ) -> tuple[Store, Follower | None]:
-    """The store `watch` opens: owned, unless it only looks and another process owns it."""
+    """The store `watch` opens: owned, unless it only looks and another process owns it
+    (changing its limits is not looking)."""
     where = location(text)
-    if where.path is not None and not writes and is_owned(where.path):
+    if where.path is not None and not writes and not limits and is_owned(where.path):
         try:
             return open_following(where.path)
         except StateError as error:
             fail(str(error))
-    return open_writable(text, history=history, sync=sync, on_failure=_told_by_the_app), None
+    store = open_writable(
+        text, history=history, limits=limits, sync=sync, on_failure=_told_by_the_app
+    )
+    return store, None
 
 
 def open_reading(text: str | None, command: str) -> StoreFile:

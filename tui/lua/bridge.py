@@ -20,8 +20,10 @@ from lupa.lua54 import LuaRuntime, lua_type
 from tui.lua.cancel import CancelToken
 from tui.lua.convert import LuaConverter
 from tui.lua.origins import Origins
+from tui.state.change import Change
 from tui.state.errors import StateError
 from tui.state.store import Store
+from tui.state.waiting import check_timeout, wait_for
 
 # Called with no Lua value to build, so never under a lifted memory cap.
 _PLAIN = ("check", "file_number", "stopping", "write", "write_err", "module", "exit")
@@ -40,6 +42,7 @@ class StateBridge:
         on_output: Callable[[str], None],
         on_error_output: Callable[[str], None] | None = None,
         on_module: Callable[[str], None] | None = None,
+        on_wait: Callable[[str | None], None] | None = None,
     ) -> None:
         self._lua = lua
         self._store = store
@@ -48,6 +51,7 @@ class StateBridge:
         self._on_output = on_output
         self._on_error_output = on_error_output or on_output
         self._on_module = on_module or (lambda path: None)
+        self._on_wait = on_wait or (lambda pattern: None)
         self.origins = Origins()
         """Where the writes come from (the prelude passes each write's place)."""
         self._convert = self.converter = LuaConverter(lua, store.max_value_bytes, token.check)
@@ -77,6 +81,11 @@ class StateBridge:
             "clear": self._call("clear", self._clear),
             "versioned": self._call("update", self._versioned),
             "cas": self._call("update", self._cas),
+            "expire": self._call("expire", self._expire),
+            "persist": self._call("persist", self._persist),
+            "ttl": self._call("ttl", self._store.ttl),
+            "revision": lambda: self._store.revision,
+            "wait": self._call("wait", self._wait),
         }
         if max_memory:
             functions = self._lift_memory_cap(functions, max_memory)
@@ -176,13 +185,43 @@ class StateBridge:
 
     # -- the rest ---------------------------------------------------------------------
 
-    def _set(self, key: Any, value: Any, place: int) -> None:
+    def _set(self, key: Any, value: Any, place: int, ttl: float | None = None) -> None:
         origin = self.origins.text(place)
         if value is None:
             self._store.delete(key, source=self._source, origin=origin)
         else:
             data = self._convert.encode(value)
-            self._store.set_encoded(key, data, source=self._source, origin=origin)
+            self._store.set_encoded(key, data, source=self._source, origin=origin, ttl=ttl)
+
+    def _expire(self, key: Any, seconds: float, place: int) -> bool:
+        origin = self.origins.text(place)
+        return self._store.expire(key, seconds, source=self._source, origin=origin)
+
+    def _persist(self, key: Any, place: int) -> bool:
+        return self._store.persist(key, source=self._source, origin=self.origins.text(place))
+
+    def _wait(self, pattern: str, timeout: float | None, after: int | None) -> Any:
+        seconds = check_timeout(timeout)
+        if after is not None and after < 0:
+            raise StateError(f"after must be a revision of at least 0, got {after}")
+        self._on_wait(pattern)
+        try:
+            change = wait_for(
+                self._store, pattern, timeout=seconds, after=after, stop=self._token.check
+            )
+        finally:
+            self._on_wait(None)
+        return None if change is None else self._change_table(change)
+
+    def _change_table(self, change: Change) -> Any:
+        fields: dict[str, Any] = {
+            "key": change.key,
+            "op": change.op.value,
+            "version": change.version,
+        }
+        if change.value is not None:
+            fields["value"] = self._convert.decode(change.value)
+        return self._lua.table_from(fields)
 
     def _delete(self, key: Any, place: int) -> bool:
         return self._store.delete(key, source=self._source, origin=self.origins.text(place))

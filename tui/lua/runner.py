@@ -160,6 +160,7 @@ class ScriptRun:
         on_error_line: Callable[[str], None] | None = None,
         on_done: Callable[[RunResult], None] | None = None,
         on_module: Callable[[Path], None] | None = None,
+        on_wait: Callable[[str | None], None] | None = None,
         stdin: bool = True,
         max_memory: int | None = None,
         name: str | None = None,
@@ -175,6 +176,9 @@ class ScriptRun:
         self._error_lines = LineSplitter(on_error_line or on_line)
         self._on_done = on_done
         self._on_module = on_module
+        self._on_wait = on_wait
+        self.waiting: tuple[str, float] | None = None
+        """While the run is in `State.wait`: the pattern, and since when (monotonic)."""
         self._stdin = stdin
         self._max_memory = max_memory
         self._done = threading.Event()
@@ -227,6 +231,11 @@ class ScriptRun:
         self._done.set()
         return True
 
+    def _waiting(self, pattern: str | None) -> None:
+        self.waiting = None if pattern is None else (pattern, time.monotonic())
+        if self._on_wait is not None:
+            self._on_wait(pattern)
+
     def _run(self) -> None:
         self._started = started = time.perf_counter()
 
@@ -237,6 +246,7 @@ class ScriptRun:
                 on_output=self._lines.write,
                 on_error_output=self._error_lines.write,
                 on_module=self._on_module,
+                on_wait=self._waiting,
                 stdin=self._stdin,
                 token=self.token,
                 max_memory=self._max_memory,

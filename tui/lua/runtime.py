@@ -39,7 +39,8 @@ class LuaStateRuntime:
     A runtime runs one thing at a time; give each thread its own. Whatever the script
     prints goes to `on_output` as text (lines end with "\\n"), what it writes to
     io.stderr to `on_error_output` (or `on_output`); its writes carry `source`.
-    `on_module` hears of each module file `require` is about to load. Without
+    `on_module` hears of each module file `require` is about to load, `on_wait` of
+    each `State.wait` (its pattern as it starts, None as it ends). Without
     `stdin`, standard input is a stand-in at end of file.
     """
 
@@ -51,6 +52,7 @@ class LuaStateRuntime:
         on_output: Callable[[str], None],
         on_error_output: Callable[[str], None] | None = None,
         on_module: Callable[[Path], None] | None = None,
+        on_wait: Callable[[str | None], None] | None = None,
         stdin: bool = True,
         token: CancelToken | None = None,
         max_memory: int | None = None,
@@ -78,6 +80,7 @@ class LuaStateRuntime:
             on_module=None
             if on_module is None
             else lambda path: on_module(Path(os.fsdecode(path))),
+            on_wait=on_wait,
         )
         api = self._lua.table_from(bridge.functions(max_memory))
         folders = self._lua.table_from([os.fsencode(folder) for folder in module_dirs])

@@ -60,6 +60,15 @@ class RunEnded(NamedTuple):
     """What the run's writes carried as their source (`x.lua#3`)."""
 
 
+class Waiting(NamedTuple):
+    """A run began waiting in `State.wait` for a key matching `pattern`, or stopped
+    waiting (`pattern` None)."""
+
+    label: str
+    number: int
+    pattern: str | None
+
+
 class ScriptMissing(NamedTuple):
     """A script's file is not there; it runs again when it comes back."""
 
@@ -67,7 +76,7 @@ class ScriptMissing(NamedTuple):
     path: Path
 
 
-Event = RunStarted | Printed | RunEnded | ScriptMissing
+Event = RunStarted | Printed | RunEnded | ScriptMissing | Waiting
 
 
 @dataclass
@@ -85,6 +94,12 @@ class Script:
     run: ScriptRun | None = field(default=None, repr=False)
     rerun: bool = field(default=False, repr=False)
     """Start again as soon as the current run has ended."""
+
+    @property
+    def waiting(self) -> tuple[str, float] | None:
+        """While its run is in `State.wait`: the pattern, and since when (monotonic)."""
+        run = self.run
+        return None if run is None else run.waiting
 
     def files(self) -> set[Path]:
         """The files whose change reruns this script."""
@@ -234,6 +249,7 @@ class Supervisor:
             on_error_line=lambda text: self._on_event(Printed(label, number, text, stderr=True)),
             on_done=lambda result: self._ended(script, result),
             on_module=lambda path: self._module_loaded(script, path),
+            on_wait=lambda pattern: self._on_event(Waiting(label, number, pattern)),
             stdin=self._stdin,
             max_memory=self._max_memory,
             name=label,
@@ -304,4 +320,5 @@ __all__ = [
     "ScriptMissing",
     "ScriptStatus",
     "Supervisor",
+    "Waiting",
 ]

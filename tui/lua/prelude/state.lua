@@ -12,7 +12,10 @@ local py_sleep, py_exit = api.sleep, api.exit
 local py_set, py_get, py_delete, py_list = api.set, api.get, api.delete, api.list
 local py_exists, py_incr, py_clear = api.exists, api.incr, api.clear
 local py_versioned, py_cas = api.versioned, api.cas
+local py_expire, py_persist, py_ttl = api.expire, api.persist, api.ttl
+local py_wait, py_revision = api.wait, api.revision
 local getinfo, py_file_number = prelude.getinfo, api.file_number
+local math_type, tostring = math.type, tostring
 
 -- Where a write is made, as one number for Python (see tui/lua/origins.py): the
 -- number of the calling function's file, once per function, with the line.
@@ -134,7 +137,24 @@ end
 
 State = {}
 
-function State.set(key, value)
+-- The options of State.set: {ttl = seconds}. Returns the ttl (nil for none).
+local function ttl_option(options)
+  if type(options) ~= "table" then
+    fail("State.set: options must be a table such as {ttl = 60}, got " .. type(options))
+  end
+  for name in next, options do
+    if name ~= "ttl" then
+      fail("State.set: unknown option " .. tostring(name) .. " (the options are: ttl)")
+    end
+  end
+  local ttl = options.ttl
+  if ttl ~= nil and type(ttl) ~= "number" then
+    fail("State.set: ttl must be a number of seconds, got " .. type(ttl))
+  end
+  return ttl
+end
+
+function State.set(key, value, options)
   if type(key) ~= "string" or not utf8_len(key) then
     check_key("State.set", "key", key)
   end
@@ -143,6 +163,14 @@ function State.set(key, value)
   local info = getinfo(2, "fl")
   local file, line = file_of[info.func], info.currentline
   local place = (file and file ~= 0 and line > 0) and (file | line) or place_of(info, 2)
+  if options ~= nil then
+    -- With a TTL: the careful path, which takes it.
+    local ttl = ttl_option(options)
+    if kind == "string" and not utf8_len(value) then
+      fail("State.set: value is not valid UTF-8")
+    end
+    return result(py_set(key, value, place, ttl))
+  end
   if kind == "table" then
     ok, failed, message = raw_pcall(set_pairs, key, place, value)
     if not ok then
@@ -198,6 +226,42 @@ end
 function State.clear(prefix)
   check_key("State.clear", "prefix", prefix)
   return result(py_clear(prefix, here()))
+end
+
+function State.expire(key, seconds)
+  check_key("State.expire", "key", key)
+  if type(seconds) ~= "number" then
+    fail("State.expire: seconds must be a number, got " .. type(seconds))
+  end
+  return result(py_expire(key, seconds, here()))
+end
+
+function State.persist(key)
+  check_key("State.persist", "key", key)
+  return result(py_persist(key, here()))
+end
+
+function State.ttl(key)
+  check_key("State.ttl", "key", key)
+  return result(py_ttl(key))
+end
+
+function State.revision()
+  return py_revision()
+end
+
+-- Blocks until a key matching pattern changes (or, with after, has changed since that
+-- revision); nil when timeout seconds pass first.
+function State.wait(pattern, timeout, after)
+  check_key("State.wait", "pattern", pattern)
+  if timeout ~= nil and type(timeout) ~= "number" then
+    fail("State.wait: timeout must be a number of seconds, got " .. type(timeout))
+  end
+  if after ~= nil and math_type(after) ~= "integer" then
+    fail("State.wait: after must be a revision (an integer), got "
+      .. (math_type(after) or type(after)))
+  end
+  return result(py_wait(pattern, timeout, after))
 end
 
 -- Optimistic read-modify-write: fn runs outside any lock; when another writer

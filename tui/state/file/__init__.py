@@ -8,9 +8,11 @@ memory and writes through to the file in batches (see journal.py).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from tui.state.backends import MemoryBackend
 from tui.state.change_log import DEFAULT_HISTORY, ChangeLog
@@ -29,18 +31,19 @@ def open_owned(
     *,
     command: str,
     history: int | None = None,
-    limits: Limits | None = None,
+    limits: Mapping[str, Any] | None = None,
     sync: str = "batch",
     window: float | None = None,
     on_failure: Callable[[str], None] | None = None,
 ) -> Store:
     """Become the owner of the store file at `path` (made when missing) and load it.
 
-    `history` (versions kept of each key) and `limits` are kept in the file: None keeps
-    what the file says. Raises StoreBusy when another process owns it, StoreFileError
-    when the file is not a store this stateui can open. When the file can no longer be
-    written (a full disk), the store refuses every write from then on, and `on_failure`
-    hears why.
+    `history` (versions kept of each key) and the limits are kept in the file: None
+    keeps what the file says, and `limits` changes only the fields it names
+    (`max_keys`, `max_bytes`, `when_full`). Raises StoreBusy when another process owns
+    it, StoreFileError when the file is not a store this stateui can open. When the
+    file can no longer be written (a full disk), the store refuses every write from
+    then on, and `on_failure` hears why.
     """
     existed = path.exists()
     ownership = _claim(path)
@@ -173,16 +176,18 @@ class _Loaded:
 _LIMITS = ("max_keys", "max_bytes", "when_full")
 
 
-def _limits(connection: sqlite3.Connection, limits: Limits | None) -> Limits:
-    if limits is not None:
-        connection.executemany(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            [(name, getattr(limits, name)) for name in _LIMITS],
-        )
-        return limits
-    return limits_of(
+def _limits(connection: sqlite3.Connection, changes: Mapping[str, Any] | None) -> Limits:
+    kept = limits_of(
         lambda name: connection.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
     )
+    if not changes:
+        return kept
+    limits = dataclasses.replace(kept, **changes)
+    connection.executemany(
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+        [(name, getattr(limits, name)) for name in _LIMITS],
+    )
+    return limits
 
 
 def limits_of(row_of: Callable[[str], tuple[object] | None]) -> Limits:
@@ -249,6 +254,7 @@ __all__ = [
     "current_owner",
     "file_size",
     "is_owned",
+    "limits_of",
     "open_following",
     "open_owned",
     "take_ownership",
