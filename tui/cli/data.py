@@ -416,7 +416,7 @@ def _limits_text(bound: Limits) -> str:
         return "none"
     parts = []
     if bound.max_keys:
-        parts.append(f"{bound.max_keys:,} keys")
+        parts.append(f"{bound.max_keys:,} key" + ("" if bound.max_keys == 1 else "s"))
     if bound.max_bytes:
         parts.append(f"{megabytes(bound.max_bytes)} MB")
     return f"{', '.join(parts)}; when full: {bound.when_full}"

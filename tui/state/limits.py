@@ -57,7 +57,7 @@ class Limits:
         """The error of a write that would take a store of `keys` keys and `size` bytes
         past a limit, adding a key (`new_key`) and `adding` bytes to it."""
         if self.max_keys and new_key and keys >= self.max_keys:
-            return StateError(f"the store is full: {keys} keys, the limit is {self.max_keys}")
+            return StateError(f"the store is full: {_keys(keys)}, the limit is {self.max_keys}")
         return StateError(
             f"the store is full: {megabytes(size)} MB, the limit is {megabytes(self.max_bytes)} "
             f"MB, and this write needs {adding} bytes more"
@@ -69,6 +69,10 @@ class Limits:
             f"the write needs {megabytes(size)} MB, more than the store's whole limit of "
             f"{megabytes(self.max_bytes)} MB"
         )
+
+
+def _keys(count: int) -> str:
+    return f"{count} key" if count == 1 else f"{count} keys"
 
 
 def megabytes(size: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ def open_owned(
     sync: str = "batch",
     window: float | None = None,
     on_failure: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Store:
     """Become the owner of the store file at `path` (made when missing) and load it.
 
@@ -78,6 +80,7 @@ def open_owned(
         expires=loaded.expires,
         limits=bound,
         read_only="the store is opening",
+        clock=clock,
     )
     _write_through(
         store, connection, ownership, history=kept, sync=sync, window=window, on_failure=on_failure
