@@ -173,3 +173,34 @@ def test_the_multi_job_import_runs_five_jobs_at_once_and_one_fails_halfway() -> 
         "reviews": (60, 60),
         "users": (300, 300),
     }
+
+
+def test_the_job_queue_hands_every_job_to_one_worker_and_sums_up() -> None:
+    folder = EXAMPLES / "job_queue"
+    result = subprocess.run(
+        [
+            *stateui_command(),
+            "run",
+            *(str(folder / name) for name in ("producer.lua", "worker_1.lua", "worker_2.lua")),
+            "--dump",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    output, _, dumped = result.stdout.partition("{")
+    lines = sorted(output.splitlines())
+    assert lines[0] == "[producer.lua] 6 jobs done, the sums of squares add up to 369"
+    taken = [int(line.split(" took ")[1].split()[0]) for line in lines[1:]]
+    assert [line.split("]")[0] for line in lines[1:]] == ["[worker_1.lua", "[worker_2.lua"]
+    assert sum(taken) == 6
+    state = json.loads("{" + dumped)
+    summary = state["queue:summary"]
+    assert (summary["jobs"], summary["total"]) == (6, 369)
+    assert sum(summary["by_worker"].values()) == 6
+    assert sorted(key for key in state if key.startswith("results:")) == [
+        f"results:{n}" for n in range(1, 7)
+    ]
+    assert state["queue:next"] == 8  # each worker's last claim found the queue empty
