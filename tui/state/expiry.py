@@ -21,7 +21,7 @@ from tui.state.errors import StateError
 SOURCE = "ttl"
 """The source of the changes that remove expired keys."""
 
-SLICE = 1_000
+SLICE = 500
 """Keys the sweeper removes at most while it holds the store's lock."""
 
 MIN_TTL = 0.001
