@@ -75,6 +75,7 @@ class Store:
         self._sweeps = sweep
         self._sweeper: Sweeper | None = None
         self._limits = Limits()
+        self._limited = False  # bool(self._limits), kept as a plain attribute for writes
         self._bytes = 0
         self._bytes_known = False
         self._order: OrderedDict[str, None] | None = None  # write order, when evicting
@@ -261,6 +262,7 @@ class Store:
         that add to it are refused (or make room, when evicting)."""
         with self._lock:
             self._limits = new
+            self._limited = bool(new)
             if not new.evicts:
                 self._order = None  # built when first needed (see `_evict_order`)
 
@@ -482,7 +484,7 @@ class Store:
                 raise StateError(f"{key!r}: {error}") from None
         self._check_writable()
         with self._lock:
-            if self._limits:
+            if self._limited:
                 self._check_room_for(encoded)
             for key, data in encoded:
                 self._put(key, data, source, "", None)
@@ -575,7 +577,7 @@ class Store:
         if expires and key in expires and expires[key] <= now:
             self._remove(key, expiry.SOURCE, "", Op.EXPIRE, now)
         old = self._stored(key)
-        if self._limits:
+        if self._limited:
             self._make_room(key, old, len(data), now)
         if ttl is None:
             until = 0.0
