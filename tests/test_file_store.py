@@ -237,6 +237,21 @@ def test_the_memory_log_is_bounded_per_key_and_in_all() -> None:
     assert [c.version for c in kept] == sorted(c.version for c in kept)
 
 
+def test_the_memory_log_stays_exact_as_it_compacts_its_order() -> None:
+    log = MemoryChangeLog(history=2)
+    store = Store(log=log)
+    for number in range(5_000):  # the hot key's old changes pile up in the order
+        store.set("hot", number, source="t")
+        if number % 5 == 0:
+            store.set(f"cold:{number}", number, source="t")
+    kept = store.changes_since(0)
+    assert [c.key for c in kept if c.key == "hot"] == ["hot", "hot"]
+    assert [c.value for c in store.versions("hot")] == [b"4999", b"4998"]
+    assert sum(c.key.startswith("cold:") for c in kept) == 1_000
+    assert [c.version for c in kept] == sorted(c.version for c in kept)
+    assert store.changes_since(kept[-3].version) == kept[-2:]
+
+
 @pytest.mark.latency
 def test_a_follower_sees_the_owners_commits(tmp_path: Path) -> None:
     path = tmp_path / "s.db"

@@ -8,7 +8,6 @@ store's log keeps them in its SQLite file (see tui/state/file/).
 
 from __future__ import annotations
 
-import heapq
 import struct
 from collections import deque
 
@@ -180,11 +179,22 @@ class MemoryChangeLog(ChangeLog):
         del self._by_key[key]
 
     def _compact(self) -> None:
-        merged = heapq.merge(
-            *([(_version(p), key) for p in self._packed_of(key)] for key in self._by_key)
-        )
-        self._order = deque(key for _, key in merged)
-        self._gone.clear()
+        # One pass over the order: the first `_gone[key]` entries of a key are of
+        # changes already pushed out of its deque. Linear, with no version unpacked:
+        # it runs under the store's lock, so a writer waits for it.
+        gone = self._gone
+        order: deque[str] = deque()
+        append = order.append
+        for key in self._order:
+            skip = gone.get(key)
+            if skip:
+                if skip == 1:
+                    del gone[key]
+                else:
+                    gone[key] = skip - 1
+            else:
+                append(key)
+        self._order = order
 
     def versions(self, key: str, limit: int | None = None) -> list[Change]:
         packed = self._packed_of(key)
