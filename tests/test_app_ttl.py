@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from tests.app_helpers import Clock, make_app, until
+from tests.app_helpers import (
+    Clock,
+    make_app,
+    move_to_key,
+    open_folder,
+    tree_lines,
+    until,
+    value_text,
+)
 from tests.test_app_change_log import lines, open_log
 from tests.test_app_key_history import open_history, rows
+from tui.app.feed import Feed
+from tui.app.format import format_time_left
+from tui.app.widgets.tree_labels import TTL_MARK
 from tui.state import Store
 from tui.state.limits import Limits
 
@@ -16,6 +27,113 @@ NOW = 1_700_000_000.0
 def ttl_store(clock: Clock, limits: Limits | None = None) -> Store:
     """A store on `clock` whose keys expire only when the test sweeps it."""
     return Store(clock=clock, sweep=False, limits=limits)
+
+
+# -- how long a key has left ---------------------------------------------------------------
+
+
+def test_time_left_is_finer_as_it_runs_out() -> None:
+    assert [format_time_left(s) for s in (41.23, 59.96, 192, 7_800, 3 * 86_400 + 4 * 3600)] == [
+        "41.2 s",
+        "1 min",
+        "3 min 12 s",
+        "2 h 10 min",
+        "3 d 4 h",
+    ]
+
+
+async def test_the_value_pane_counts_the_ttl_down_then_shows_the_key_expired() -> None:
+    clock = Clock(NOW)
+    store = ttl_store(clock)
+    store.set("session:ada", {"user": "ada"}, source="login.lua#1", ttl=90)
+    store.set("session:count", 1, source="login.lua#1")
+    app = make_app(store, clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        open_folder(app, "session:")
+        await pilot.pause()
+        move_to_key(app, "session:ada")
+        await until(pilot, lambda: "expires in 1 min 30 s" in value_text(app))
+        clock.now += 30
+        await until(pilot, lambda: "expires in 1 min\n" in value_text(app), what="60 s left")
+        clock.now += 58.5
+        await until(pilot, lambda: "expires in 1.5 s" in value_text(app))
+        clock.now += 2  # gone for every reader, before the sweeper removes it
+        await until(pilot, lambda: "This key expired: its TTL ran out." in value_text(app))
+        assert '"user": "ada"' in value_text(app)  # dimmed, as a deleted key's value
+        assert store.sweep() == 1
+        await until(pilot, lambda: "  ada  expired" in tree_lines(app))
+        assert "This key expired: its TTL ran out." in value_text(app)
+        move_to_key(app, "session:count")
+        await until(pilot, lambda: "  ada  expired" not in tree_lines(app))
+        assert "expires in" not in value_text(app)
+
+
+async def test_a_key_evicted_under_the_cursor_says_so() -> None:
+    store = Store(limits=Limits(max_keys=2, when_full="evict-oldest"))
+    store.set("old", 1, source="test")
+    store.set("new", 2, source="test")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "old")
+        await until(pilot, lambda: "v1" in value_text(app))
+        store.set("newest", 3, source="test")
+        await until(pilot, lambda: "evicted to make room" in value_text(app))
+        assert "old  evicted" in tree_lines(app)
+
+
+async def test_in_the_past_the_value_pane_counts_nothing_down() -> None:
+    clock = Clock(NOW)
+    store = ttl_store(clock)
+    store.set("lease", 1, source="test", ttl=300)
+    store.set("other", 1, source="test")
+    store.set("other", 2, source="test")
+    app = make_app(store, clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "lease")
+        await until(pilot, lambda: "expires in 5 min" in value_text(app))
+        await pilot.press("[")
+        await until(pilot, lambda: app.main.time_travel.active)
+        await until(pilot, lambda: "expires in" not in value_text(app))
+        assert "v1" in value_text(app)
+        assert tree_lines(app)[0] == f"lease  {TTL_MARK}"  # the mark is the TTL it has now
+        await pilot.press("escape")
+        await until(pilot, lambda: "expires in 5 min" in value_text(app))
+
+
+# -- the mark in the tree ------------------------------------------------------------------
+
+
+async def test_keys_with_a_ttl_are_marked_in_the_tree_while_they_have_one() -> None:
+    clock = Clock(NOW)
+    store = ttl_store(clock)
+    store.set("a", 1, source="test", ttl=60)  # read at start
+    store.set("b", 2, source="test")
+    app = make_app(store, clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert tree_lines(app) == [f"a  {TTL_MARK}", "b"]
+        store.persist("a", source="test")
+        store.expire("b", 10, source="test")
+        await until(pilot, lambda: tree_lines(app) == ["a", f"b  {TTL_MARK}"])
+        store.set("b", 3, source="test")  # a set without a TTL makes the key permanent
+        store.set("c", 4, source="test", ttl=5)
+        await until(pilot, lambda: tree_lines(app) == ["a", "b", f"c  {TTL_MARK}"])
+        clock.now += 5
+        store.sweep()
+        await until(pilot, lambda: tree_lines(app) == ["a", "b"])
+        assert "c" not in app.main.feed.expires
+
+
+async def test_the_feed_keeps_every_expiry_through_a_flood() -> None:
+    store = Store(sweep=False)
+    feed = Feed(store, delimiter=":", progress_prefix="progress:")
+    for n in range(5_000):
+        store.set(f"k:{n}", n, source="test", ttl=60 if n % 2 else None)
+    store.persist("k:1", source="test")
+    store.delete("k:3", source="test")
+    await feed.catch_up()
+    assert feed.expires.keys() == store.expirations().keys()
+    assert len(feed.expires) == 2_500 - 2
+    feed.close()
 
 
 # -- expiries and evictions in the change log and the history --------------------------------
