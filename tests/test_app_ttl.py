@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import Static
+import orjson
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static, TextArea
 
 from tests.app_helpers import (
     Clock,
@@ -15,8 +18,10 @@ from tests.app_helpers import (
 )
 from tests.test_app_change_log import lines, open_log
 from tests.test_app_key_history import open_history, rows
+from tui.app.app import StateApp
 from tui.app.feed import Feed
 from tui.app.format import format_time_left
+from tui.app.screens.value_editor import ValueEditor, parse_ttl
 from tui.app.widgets.tree_labels import TTL_MARK
 from tui.state import Store
 from tui.state.limits import Limits
@@ -134,6 +139,129 @@ async def test_the_feed_keeps_every_expiry_through_a_flood() -> None:
     assert feed.expires.keys() == store.expirations().keys()
     assert len(feed.expires) == 2_500 - 2
     feed.close()
+
+
+# -- the editor ----------------------------------------------------------------------------
+
+
+def editor(app: StateApp) -> ValueEditor:
+    screen = app.screen
+    assert isinstance(screen, ValueEditor), f"the editor is not open: {screen!r}"
+    return screen
+
+
+def problem(app: StateApp) -> str:
+    return str(editor(app).query_one(".problem", Static).render())
+
+
+async def open_editor(app: StateApp, pilot: Pilot[None]) -> ValueEditor:
+    """Open the editor on the key under the cursor."""
+    await pilot.press("e")
+    await until(pilot, lambda: isinstance(app.screen, ValueEditor), what="the editor")
+    return editor(app)
+
+
+async def test_the_editor_sets_a_ttl_and_clears_it() -> None:
+    clock = Clock(NOW)
+    store = ttl_store(clock)
+    store.set("job", {"state": "new"}, source="test")
+    app = make_app(store, clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "job")
+        dialog = await open_editor(app, pilot)
+        field = dialog.query_one("#ttl", Input)
+        assert field.value == ""  # no TTL
+        field.value = "120"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor), what="saved")
+        assert store.ttl("job") == 120
+        await until(pilot, lambda: tree_lines(app) == [f"job  {TTL_MARK}"])
+
+        clock.now += 20
+        dialog = await open_editor(app, pilot)
+        field = dialog.query_one("#ttl", Input)
+        assert field.value == "100"  # the seconds it has left
+        field.value = ""
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor), what="saved")
+        assert store.ttl("job") is None and store.get("job") == {"state": "new"}
+        await until(pilot, lambda: tree_lines(app) == ["job"])
+
+
+async def test_saving_with_the_ttl_as_it_opened_keeps_the_expiry() -> None:
+    clock = Clock(NOW)
+    store = ttl_store(clock)
+    store.set("job", 1, source="test", ttl=100)
+    app = make_app(store, clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "job")
+        clock.now += 10.25
+        dialog = await open_editor(app, pilot)
+        assert dialog.query_one("#ttl", Input).value == "89.8"
+        dialog.query_one("#value", TextArea).load_text("2")
+        clock.now += 30  # a while spent editing does not give the key more time
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor), what="saved")
+        entry = store.entry("job")
+        assert entry is not None and entry.value == b"2" and entry.expires == NOW + 100
+
+
+async def test_a_new_key_can_be_made_with_a_ttl() -> None:
+    clock = Clock(NOW)
+    store = ttl_store(clock)
+    app = make_app(store, clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ValueEditor))
+        dialog = editor(app)
+        dialog.query_one("#key", Input).value = "lock:report"
+        dialog.query_one("#value", TextArea).load_text('"held"')
+        await pilot.press("ctrl+t")  # from the value to the TTL field
+        assert dialog.query_one("#ttl", Input).has_focus
+        await pilot.press(*"2.5")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, ValueEditor), what="saved")
+        entry = store.entry("lock:report")
+        assert entry is not None and orjson.loads(entry.value) == "held"
+        assert entry.expires == NOW + 2.5
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-5", "The TTL must be at least 0.001 seconds, not -5"),
+        ("0", "The TTL must be at least 0.001 seconds, not 0"),
+        ("soon", "The TTL must be a number of seconds, not 'soon'"),
+        ("inf", "The TTL must be a number of seconds, not 'inf'"),
+    ],
+)
+async def test_a_bad_ttl_is_refused_with_a_message_and_nothing_is_saved(
+    typed: str, message: str
+) -> None:
+    clock = Clock(NOW)
+    store = ttl_store(clock)
+    store.set("job", 1, source="test")
+    app = make_app(store, clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        move_to_key(app, "job")
+        dialog = await open_editor(app, pilot)
+        dialog.query_one("#value", TextArea).load_text("2")
+        dialog.query_one("#ttl", Input).value = typed
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: message in problem(app))
+        assert "leave it empty for a key that never expires" in problem(app)
+        assert dialog.query_one("#ttl", Input).has_focus
+        assert store.get("job") == 1 and store.ttl("job") is None
+
+
+def test_a_ttl_is_seconds_or_nothing() -> None:
+    assert parse_ttl(" 30 ") == 30.0
+    assert parse_ttl("0.5") == 0.5
+    assert parse_ttl("") is None
+    with pytest.raises(ValueError, match=r"at least 0\.001 seconds"):
+        parse_ttl("0.0001")
+    with pytest.raises(ValueError, match="a number of seconds"):
+        parse_ttl("nan")
 
 
 # -- expiries and evictions in the change log and the history --------------------------------
