@@ -22,9 +22,11 @@ from tui.app.app import StateApp
 from tui.app.feed import Feed
 from tui.app.format import format_time_left
 from tui.app.screens.value_editor import ValueEditor, parse_ttl
+from tui.app.store_status import usage_text
+from tui.app.widgets.key_tree import KeyTree
 from tui.app.widgets.tree_labels import TTL_MARK
 from tui.state import Store
-from tui.state.limits import Limits
+from tui.state.limits import MB, Limits
 
 NOW = 1_700_000_000.0
 
@@ -262,6 +264,52 @@ def test_a_ttl_is_seconds_or_nothing() -> None:
         parse_ttl("0.0001")
     with pytest.raises(ValueError, match="a number of seconds"):
         parse_ttl("nan")
+
+
+# -- the store against its limits ---------------------------------------------------------
+
+
+def subtitle(app: StateApp) -> str:
+    """The line under the keys, as markup (`[$text-warning bold]…[/]` where it warns)."""
+    return str(app.query_one(KeyTree).border_subtitle)
+
+
+def test_the_usage_says_how_full_the_store_is_against_each_limit() -> None:
+    both = usage_text(1_234, 3_400_000, Limits(max_keys=10_000, max_bytes=64 * MB))
+    assert both.plain == "1,234 / 10,000 keys · 3.24 / 64 MB"
+    assert usage_text(1, 12, Limits(max_keys=10)).plain == "1 / 10 keys · <0.01 MB"
+    assert usage_text(3, 0, Limits(max_bytes=MB)).plain == "3 keys · 0 / 1 MB"
+
+
+def test_a_limit_nearly_reached_is_shown_in_the_warning_colour() -> None:
+    limits = Limits(max_keys=100, max_bytes=10 * MB)
+    assert "$text-warning" not in usage_text(89, 8 * MB, limits).markup
+    near_keys = usage_text(90, 8 * MB, limits).markup
+    assert "[$text-warning bold]90 / 100 keys[/" in near_keys and "8 / 10 MB" in near_keys
+    near_bytes = usage_text(10, 9 * MB + MB // 2, limits).markup
+    assert "[$text-warning bold]9.5 / 10 MB[/" in near_bytes
+
+
+async def test_the_store_is_shown_against_its_limits_as_it_fills() -> None:
+    store = Store(limits=Limits(max_keys=10, max_bytes=MB))
+    store.load({f"k:{n}": "x" * 100 for n in range(5)}, source="test")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "5 / 10 keys · <0.01 / 1 MB" in subtitle(app))
+        assert "$text-warning" not in subtitle(app)
+        for n in range(5, 9):
+            store.set(f"k:{n}", "x" * 100, source="test")
+        await until(pilot, lambda: "[$text-warning bold]9 / 10 keys[/" in subtitle(app))
+
+
+async def test_a_store_without_limits_shows_only_its_count() -> None:
+    store = Store()
+    store.set("a", 1, source="test")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.query_one(KeyTree).border_title == "Keys · 1"
+        assert app.query_one(KeyTree).border_subtitle is None
 
 
 # -- expiries and evictions in the change log and the history --------------------------------
