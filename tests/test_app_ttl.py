@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from textual.pilot import Pilot
@@ -12,9 +14,11 @@ from tests.app_helpers import (
     make_app,
     move_to_key,
     open_folder,
+    script_line,
     tree_lines,
     until,
     value_text,
+    write_script,
 )
 from tests.test_app_change_log import lines, open_log
 from tests.test_app_key_history import open_history, rows
@@ -310,6 +314,25 @@ async def test_a_store_without_limits_shows_only_its_count() -> None:
         await pilot.pause()
         assert app.query_one(KeyTree).border_title == "Keys · 1"
         assert app.query_one(KeyTree).border_subtitle is None
+
+
+# -- scripts that wait --------------------------------------------------------------------
+
+
+async def test_a_script_waiting_for_a_key_says_on_what_and_for_how_long(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path / "worker.lua",
+        'local change = State.wait("jobs:*")\nprint("got " .. change.key)\n',
+    )
+    store = Store()
+    app = make_app(store, [script], watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "waiting for jobs:*  0 s" in script_line(app))
+        assert script_line(app).startswith("▶ worker.lua  waiting for jobs:*")
+        await until(pilot, lambda: "waiting for jobs:*  1 s" in script_line(app), what="1 s")
+        store.set("jobs:1", {"task": "resize"}, source="test")
+        await until(pilot, lambda: "✓ worker.lua  ok" in script_line(app))
+        assert "waiting" not in script_line(app)
 
 
 # -- expiries and evictions in the change log and the history --------------------------------

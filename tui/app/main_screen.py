@@ -49,6 +49,9 @@ TICK_SECONDS = 1 / 20
 PROGRESS_SECONDS = 0.1
 """The progress panel is drawn at most 10 times a second (sorting a thousand bars)."""
 
+WAITING_SECONDS = 1.0
+"""While a script waits in `State.wait`, its line is drawn this often: the wait counts up."""
+
 
 @dataclass(frozen=True)
 class ViewOptions:
@@ -104,6 +107,7 @@ class MainScreen(Screen[None]):
         self._stop_watching = asyncio.Event()
         self._progress_drawn_at = 0.0
         self._progress_changed = False
+        self._scripts_drawn_at = 0.0
         self._removal: Change | None = None  # the change that removed the key shown, if any
         self._shown_item: Item | None = None
         self._open_before_filter: set[str] = set()
@@ -425,6 +429,7 @@ class MainScreen(Screen[None]):
         if not scripts:
             self.script_list.display = False
             return
+        self._scripts_drawn_at = time.monotonic()
         self.script_list.show(scripts, self.output_log.tag_style)
 
     def _show_progress(self) -> None:
@@ -449,6 +454,10 @@ class MainScreen(Screen[None]):
             self.run_log.write(reports)
             self._runs_ended([r for r in reports if isinstance(r, RunEnded)])
             self._show_scripts()
+        elif self.script_list.counting and (
+            time.monotonic() - self._scripts_drawn_at >= WAITING_SECONDS
+        ):
+            self._show_scripts()  # how long a script has waited
         since = self.clock() - self._progress_drawn_at
         if (self._progress_changed and since >= PROGRESS_SECONDS) or (
             len(self.feed.progress) and since >= 1  # ETAs count down, and quiet keys stall
