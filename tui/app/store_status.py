@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 USAGE_SECONDS = 1.0
 """How often, at most, the store's keys and bytes are counted again (while it changes)."""
 
+COUNT_SHARE = 0.1
+"""The share of the time, at most, spent counting the store's bytes: a store that takes
+long to count (a big one followed, counted afresh after its owner's commits) is counted
+less often."""
+
 NEAR_LIMIT = 0.9
 """The share of a limit past which the store's usage is shown in the warning colour."""
 
@@ -68,7 +73,7 @@ class StoreStatus:
         self._follow_error: str | None = None  # why following stopped, once told
         self._where = ""  # where the store lives, and whether it is read-only here
         self._usage: Content | None = None  # how full it is, once counted
-        self._counted_at = -USAGE_SECONDS  # when it was last counted (monotonic)
+        self._next_count = 0.0  # when it may be counted again (monotonic)
         self._counted_revision = -1  # the store's revision when it was
         self._counting = False
         self.show()
@@ -104,27 +109,29 @@ class StoreStatus:
 
     def _count(self) -> None:
         """Count the store's keys and bytes again in a thread, if it has limits and
-        changed since (at most once a second)."""
+        changed since (at most once a second, and COUNT_SHARE of the time)."""
         store = self.screen.session.store
         if self._counting or not store.limits or store.revision == self._counted_revision:
             return
-        now = time.monotonic()
-        if now - self._counted_at < USAGE_SECONDS:
+        if time.monotonic() < self._next_count:
             return
-        self._counting, self._counted_at = True, now
+        self._counting = True
         self.screen.run_worker(
             self._count_in_thread, name="store usage", thread=True, exit_on_error=False
         )
 
     def _count_in_thread(self) -> None:
         store = self.screen.session.store
+        started = time.monotonic()
         revision = store.revision  # first: a change made while counting is counted next time
         keys, size = len(store), store.size
-        self.screen.app.call_from_thread(self._counted, revision, keys, size, store.limits)
+        took = time.monotonic() - started
+        self.screen.app.call_from_thread(self._counted, revision, keys, size, store.limits, took)
 
-    def _counted(self, revision: int, keys: int, size: int, limits: Limits) -> None:
+    def _counted(self, revision: int, keys: int, size: int, limits: Limits, took: float) -> None:
         self._counting = False
         self._counted_revision = revision
+        self._next_count = time.monotonic() + max(USAGE_SECONDS, took / COUNT_SHARE)
         self._usage = usage_text(keys, size, limits)
         self._draw()
 
