@@ -21,7 +21,9 @@ from tests.app_helpers import (
     open_folder,
     output_text,
     panel_text,
+    script_line,
     until,
+    value_text,
 )
 from tests.test_app import fixed_store
 from tui.app import run_log
@@ -39,6 +41,7 @@ from tui.app.widgets.output_log import OutputLog
 from tui.state import Store
 from tui.state.change_log import MemoryChangeLog
 from tui.state.file import open_following, open_owned
+from tui.state.limits import MB, Limits
 
 
 @pytest.fixture(autouse=True)
@@ -382,3 +385,42 @@ def test_the_inspector_in_the_past(snap_compare) -> None:  # type: ignore[no-unt
     clock = Clock()
     app = make_app(travel_store(clock), clock=clock)
     assert snap_compare(app, terminal_size=(110, 28), run_before=travel_back)
+
+
+def expiring_store(clock: Clock) -> Store:
+    """Sessions that expire, a cache near its limit of keys, at a known time."""
+    clock.now = 1_700_000_000.0
+    store = Store(clock=clock, sweep=False, limits=Limits(max_keys=10, max_bytes=MB))
+    store.set("session:ada", {"user": "ada", "roles": ["admin"]}, source="login.lua#1", ttl=192.5)
+    store.set("session:bob", {"user": "bob", "roles": []}, source="login.lua#1", ttl=41.25)
+    store.set("session:count", 2, source="login.lua#1")
+    for page in range(1, 7):
+        store.set(f"cache:page_{page}", f"<html>{page}</html>", source="render.lua#4", ttl=600)
+    clock.now += 0.5
+    return store
+
+
+WAITING_SCRIPT = 'local job = State.wait("jobs:*")\nprint("got " .. job.key)\n'
+
+
+async def select_an_expiring_key(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, StateApp)
+    await until(pilot, lambda: "waiting for jobs:*" in script_line(app))
+    open_folder(app, "session:")
+    await pilot.pause()
+    move_to_key(app, "session:ada")
+    await until(pilot, lambda: "expires in 3 min 12 s" in value_text(app))
+    await until(pilot, lambda: "9 / 10 keys" in str(app.query_one(KeyTree).border_subtitle))
+    await pilot.pause()
+
+
+def test_the_inspector_with_keys_that_expire_and_limits(  # type: ignore[no-untyped-def]
+    snap_compare, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(script_list, "format_eta", lambda seconds: "4 s")
+    script = tmp_path / "worker.lua"
+    script.write_text(WAITING_SCRIPT)
+    clock = Clock()
+    app = make_app(expiring_store(clock), [script], watch=False, clock=clock)
+    assert snap_compare(app, terminal_size=(110, 28), run_before=select_an_expiring_key)

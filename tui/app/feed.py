@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from tui.app.model.key_index import KeyIndex
 from tui.app.model.progress_tracker import ProgressTracker
@@ -18,6 +19,8 @@ CHUNK = 2_000
 
 BUSY_CHANGES = 2_000
 """Changes in one catch-up that make the next one rest (see `Feed.catch_up`)."""
+
+_expires_of = attrgetter("expires")
 
 
 @dataclass
@@ -39,8 +42,9 @@ class Update:
 
 
 class Feed:
-    """Keeps the key index (through the filter), the progress keys and the recent numbers
-    of the keys looked at in step with a store, from its change feed.
+    """Keeps the key index (through the filter), the progress keys, the recent numbers
+    of the keys looked at and the keys' expiries in step with a store, from its change
+    feed.
 
     Subscribes before reading the keys: a change made in between is applied twice,
     which the models take in their stride, rather than lost.
@@ -56,6 +60,11 @@ class Feed:
         self.key_filter: KeyFilter | None = None
         """What the key index is narrowed to, if anything."""
         self.index = KeyIndex(delimiter, store.keys(sort=False))
+        self.expires: dict[str, float] = {}
+        """When each key with a TTL expires (seconds since the epoch), as the feed told:
+        the store's now, also while the view stands in the past. Kept as one dict, so
+        that the tree may hold on to it."""
+        self.reload_expiries()
         self.progress = ProgressTracker(progress_prefix)
         self.value_history = ValueHistory()
         """Recent numbers of the keys looked at, for the sparkline."""
@@ -121,6 +130,11 @@ class Feed:
         """Read the keys afresh into a new index, through the filter."""
         self.index = KeyIndex(self.index.delimiter, self.keys_under(""))
 
+    def reload_expiries(self) -> None:
+        """Read every key's expiry afresh."""
+        self.expires.clear()
+        self.expires.update(self.store.expirations())
+
     def reload_progress(self) -> None:
         """Read the progress keys (and the pinned ones) the store holds now, afresh."""
         old, store = self.progress, self.store
@@ -153,6 +167,8 @@ class Feed:
             return None
         if changes:
             self.revision = max(self.revision, changes[-1].version)
+        if dropped:
+            self.reload_expiries()
         travel = self.travel
         if travel is not None:
             # The view stays where it stands; the first live change of a key freezes the
@@ -161,6 +177,7 @@ class Feed:
                 travel.resync()
                 touched = set(travel.then)
             else:
+                self._note_expiries(changes)
                 touched = travel.follow(changes)
             return Update(changes, dropped, touched, travelling=True)
         self._resting = len(changes) >= BUSY_CHANGES
@@ -176,18 +193,31 @@ class Feed:
         return Update(changes, 0, touched, self.progress.apply(changes))
 
     async def _index(self, changes: Sequence[Change]) -> None:
-        """Apply changes to the key index, a slice at a time, so that a flood of changes
-        does not freeze the app."""
+        """Apply changes to the key index and the expiries, a slice at a time, so that a
+        flood of changes does not freeze the app."""
         add: Callable[[str], bool] = self.index.add
         remove: Callable[[str], bool] = self.index.remove
         shown = self.key_filter
         for start in range(0, len(changes), CHUNK):
             if start:
                 await asyncio.sleep(0)
-            for change in changes[start : start + CHUNK]:
+            chunk = changes[start : start + CHUNK]
+            for change in chunk:
                 if shown is not None and not shown(change.key):
                     continue
                 if change.op is Op.SET:
                     add(change.key)
                 else:
                     remove(change.key)
+            self._note_expiries(chunk)
+
+    def _note_expiries(self, changes: Sequence[Change]) -> None:
+        """Take the expiries the changes set or cleared."""
+        expires = self.expires
+        if not expires and not any(map(_expires_of, changes)):
+            return  # no key has a TTL, nor gets one: the usual store, looked at in C
+        for change in changes:
+            if change.op is Op.SET and change.expires:
+                expires[change.key] = change.expires
+            elif expires:
+                expires.pop(change.key, None)

@@ -20,6 +20,7 @@ __all__ = [
     "format_percent",
     "format_rate",
     "format_size",
+    "format_time_left",
     "plural",
     "pretty",
     "pretty_json",
@@ -66,6 +67,21 @@ def format_eta(seconds: float) -> str:
         return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def format_time_left(seconds: float) -> str:
+    """A TTL's time left, finer as it runs out: `41.2 s`, `3 min 12 s`, `2 h 10 min`, `3 d 4 h`."""
+    if seconds < 59.95:  # not "60.0 s"
+        return f"{max(seconds, 0.0):.1f} s"
+    whole = math.ceil(seconds)  # counting down: "1 min" until less than a minute is left
+    if whole < 3600:
+        minutes, rest = divmod(whole, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    if whole < 86_400:
+        hours, minutes = divmod(whole // 60, 60)
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(whole // 3600, 24)
+    return f"{days:,} d {hours} h" if hours else f"{days:,} d"
 
 
 def format_count(number: float) -> str:

@@ -91,7 +91,8 @@ class KeyActions:
         except ValueError as too_long:
             screen.say(str(too_long), title=f"{item.key} is too big to edit here")
             return
-        editor = ValueEditor(self.store, item.key, text=text, version=entry.version)
+        ttl = self.store.ttl(item.key)
+        editor = ValueEditor(self.store, item.key, text=text, version=entry.version, ttl=ttl)
         screen.app.push_screen(editor, self._saved)
 
     def new_key(self) -> None:

@@ -37,15 +37,20 @@ from tui.app.widgets.key_tree import REVEAL_MATCHES, KeyTree
 from tui.app.widgets.output_log import OutputLog
 from tui.app.widgets.progress_panel import ProgressPanel
 from tui.app.widgets.script_list import ScriptList
+from tui.app.widgets.tree_labels import GONE_AS
 from tui.app.widgets.value_view import ValueView
 from tui.lua.supervisor import RunEnded, RunStatus
 from tui.lua.watcher import watch_scripts
+from tui.state import Change
 
 TICK_SECONDS = 1 / 20
 """How often the screen catches up with the store and the runs: at most 20 times a second."""
 
 PROGRESS_SECONDS = 0.1
 """The progress panel is drawn at most 10 times a second (sorting a thousand bars)."""
+
+WAITING_SECONDS = 1.0
+"""While a script waits in `State.wait`, its line is drawn this often: the wait counts up."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,8 @@ class MainScreen(Screen[None]):
         self._stop_watching = asyncio.Event()
         self._progress_drawn_at = 0.0
         self._progress_changed = False
-        self._deleted_by = ""
+        self._scripts_drawn_at = 0.0
+        self._removal: Change | None = None  # the change that removed the key shown, if any
         self._shown_item: Item | None = None
         self._open_before_filter: set[str] = set()
         self._ticker: Timer | None = None
@@ -115,10 +121,10 @@ class MainScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield FilterInput(id="filter")
-                yield KeyTree(self.feed.index, id="keys")
+                yield KeyTree(self.feed.index, expiring=self.feed.expires, id="keys")
                 yield ScriptList(id="scripts")
             with Vertical(id="right"):
-                yield ValueView(id="value")
+                yield ValueView(clock=self.clock, id="value")
                 yield ProgressPanel(id="progress")
                 yield OutputLog(id="output")
                 yield ConsolePane(
@@ -386,12 +392,12 @@ class MainScreen(Screen[None]):
     def _show_item(self, item: Item | None) -> None:
         """Show what the cursor is on in the value pane."""
         if item != self._shown_item:
-            self._deleted_by = ""
+            self._removal = None
         self._shown_item = item
         value = self.value_view
         if isinstance(item, KeyItem):
             entry = self.feed.entry(item.key)
-            value.show(item.key, entry, deleted_by=self._deleted_by)
+            value.show(item.key, entry, removal=self._removal)
             self.feed.value_history.watch(item.key, None if entry is None else entry.value)
             value.show_trend(item.key, self.feed.value_history)
             return
@@ -423,6 +429,7 @@ class MainScreen(Screen[None]):
         if not scripts:
             self.script_list.display = False
             return
+        self._scripts_drawn_at = time.monotonic()
         self.script_list.show(scripts, self.output_log.tag_style)
 
     def _show_progress(self) -> None:
@@ -447,6 +454,10 @@ class MainScreen(Screen[None]):
             self.run_log.write(reports)
             self._runs_ended([r for r in reports if isinstance(r, RunEnded)])
             self._show_scripts()
+        elif self.script_list.counting and (
+            time.monotonic() - self._scripts_drawn_at >= WAITING_SECONDS
+        ):
+            self._show_scripts()  # how long a script has waited
         since = self.clock() - self._progress_drawn_at
         if (self._progress_changed and since >= PROGRESS_SECONDS) or (
             len(self.feed.progress) and since >= 1  # ETAs count down, and quiet keys stall
@@ -466,7 +477,12 @@ class MainScreen(Screen[None]):
         if update.travelling:
             self.time_travel.follow_live(update.touched)
             return
-        tree = self.key_tree
+        tree, shown = self.key_tree, self._shown_item
+        if isinstance(shown, KeyItem) and (update.dropped or shown.key in update.touched):
+            last = update.last_change(shown.key)
+            if last is not None:
+                self._removal = last if last.op.removes else None
+                tree.gone_as = GONE_AS.get(last.op, "deleted")  # the line stays, saying so
         if update.dropped:
             tree.rebuild(self.feed.index)
         else:
@@ -474,13 +490,10 @@ class MainScreen(Screen[None]):
         if update.progress_changed:
             self._progress_changed = True
         self._show_key_count()
-        shown, cursor = self._shown_item, tree.cursor_item
+        cursor = tree.cursor_item
         if cursor != shown:
             self._show_item(cursor)  # the line that was under the cursor is gone
         elif isinstance(shown, KeyItem) and (update.dropped or shown.key in update.touched):
-            last = update.last_change(shown.key)
-            if last is not None and last.value is None:
-                self._deleted_by = last.source
             self._show_item(shown)
         elif isinstance(shown, FolderItem):
             self._show_item(shown)  # its count

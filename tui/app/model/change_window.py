@@ -36,13 +36,13 @@ class ChangeRow(NamedTuple):
     """One change as a line of the list shows it (a Row, named)."""
 
     op: str
-    """`set` or `delete` (an Op's value)."""
+    """`set`, `delete`, `expire` or `evict` (an Op's value)."""
     key: str
     version: int
     source: str
     time: float
     size: int | None
-    """Bytes of the new value as JSON; None for a delete."""
+    """Bytes of the new value as JSON; None for a removal (delete, expire, evict)."""
     origin: str
     """Lua `file:line` of the write; "" when no script line made it."""
 

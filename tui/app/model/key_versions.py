@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import orjson
 
-from tui.app.format import pretty
+from tui.app.format import escape_controls, pretty
 from tui.app.model.json_diff import MISSING as NO_VALUE
 from tui.app.model.json_diff import DiffLine, diff
 from tui.state import MISSING, Change, Entry, Op, Store
@@ -147,11 +147,31 @@ def compared(request: DetailRequest) -> str:
         return f"What version {version} changed: the version before is no longer kept."
     if request.change.created:
         return f"What version {version} changed: it created the key."
-    if request.change.op is Op.DELETE:
-        return f"What version {version} changed: it deleted the key (version {base} before)."
+    if request.change.op.removes:
+        how = _REMOVED[request.change.op]
+        return f"What version {version} changed: {how} (version {base} before)."
     if request.base_value is None:
         return f"What version {version} changed: the key was deleted before it (version {base})."
     return f"What version {version} changed, against version {base} before it."
+
+
+_REMOVED = {
+    Op.DELETE: "it deleted the key",
+    Op.EXPIRE: "the key expired",
+    Op.EVICT: "the key was evicted",
+}
+
+
+def removal_note(change: Change) -> str:
+    """What a version that removed its key did, for a person."""
+    if change.op is Op.EXPIRE:
+        return f"Version {change.version}: the key expired (its TTL ran out)."
+    if change.op is Op.EVICT:
+        return (
+            f"Version {change.version}: the key was evicted to make room under the store's limits."
+        )
+    writer = escape_controls(change.writer, one_line=True)
+    return f"Version {change.version} deleted the key ({writer})."
 
 
 def format_moment(moment: float, *, dated: bool) -> str:

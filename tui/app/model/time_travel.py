@@ -156,12 +156,13 @@ class TimeTravel:
     # -- the store as it was ---------------------------------------------------------------
 
     def entry(self, key: str) -> Entry | None:
-        """The key's value at the view's revision, with who wrote it and when."""
+        """The key's value at the view's revision, with who wrote it and when (a TTL is
+        left out: it counts down to a time from now)."""
         if key in self.then:
             return _entry(self.then[key])
         live = self.store.entry(key)
         if live is not None and live.version <= self.live_revision:
-            return live
+            return live._replace(expires=0.0) if live.expires else live
         if live is None and not self.store.versions(key, 1):
             return None
         # Changed after the live changes followed so far (they are on their way):

@@ -33,6 +33,7 @@ from tui.app.model.key_versions import (
     HistoryRead,
     make_detail,
     read_history,
+    removal_note,
 )
 from tui.app.screens.confirm import Confirm
 from tui.app.widgets.diff_view import DiffView
@@ -337,9 +338,8 @@ class KeyHistoryScreen(Screen[None]):
         self.diff_note = detail.note
         change = wanted.change
         self.query_one("#history-value").border_title = f"Version {change.version}"
-        if change.op is Op.DELETE:
-            writer = escape_controls(change.writer, one_line=True)
-            note = f"Version {change.version} deleted the key ({writer})."
+        if change.op.removes:
+            note = removal_note(change)
         elif detail.cut:
             note = f"Showing the first {format_size(len(detail.pretty))}: the value is too big."
         else:
@@ -372,7 +372,7 @@ class KeyHistoryScreen(Screen[None]):
         self.dismiss()
 
     def action_restore(self) -> None:
-        """Write the selected version back as the key's value (a delete's: delete the key)."""
+        """Write the selected version back as the key's value (a removal's: delete the key)."""
         change = self.selected
         name = escape_controls(self.key, one_line=True)
         if change is None:
@@ -383,12 +383,17 @@ class KeyHistoryScreen(Screen[None]):
             self.say(f"{reason}. Restoring is unavailable.", title="Read-only", severity="warning")
             return
         expected = self.current_version  # what the person saw when they chose
-        if change.op is Op.DELETE:
+        if change.op.removes:
             if expected == MISSING:
                 self.say(f"{name} is already deleted: nothing to restore.")
                 return
+            if change.op is Op.DELETE:
+                what = f"Version {change.version} deleted {name}"
+            else:
+                how = "expired" if change.op is Op.EXPIRE else "was evicted"
+                what = f"At version {change.version}, {name} {how}"
             question = (
-                f"Version {change.version} deleted {name}: restoring it deletes the key now "
+                f"{what}: restoring it deletes the key now "
                 f"(its current value stays in the history)."
             )
             self.app.push_screen(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -10,13 +11,16 @@ import orjson
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.widgets import Input, Static, TextArea
 
 from tui.app.format import format_size, pretty_json
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.dialog import Dialog
-from tui.state import MISSING, StateError, Store
+from tui.state import MISSING, StateError, Store, codec
+from tui.state.expiry import MIN_TTL, check_ttl
 from tui.state.keys import key_problem
+from tui.state.store import KEEP_TTL
 
 EDITOR_SOURCE = "editor"
 """What the editor's writes carry as their source."""
@@ -81,6 +85,29 @@ def editable_text(data: bytes) -> str:
     return text
 
 
+def parse_ttl(text: str) -> float | None:
+    """The TTL typed, in seconds (None when empty: the key never expires); raises
+    ValueError with a message for a person."""
+    text = text.strip()
+    if not text:
+        return None
+    never = "leave it empty for a key that never expires"
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        raise ValueError(f"The TTL must be a number of seconds, not {text!r} ({never}).")
+    if seconds < MIN_TTL:
+        raise ValueError(f"The TTL must be at least {MIN_TTL} seconds, not {text} ({never}).")
+    return check_ttl(seconds)
+
+
+def ttl_text(seconds: float) -> str:
+    """A key's time left as the editor's TTL field shows it: `41.2`, `3600`."""
+    return f"{max(seconds, 0.1):.1f}".removesuffix(".0")
+
+
 class ValueEditor(Dialog[str | None]):
     """Edits a key's value as JSON; dismissed with the key once saved, or None.
 
@@ -90,11 +117,16 @@ class ValueEditor(Dialog[str | None]):
     changed (or deleted) the key meanwhile, it asks before overwriting. With no key
     given, it asks for one first (a new key), prefilled with `prefix`. Escape with
     unsaved changes asks before throwing them away.
+
+    The TTL field holds the seconds the key has left (`ttl`), empty when it has no TTL.
+    Saved as it opened, the key keeps its expiry as it is; changed, the key expires that
+    many seconds after the save; emptied, it never expires.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel", priority=True),
+        Binding("ctrl+t", "ttl", "TTL", priority=True),
     ]
 
     def __init__(
@@ -105,6 +137,7 @@ class ValueEditor(Dialog[str | None]):
         text: str = "",
         version: int = MISSING,
         prefix: str = "",
+        ttl: float | None = None,
     ) -> None:
         super().__init__("New key" if key is None else f"Edit {key}", classes="editor")
         self.store = store
@@ -114,6 +147,7 @@ class ValueEditor(Dialog[str | None]):
         self.version = version
         """The version the edit is based on (MISSING for a new key)."""
         self._prefix = prefix
+        self._ttl = "" if ttl is None else ttl_text(ttl)
 
     def compose(self) -> ComposeResult:
         with self.box():
@@ -132,8 +166,12 @@ class ValueEditor(Dialog[str | None]):
                 placeholder='{"any": "JSON value"}',
                 id="value",
             )
+            with Horizontal(classes="ttl"):
+                yield Static("TTL", classes="label")
+                yield Input(self._ttl, placeholder="none", id="ttl", select_on_focus=False)
+                yield Static("seconds until the key expires; empty: never", classes="help")
             yield Static("", classes="problem")
-            yield Static("ctrl+s: save · escape: cancel", classes="help")
+            yield Static("ctrl+s: save · ctrl+t: TTL · escape: cancel", classes="help")
 
     def on_mount(self) -> None:
         if self._new:
@@ -143,6 +181,14 @@ class ValueEditor(Dialog[str | None]):
 
     def _describe(self) -> str:
         return f"version {self.version} · saving checks that no one changed it meanwhile"
+
+    def action_ttl(self) -> None:
+        """Go to the TTL field, or from it back to the value."""
+        field = self.query_one("#ttl", Input)
+        if field.has_focus:
+            self.query_one("#value", TextArea).focus()
+        else:
+            field.focus()
 
     # -- saving ---------------------------------------------------------------------
 
@@ -167,11 +213,21 @@ class ValueEditor(Dialog[str | None]):
         if value is None:
             self.show_problem("A key cannot hold null: to delete the key, use d in the key tree.")
             return
-        self._save(value, self.version)
-
-    def _save(self, value: Any, version: int) -> None:
+        field = self.query_one("#ttl", Input)
         try:
-            saved = self.store.compare_and_set(self.key, value, version, source=EDITOR_SOURCE)
+            ttl = KEEP_TTL if not self._new and field.value == self._ttl else parse_ttl(field.value)
+        except ValueError as error:
+            self.show_problem(str(error), focus=field)
+            return
+        self._save(value, self.version, ttl)
+
+    def _save(self, value: Any, version: int, ttl: float | None) -> None:
+        """Save at `version` with `ttl` (seconds, None for none, KEEP_TTL as it is)."""
+        try:
+            data = codec.encode(value, self.store.max_value_bytes)
+            saved = self.store.compare_and_set_encoded(
+                self.key, data, version, source=EDITOR_SOURCE, ttl=ttl
+            )
         except StateError as error:
             self.show_problem(f"The store refuses this value: {error}")
             return
@@ -198,7 +254,7 @@ class ValueEditor(Dialog[str | None]):
             if overwrite:
                 # Asked and answered: whatever is there now is replaced, even if a busy
                 # script wrote again while the question was open.
-                self._overwrite(value)
+                self._overwrite(value, ttl)
             elif version == MISSING and entry is not None:
                 self.show_problem("Not saved: the key exists (ctrl+s asks again).")
             else:
@@ -206,9 +262,11 @@ class ValueEditor(Dialog[str | None]):
 
         self.app.push_screen(Confirm(title, message, yes=yes, no="Keep editing"), answered)
 
-    def _overwrite(self, value: Any) -> None:
+    def _overwrite(self, value: Any, ttl: float | None) -> None:
+        if ttl == KEEP_TTL:
+            ttl = self.store.ttl(self.key)  # the expiry the key has now, if any
         try:
-            self.store.set(self.key, value, source=EDITOR_SOURCE)
+            self.store.set(self.key, value, source=EDITOR_SOURCE, ttl=ttl)
         except StateError as error:
             self.show_problem(f"The store refuses this value: {error}")
             return
@@ -230,7 +288,9 @@ class ValueEditor(Dialog[str | None]):
 
     @property
     def changed(self) -> bool:
-        """Whether the text (or the new key's name) differs from what the editor opened with."""
+        """Whether the value, the TTL or the new key's name differs from how they opened."""
         if self.query_one("#value", TextArea).text != self._text:
+            return True
+        if self.query_one("#ttl", Input).value != self._ttl:
             return True
         return self._new and self.query_one("#key", Input).value != self._prefix

@@ -34,7 +34,7 @@ from tui.app.widgets.line_view import LineView
 from tui.app.widgets.theme import component_style
 
 TIME_WIDTH = 12  # HH:MM:SS.mmm
-OP_WIDTH = 6  # "delete"
+OP_WIDTH = 6  # "delete", "expire"
 SIZE_WIDTH = 10  # "1023.9 KiB"
 SPACE = "  "
 """Between two columns."""
@@ -102,6 +102,8 @@ class ChangeList(LineView):
         "change-list--time",
         "change-list--set",
         "change-list--delete",
+        "change-list--expire",
+        "change-list--evict",
         "change-list--source",
         "change-list--origin",
         "change-list--size",
@@ -114,6 +116,8 @@ class ChangeList(LineView):
     ChangeList > .change-list--time { color: $text-muted; }
     ChangeList > .change-list--set { color: $text-success; }
     ChangeList > .change-list--delete { color: $text-error; }
+    ChangeList > .change-list--expire { color: $text-warning; }
+    ChangeList > .change-list--evict { color: $text-warning; }
     ChangeList > .change-list--origin { color: $text-muted; }
     ChangeList > .change-list--size { color: $text-muted; }
     ChangeList > .change-list--gap { color: $text-warning; text-style: italic; }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import ClassVar
 
 from rich.text import Text
@@ -35,7 +35,8 @@ class KeyTree(Tree[Item]):
     A folder gets its children when it is first expanded, a page at a time. `refresh_from`
     brings the open folders, the counts and the highlights up to date after the index
     changed; the cursor and the expanded folders stay where they were. A key deleted
-    while under the cursor stays, struck through, until the cursor leaves it.
+    while under the cursor stays, struck through, until the cursor leaves it. Keys in
+    `expiring` (those with a TTL) are marked.
     """
 
     DEFAULT_CSS = """
@@ -61,6 +62,7 @@ class KeyTree(Tree[Item]):
         self,
         index: KeyIndex,
         *,
+        expiring: Container[str] = frozenset(),
         clock: Callable[[], float] = time.monotonic,
         id: str | None = None,
     ) -> None:
@@ -68,6 +70,11 @@ class KeyTree(Tree[Item]):
         self.show_root = False
         self.guide_depth = 3
         self.index = index
+        self.expiring = expiring
+        """The keys that have a TTL, kept up to date by the app: a key's mark is drawn
+        afresh when the key is (`refresh_from` its change, `relabel`)."""
+        self.gone_as = "deleted"
+        """How the key that went from under the cursor went: deleted, expired, evicted."""
         self.clock = clock
         self._folders: dict[str, Node] = {"": self.root}
         self._keys: dict[str, Node] = {}
@@ -460,8 +467,15 @@ class KeyTree(Tree[Item]):
 
     def _label(self, item: Item) -> Text:
         prefix = item.prefix if isinstance(item, MoreItem) else ""
-        hot = isinstance(item, KeyItem) and item.key in self._hot
-        differs = self.differs is not None and isinstance(item, KeyItem) and self.differs(item.key)
+        if not isinstance(item, KeyItem):
+            return line_label(item, self.index, hot=False, shown=self._shown.get(prefix, PAGE))
+        key = item.key
         return line_label(
-            item, self.index, hot=hot, shown=self._shown.get(prefix, PAGE), differs=differs
+            item,
+            self.index,
+            hot=key in self._hot,
+            shown=PAGE,
+            differs=self.differs is not None and self.differs(key),
+            expires=key in self.expiring,
+            gone=self.gone_as,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
@@ -11,7 +12,7 @@ from textual.binding import BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from tui.app.format import escape_controls, format_duration
+from tui.app.format import escape_controls, format_duration, format_eta
 from tui.app.widgets.theme import component_style
 from tui.lua.supervisor import Script, ScriptStatus
 
@@ -26,15 +27,39 @@ STATUS_MARK = {
 }
 
 
-def script_line(script: Script, look: Style, tag: Style | None = None) -> Text:
-    """One script's line: status mark, name, status, runs and last duration."""
+_WAITING = Style(bold=False, italic=True)
+"""A running script's status while it waits: the running colour, not bold."""
+
+
+def waits(script: Script) -> tuple[str, float] | None:
+    """What a running script waits for in `State.wait`, and since when (monotonic)."""
+    return script.waiting if script.status is ScriptStatus.RUNNING else None
+
+
+def script_line(
+    script: Script, look: Style, tag: Style | None = None, *, now: float | None = None
+) -> Text:
+    """One script's line: status mark, name, status, runs and last duration.
+
+    A run inside `State.wait` says what it waits for, and how long it has waited at
+    `now` (monotonic), in place of `running`.
+    """
     runs = f"{script.runs} run" + ("" if script.runs == 1 else "s")
+    waiting = waits(script)
+    if waiting is None:
+        status: tuple[str, Style | str] = (script.status.value, look)
+        waited = ""
+    else:
+        pattern, since = waiting
+        status = (f"waiting for {escape_controls(pattern, one_line=True)}", look + _WAITING)
+        waited = "  " + format_eta(max((time.monotonic() if now is None else now) - since, 0))
     return Text.assemble(
         (STATUS_MARK[script.status], look),
         " ",
         (escape_controls(script.label, one_line=True), tag or ""),
         "  ",
-        (script.status.value, look),
+        status,
+        (waited, "dim"),
         ("  " + runs if script.runs else "", "dim"),
         ("  " + format_duration(script.last_duration), "dim"),
     )
@@ -63,19 +88,25 @@ class ScriptList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: tuple[Sequence[Script], Callable[[str], Style]] | None = None
+        self.counting = False
+        """Whether a script shown waits in `State.wait`: its line counts the wait up, if
+        drawn again now and then."""
 
     def show(self, scripts: Sequence[Script], tag: Callable[[str], Style]) -> None:
         """Show the scripts as they stand now, keeping the highlight; `tag` colours names."""
         self._shown = (scripts, tag)
         highlighted = self.highlighted
+        now = time.monotonic()
         lines = [
             script_line(
                 script,
                 component_style(self, f"script-list--{script.status}"),
                 tag(script.label),
+                now=now,
             )
             for script in scripts
         ]
+        self.counting = any(waits(script) is not None for script in scripts)
         if self.option_count != len(lines):
             self.clear_options()
             self.add_options(

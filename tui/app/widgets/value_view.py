@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Sparkline, Static
 
-from tui.app.format import SHOWN_BYTES, escape_controls, format_number, format_size, pretty
+from tui.app.format import (
+    SHOWN_BYTES,
+    escape_controls,
+    format_number,
+    format_size,
+    format_time_left,
+    pretty,
+)
 from tui.app.model.value_history import ValueHistory
 from tui.app.widgets.json_view import JsonView
-from tui.state import Entry
+from tui.state import Change, Entry, Op
 
 TITLE_LINES = 2
 """Lines the key (or folder) takes at most in the header: the metadata line stays in view."""
+
+COUNTDOWN_SECONDS = 0.25
+"""How often the time left of a key with a TTL is drawn afresh, while one is shown."""
 
 _KINDS = {ord("{"): "object", ord("["): "array", ord('"'): "string", ord("t"): "boolean"}
 _KINDS |= {ord("f"): "boolean", ord("n"): "null"}
@@ -37,6 +49,22 @@ def fit_lines(text: str, width: int, lines: int = TITLE_LINES) -> str:
     while keep > 1 and len(Content(text[: keep - 1] + "…").wrap(width)) > lines:
         keep -= 1  # a break at a space took a cell or two
     return text[: max(keep - 1, 0)] + "…"
+
+
+def time_left(entry: Entry, now: float) -> Text | None:
+    """How long a key with a TTL has left at `now` (None for a key without one)."""
+    if not entry.expires:
+        return None
+    return Text(f"expires in {format_time_left(entry.expires - now)}", style="bold")
+
+
+def after_line(text: Text, more: Text, width: int) -> Text:
+    """`more` after `text`, on its last line when it fits there whole, else on a line of
+    its own: a time left is never split in two."""
+    lines = Content(text.plain).wrap(width) if width > 0 else []
+    if lines and lines[-1].cell_length + 3 + more.cell_len > width:
+        return Text.assemble(text, "\n", more)
+    return Text.assemble(text, " · ", more)
 
 
 def describe(entry: Entry) -> Text:
@@ -58,6 +86,19 @@ def describe(entry: Entry) -> Text:
     )
 
 
+def gone_line(removal: Change | None, *, expired: bool = False) -> str:
+    """What the value pane says of a key that is not in the store: how it went (the
+    `removal` that removed it, or its TTL seen to run out: `expired`), if known."""
+    op = removal.op if removal is not None else (Op.EXPIRE if expired else None)
+    if op is Op.EXPIRE:
+        return "This key expired: its TTL ran out."
+    if op is Op.EVICT:
+        return "This key was evicted to make room under the store's limits."
+    if removal is not None:
+        return f"This key was deleted by {escape_controls(removal.source, one_line=True)}."
+    return "This key was not in the store."
+
+
 class ValueView(Vertical):
     """The value pane: a header with the key and its metadata, then the value."""
 
@@ -71,12 +112,18 @@ class ValueView(Vertical):
     ValueView.trend > #value-trend, ValueView.trend > Sparkline { display: block; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.clock = clock
+        """The time a TTL counts down by (the store's clock's kind)."""
         self.key: str | None = None
         self.version = 0
+        self._entry: Entry | None = None  # the key's, as shown (None: no key, or gone)
+        self._expired = False  # the key shown is gone, its TTL seen to run out
+        self._countdown: Timer | None = None
         self._trend_field: dict[str, str] = {}  # the field charted, once chosen with `f`
-        self._title: tuple[str, Text] | None = None  # the header's key or folder, and the rest
+        # The header's key or folder, the rest, and the time left of a key with a TTL.
+        self._title: tuple[str, Text, Text | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No key selected", style="dim"), id="value-header")
@@ -122,10 +169,20 @@ class ValueView(Vertical):
         )
         self.query_one(Sparkline).data = values
 
-    def show(self, key: str | None, entry: Entry | None, *, deleted_by: str = "") -> None:
-        """Show `key` as the store holds it now (None: no key, or it is gone)."""
+    def show(self, key: str | None, entry: Entry | None, *, removal: Change | None = None) -> None:
+        """Show `key` as the store holds it now (None: no key, or it is gone, by
+        `removal` when that is known)."""
         same = key == self.key
+        shown = self._entry
+        # A key whose TTL was seen to run out is gone the moment it does.
+        self._expired = (
+            same
+            and entry is None
+            and (self._expired or (shown is not None and 0 < shown.expires <= self.clock()))
+        )
         self.key = key
+        self._entry = entry
+        self._follow_expiry()
         header = self.query_one("#value-header", Static)
         body = self.query_one(JsonView)
         if key is None:
@@ -139,14 +196,13 @@ class ValueView(Vertical):
         if entry is None:
             self._note("")
             self.add_class("deleted")
-            who = escape_controls(deleted_by, one_line=True)
-            what = f"deleted by {who}" if deleted_by else "not in the store"
-            self._draw_header(title, Text(f"This key was {what}.", style="italic"))
+            gone = gone_line(removal, expired=self._expired)
+            self._draw_header(title, Text(gone, style="italic"))
             if not same:
                 body.show(b"")
             return
         self.remove_class("deleted")
-        self._draw_header(title, describe(entry))
+        self._draw_header(title, describe(entry), time_left(entry, self.clock()))
         if same and entry.version == self.version:
             return
         self.version = entry.version
@@ -158,10 +214,34 @@ class ValueView(Vertical):
         self._note("")
         body.show(text, keep_scroll=same)
 
+    def _follow_expiry(self) -> None:
+        """Count down while the key shown has a TTL; stop counting when it has none."""
+        counting = self._entry is not None and self._entry.expires > 0
+        if counting and self._countdown is None:
+            self._countdown = self.set_interval(COUNTDOWN_SECONDS, self._count_down)
+        elif not counting and self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
+
+    def _count_down(self) -> None:
+        """Draw the time left afresh; once it has run out, the key is gone."""
+        entry, key = self._entry, self.key
+        if entry is None or key is None or self._title is None:
+            return
+        now = self.clock()
+        if entry.expires <= now:
+            self.show(key, None)
+            return
+        left = time_left(entry, now)
+        if left != self._title[2]:
+            self._draw_header(*self._title[:2], left)
+
     def show_folder(self, prefix: str, count: int) -> None:
         """Show what a folder holds (the whole store for "")."""
         self.key = None
         self.version = 0
+        self._entry = None
+        self._follow_expiry()
         if not prefix and not count:
             self.show(None, None)
             self.query_one("#value-header", Static).update(
@@ -194,11 +274,15 @@ class ValueView(Vertical):
             f"Showing the first {size}: the value is too big to show in full." if cut else ""
         )
 
-    def _draw_header(self, title: str, rest: Text) -> None:
-        """The key or folder in bold, cut to TITLE_LINES lines, then `rest` below it."""
-        self._title = (title, rest)
+    def _draw_header(self, title: str, rest: Text, left: Text | None = None) -> None:
+        """The key or folder in bold, cut to TITLE_LINES lines, then `rest` below it (and
+        the time `left`, for a key with a TTL)."""
+        self._title = (title, rest, left)
         header = self.query_one("#value-header", Static)
-        shown = fit_lines(title, header.content_region.width)
+        width = header.content_region.width
+        shown = fit_lines(title, width)
+        if left is not None:
+            rest = after_line(rest, left, width)
         header.update(Text.assemble((shown, "bold"), "\n", rest))
 
     def on_resize(self) -> None:

@@ -18,7 +18,7 @@ from tui.app.format import escape_controls, format_size
 from tui.app.model.key_versions import format_moment, needs_dates
 from tui.app.widgets.line_view import LineView
 from tui.app.widgets.theme import component_style
-from tui.state import Change, Op
+from tui.state import Change
 
 SIZE_WIDTH = 10
 """Cells of the size column: `1023.9 KiB`."""
@@ -125,11 +125,11 @@ class VersionList(LineView):
         if index == self.cursor:  # in the cursor's own colours
             return [Segment(version, Style(bold=True)), Segment(moment + op + size + writer)]
         muted = component_style(self, "version-list--muted")
-        deleted = self.rows[index].op is Op.DELETE
+        removed = self.rows[index].op.removes
         return [
             Segment(version, Style(bold=True)),
             Segment(moment, muted),
-            Segment(op, component_style(self, "version-list--delete") if deleted else None),
+            Segment(op, component_style(self, "version-list--delete") if removed else None),
             Segment(size, muted),
             Segment(writer),
         ]
