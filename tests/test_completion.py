@@ -331,3 +331,16 @@ def test_nothing_is_completed_in_the_middle_of_a_name() -> None:
     assert complete(text, len('State.get("ca'), functions=FUNCTIONS, keys=keys) is None
     found = complete('State.get("ca")', len('State.get("ca'), functions=FUNCTIONS, keys=keys)
     assert found is not None and found.text == 'State.get("cache:")'
+
+
+def test_the_one_key_calls_of_ttls_close_too_but_expire_leaves_room_for_seconds() -> None:
+    status = "workflow:data_pipeline:status"
+    assert tab('State.ttl("workflow:data_pipeline:sta') == Completion(
+        f'State.ttl("{status}")', 42, ()
+    )
+    assert tab('State.persist("workflow:data_pipeline:sta') == Completion(
+        f'State.persist("{status}")', 46, ()
+    )
+    assert tab('State.expire("workflow:data_pipeline:sta') == Completion(
+        f'State.expire("{status}"', 44, ()
+    )

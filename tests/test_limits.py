@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Lua, stateui_command
-from tui.state import Op, StateError, Store
+from tui.state import Change, Op, StateError, Store
 from tui.state.file import open_owned
 from tui.state.limits import MB, Limits
 
@@ -231,3 +231,19 @@ def test_bad_limit_options_are_usage_errors(tmp_path: Path) -> None:
         done = stateui("run", *args, script)
         assert done.returncode == 2, args
         assert args[0] in done.stderr
+
+
+def test_a_followed_store_keeps_its_size_exact_as_changes_are_applied() -> None:
+    store = Store()
+    store.set("a", "x", source="t")
+    assert store.size == 1 + 3
+    store.apply(
+        [
+            Change(Op.SET, "bé", 2, "t", 0.0, b'"yy"'),
+            Change(Op.SET, "a", 3, "t", 0.0, b"12"),
+            Change(Op.DELETE, "bé", 4, "t", 0.0, None),
+            Change(Op.SET, "c", 5, "t", 0.0, b"[]", expires=9e9),
+        ]
+    )
+    assert store.size == (1 + 2) + (1 + 2)
+    assert store.ttl("c") is not None

@@ -521,12 +521,15 @@ class Store:
         follower does: they are published, not recorded (the owner's log has them).
         `revision` is the store's revision after them, when it is known to be later."""
         with self._lock:
-            backend, expiry_of = self._backend, self._expiry
+            backend, expiry_of, stored = self._backend, self._expiry, self._stored
+            counted, overhead = self._bytes_known, self._overhead
             for change in changes:
+                key = change.key
+                old = stored(key) if counted else None
                 if change.op is Op.SET:
                     assert change.value is not None
                     backend.put(
-                        change.key,
+                        key,
                         change.value,
                         change.version,
                         change.time,
@@ -534,17 +537,22 @@ class Store:
                         change.origin,
                     )
                     if change.expires:
-                        expiry_of.set(change.key, change.expires)
+                        expiry_of.set(key, change.expires)
                     else:
-                        expiry_of.drop(change.key)
+                        expiry_of.drop(key)
+                    if counted:
+                        self._bytes += len(change.value) + (
+                            _key_size(key) if old is None else overhead - len(old)
+                        )
                 else:
-                    backend.delete(change.key)
-                    expiry_of.drop(change.key)
+                    backend.delete(key)
+                    expiry_of.drop(key)
+                    if counted and old is not None:
+                        self._bytes -= len(old) - overhead + _key_size(key)
                 if self._subscribers:
                     self._publish(change)
                 self._revision = change.version
             self._revision = max(self._revision, revision)
-            self._bytes_known = False  # counted again when asked
         self._notify()
 
     def _check_writable(self) -> None:

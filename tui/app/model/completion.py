@@ -29,7 +29,7 @@ _FEW = 1_000
 _STATE_CALL = re.compile(r"(?<![A-Za-z0-9_.])State\.([A-Za-z_][A-Za-z0-9_]*)?\Z")
 
 # `State.get(` and the other functions whose one argument is a key, just before a literal.
-_KEY_CALL = re.compile(r"(?<![A-Za-z0-9_.])State\.(?:get|delete|exists)\(\s*\Z")
+_KEY_CALL = re.compile(r"(?<![A-Za-z0-9_.])State\.(?:get|delete|exists|ttl|persist)\(\s*\Z")
 
 # The escapes a key may need in a literal; any other one gives up on completing.
 _UNESCAPE = {"\\": "\\", '"': '"', "'": "'"}
