@@ -522,7 +522,7 @@ class Store:
         `revision` is the store's revision after them, when it is known to be later."""
         with self._lock:
             backend, expiry_of, stored = self._backend, self._expiry, self._stored
-            counted, overhead = self._bytes_known, self._overhead
+            counted, overhead = self._bytes_known, self._overhead  # see `_put`
             for change in changes:
                 key = change.key
                 old = stored(key) if counted else None
@@ -587,7 +587,8 @@ class Store:
             record(change)
             self._revision = version
             delete(key)
-            self._bytes -= len(old) - overhead + (len(key) if key.isascii() else _key_size(key))
+            if self._bytes_known:
+                self._bytes -= len(old) - overhead + _key_size(key)
             if order is not None:
                 order.pop(key, None)
             if publish is not None:
@@ -613,9 +614,12 @@ class Store:
         self._record(change)  # first: a log that must commit at once may refuse it
         self._revision = version
         self._backend.put(key, data, version, now, source, origin)
-        self._bytes += (
-            len(data) - len(old) + self._overhead if old is not None else len(data) + _key_size(key)
-        )
+        if self._bytes_known:  # counted once someone asked (a limit, the app's gauge)
+            self._bytes += (
+                len(data) - len(old) + self._overhead
+                if old is not None
+                else len(data) + _key_size(key)
+            )
         if until:
             self._expiry.set(key, until)
             if self._sweeper is None:
@@ -640,7 +644,7 @@ class Store:
         self._revision = version
         old = self._stored(key)
         self._backend.delete(key)
-        if old is not None:
+        if old is not None and self._bytes_known:
             self._bytes -= len(old) - self._overhead + _key_size(key)
         if self._expires:
             self._expires.pop(key, None)
