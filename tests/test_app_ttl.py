@@ -306,6 +306,16 @@ async def test_the_store_is_shown_against_its_limits_as_it_fills() -> None:
         await until(pilot, lambda: "[$text-warning bold]9 / 10 keys[/" in subtitle(app))
 
 
+async def test_the_usage_shows_beside_watched_scripts(tmp_path: Path) -> None:
+    # The file watcher's worker is exclusive: it once cancelled the first count, which
+    # then never ended, and the usage never showed.
+    script = write_script(tmp_path / "fill.lua", 'State.set("a", 1, {ttl = 100})\n')
+    store = Store(limits=Limits(max_keys=5))
+    app = make_app(store, [script])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "1 / 5 keys" in subtitle(app), what="the usage")
+
+
 async def test_a_store_without_limits_shows_only_its_count() -> None:
     store = Store()
     store.set("a", 1, source="test")

@@ -116,8 +116,14 @@ class StoreStatus:
         if time.monotonic() < self._next_count:
             return
         self._counting = True
+        # A group of its own: the file watcher's worker is exclusive in the default
+        # group, and starting it would cancel a count under way (which then never ends).
         self.screen.run_worker(
-            self._count_in_thread, name="store usage", thread=True, exit_on_error=False
+            self._count_in_thread,
+            name="store usage",
+            group="store usage",
+            thread=True,
+            exit_on_error=False,
         )
 
     def _count_in_thread(self) -> None:
