@@ -404,3 +404,28 @@ def test_run_dump_leaves_out_expired_keys(tmp_path: Path) -> None:
     done = stateui("run", "--dump", "-", script)
     assert done.returncode == 0, done.stderr
     assert done.stdout == '{\n  "kept": 2\n}\n'
+
+
+def test_restore_keeps_each_key_s_expiry_and_leaves_out_the_expired(tmp_path: Path) -> None:
+    path, backup = tmp_path / "store.db", tmp_path / "backup.db"
+    store = open_owned(path, command="stateui test")
+    store.set("long", 1, source="cli", ttl=600)
+    store.set("brief", 2, source="cli", ttl=0.3)
+    store.set("plain", 3, source="cli")
+    entry = store.entry("long")
+    assert entry is not None
+    store.close()
+    assert stateui("backup", "--store", path, backup).returncode == 0
+    until(lambda: time.time() > entry.expires - 600 + 0.35)  # `brief` has expired
+    assert stateui("set", "--store", path, "other", "4").returncode == 0
+    done = stateui("restore", "--store", path, backup)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("restored 2 keys")
+    store = open_owned(path, command="stateui test")
+    try:
+        assert store.keys() == ["long", "plain"]
+        restored = store.entry("long")
+        assert restored is not None and restored.expires == entry.expires
+        assert store.ttl("plain") is None
+    finally:
+        store.close()

@@ -24,7 +24,7 @@ from tui.cli.stores import open_reading, open_writable, store_option, store_path
 from tui.state import Change, Op, StateError, Store
 from tui.state.codec import decode
 from tui.state.expiry import check_ttl, seconds_left
-from tui.state.file import StoreFile, current_owner, file_size, limits_of
+from tui.state.file import Row, StoreFile, current_owner, file_size, limits_of
 from tui.state.file.schema import SCHEMA_VERSION, StoreFileError, connect
 from tui.state.key_filter import KeyFilter
 from tui.state.keys import check_key
@@ -354,8 +354,14 @@ def restore(source: Path, store_text: str | None) -> None:
         fail(f"restore: {error}")
     reader = StoreFile(source)
     values: dict[str, object] = {}
+    expires: dict[str, float] = {}
+
+    def take(rows: list[Row]) -> None:
+        values.update((row[0], decode(row[1])) for row in rows)
+        expires.update((row[0], row[6]) for row in rows if row[6])
+
     try:
-        reader.scan(lambda rows: values.update((row[0], decode(row[1])) for row in rows))
+        reader.scan(take)  # the keys that have not expired, with their TTLs
     finally:
         reader.close()
     store = open_writable(store_text)
@@ -366,7 +372,7 @@ def restore(source: Path, store_text: str | None) -> None:
         store.flush()
         _copy(path, saved)
         store.clear("", source="restore")
-        store.load(values, source="restore")
+        store.load(values, source="restore", expires=expires)
     finally:
         store.close()  # everything written is in the file
     click.echo(

@@ -470,9 +470,16 @@ class Store:
         self._notify()
         return len(doomed)
 
-    def load(self, values: Mapping[str, Any], *, source: str) -> int:
+    def load(
+        self,
+        values: Mapping[str, Any],
+        *,
+        source: str,
+        expires: Mapping[str, float] | None = None,
+    ) -> int:
         """Set many keys from a mapping, all checked before any is written (the limits
-        too); return how many."""
+        too); return how many. A key in `expires` expires then (seconds since the
+        epoch); one whose time has already come is left out."""
         encoded: list[tuple[str, bytes]] = []
         for key, value in values.items():
             check_key(key)
@@ -484,10 +491,14 @@ class Store:
                 raise StateError(f"{key!r}: {error}") from None
         self._check_writable()
         with self._lock:
+            now = self._clock()
+            if expires:
+                encoded = [(key, data) for key, data in encoded if expires.get(key, now + 1) > now]
             if self._limited:
                 self._check_room_for(encoded)
             for key, data in encoded:
-                self._put(key, data, source, "", None)
+                at = expires.get(key) if expires else None
+                self._put(key, data, source, "", None if at is None else at - now)
         self._notify()
         return len(encoded)
 

@@ -251,6 +251,7 @@ __all__ = [
     "SYNC_MODES",
     "Follower",
     "Owner",
+    "Row",
     "StoreBusy",
     "StoreFile",
     "StoreFileError",
