@@ -636,3 +636,31 @@ async def test_escape_in_a_new_key_with_only_its_name_typed_asks_too() -> None:
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         assert dialog_message(app) == "Discard your changes?"
+
+
+async def test_a_filter_closing_a_folder_of_thousands_of_lines_leaves_the_tree_whole() -> None:
+    store = Store()
+    store.load({f"big:item_{n}": n for n in range(3_500)}, source="test")
+    store.load({"small:alpha": 1, "small:beta": 2}, source="test")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(KeyTree)
+        await until(pilot, lambda: tree.node_for(FolderItem("big:")) is not None)
+        node = tree.node_for(FolderItem("big:"))
+        assert node is not None
+        node.expand()
+        await until(pilot, lambda: len(node.children) > 1_000)
+        for _ in range(2):  # 3,000 lines shown
+            tree.show_more(node.children[-1])
+            await pilot.pause()
+        assert len(node.children) == 3_001
+        await pilot.press("slash", *"alpha")
+        await until(pilot, lambda: tree_lines(app) == ["small  1", "  alpha"])
+        reachable, stack = 0, [tree.root]
+        while stack:
+            current = stack.pop()
+            reachable += 1
+            stack.extend(current.children)
+        assert len(tree._tree_nodes) == reachable  # no line of the closed folder is left
+        await pilot.press("escape")
+        await until(pilot, lambda: tree_lines(app)[:2] == ["big  3,500", "  item_0"])

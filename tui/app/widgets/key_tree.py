@@ -409,12 +409,14 @@ class KeyTree(Tree[Item]):
         afresh = kept_items != [item for item in want if item in kept_set]
         if afresh:
             wanted = set()  # lines out of order (never expected): build the folder afresh
-        for child in list(node.children):
+        doomed = []
+        for child in node.children:
             if child.data not in wanted:
                 if afresh and child.is_expanded and isinstance(child.data, FolderItem):
                     self._reopen.add(child.data.prefix)  # open again once re-added
                 self._forget(child)
-                child.remove()
+                doomed.append(child)
+        self._remove_lines(node, doomed)
         kept = list(node.children)
         at = 0
         for position, item in enumerate(want):
@@ -438,6 +440,30 @@ class KeyTree(Tree[Item]):
             self._keys[item.key] = node.add_leaf(label, item, before=position)
         else:
             node.add_leaf(label, item, before=position)
+
+    def _remove_lines(self, parent: Node, doomed: list[Node]) -> None:
+        """Remove `doomed`, children of `parent`, with all their lines, in one pass.
+
+        Textual's `TreeNode.remove` finds each node in its parent's list of children
+        (`list.index`) and removes a folder's lines one by one that way: quadratic, 1.4 s
+        for a folder showing 12,000 lines when a filter closed it. This does what it
+        does, through the same private fields, in time linear in the lines removed.
+        """
+        if not doomed:
+            return
+        if len(doomed) == 1 and not doomed[0].children:
+            doomed[0].remove()
+            return
+        nodes = self._tree_nodes
+        going = set(map(id, doomed))
+        stack = list(doomed)
+        while stack:
+            node = stack.pop()
+            stack.extend(node._children)
+            node._children = []
+            nodes.pop(node.id, None)
+        parent._children = [child for child in parent._children if id(child) not in going]
+        self._invalidate()
 
     def _forget(self, node: Node) -> None:
         item = node.data
