@@ -69,9 +69,6 @@ class Expiry:
         self.at: dict[str, float] = {}
         self._heap: list[tuple[float, str]] = []
 
-    def __len__(self) -> int:
-        return len(self.at)
-
     def set(self, key: str, expires: float) -> None:
         self.at[key] = expires
         heapq.heappush(self._heap, (expires, key))
@@ -104,10 +101,6 @@ class Expiry:
             if at.get(key) == expires:
                 found.append(key)
         return found
-
-    def clear(self) -> None:
-        self.at.clear()
-        self._heap.clear()
 
 
 class Sweepable(Protocol):

@@ -35,11 +35,6 @@ class Limits:
                 f"--when-full must be one of {', '.join(WHEN_FULL)}, not {self.when_full!r}"
             )
 
-    @classmethod
-    def of(cls, max_keys: int = 0, max_store_mb: float = 0, when_full: str = "error") -> Limits:
-        """The limits as the command line gives them (the size in MB)."""
-        return cls(max_keys, round(max_store_mb * MB), when_full)
-
     def __bool__(self) -> bool:
         return bool(self.max_keys or self.max_bytes)
 
