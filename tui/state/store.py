@@ -582,28 +582,12 @@ class Store:
             self._remove(key, expiry.SOURCE, "", Op.EXPIRE, now)
 
     def _sweep_due(self, now: float, limit: int | None) -> int:
-        # `_remove` for each due key, with its lookups done once: a million keys may
-        # expire at once.
         due = self._expiry.due(now, limit)
-        stored, delete, record = self._stored, self._backend.delete, self._record
-        expires, order, overhead = self._expires, self._order, self._overhead
-        publish = self._publish if self._subscribers else None
         for key in due:
-            old = stored(key)
-            del expires[key]
-            if old is None:
-                continue
-            version = self._revision + 1
-            change = _change((Op.EXPIRE, key, version, expiry.SOURCE, now, None, "", False, 0.0))
-            record(change)
-            self._revision = version
-            delete(key)
-            if self._bytes_known:
-                self._bytes -= len(old) - overhead + _key_size(key)
-            if order is not None:
-                order.pop(key, None)
-            if publish is not None:
-                publish(change)
+            if key in self._backend:
+                self._remove(key, expiry.SOURCE, "", Op.EXPIRE, now)
+            else:
+                self._expiry.drop(key)
         return len(due)
 
     def _put(self, key: str, data: bytes, source: str, origin: str, ttl: float | None) -> int:
