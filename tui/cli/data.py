@@ -21,7 +21,7 @@ import orjson
 from tui.cli.checks import fail, reason, shown
 from tui.cli.load_file import load_json_file, parse_json
 from tui.cli.stores import open_reading, open_writable, store_option, store_path
-from tui.state import Change, Op, StateError, Store
+from tui.state import Change, Entry, Op, StateError, Store
 from tui.state.codec import decode
 from tui.state.expiry import check_ttl, seconds_left
 from tui.state.file import Row, StoreFile, current_owner, file_size, limits_of
@@ -72,8 +72,13 @@ def _key(key: str) -> str:
 @store_option
 def get(key: str, store_text: str | None) -> None:
     """Print the value of KEY as JSON (exit 1 when there is no such key)."""
+    click.echo(_pretty(_entry(store_text, "get", key).value))
+
+
+def _entry(store_text: str | None, command: str, key: str) -> Entry:
+    """The entry of `key` in the store; exit 1 saying so when there is none."""
     _key(key)
-    reader = open_reading(store_text, "get")
+    reader = open_reading(store_text, command)
     try:
         entry = reader.entry(key)
     finally:
@@ -81,7 +86,7 @@ def get(key: str, store_text: str | None) -> None:
     if entry is None:
         click.echo(f"no key {key}", err=True)
         sys.exit(1)
-    click.echo(_pretty(entry.value))
+    return entry
 
 
 @click.command("set", context_settings={"ignore_unknown_options": True})
@@ -122,15 +127,7 @@ def set_(key: str, value: str, ttl: float | None, store_text: str | None) -> Non
 def ttl(key: str, store_text: str | None) -> None:
     """Print the seconds KEY has left before it expires, or `none` when it has no TTL
     (exit 1 when there is no such key)."""
-    _key(key)
-    reader = open_reading(store_text, "ttl")
-    try:
-        entry = reader.entry(key)
-    finally:
-        reader.close()
-    if entry is None:
-        click.echo(f"no key {key}", err=True)
-        sys.exit(1)
+    entry = _entry(store_text, "ttl", key)
     click.echo("none" if not entry.expires else f"{seconds_left(entry.expires, time.time()):.3f}")
 
 
