@@ -3,13 +3,13 @@ evicting the least recently written keys; deletes always work; a file store keep
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Lua, stateui_command
+from tests.conftest import Lua
+from tests.test_cli import stateui
 from tui.state import Change, Op, StateError, Store
 from tui.state.file import open_owned
 from tui.state.limits import MB, Limits
@@ -177,16 +177,6 @@ def test_the_limit_error_reaches_lua_with_the_function_named() -> None:
 
 
 # -- the command line -----------------------------------------------------------------------
-
-
-def stateui(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*stateui_command(), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_run_with_a_key_limit_fails_the_write_that_goes_over(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Lua, stateui_command
+from tests.conftest import Lua
+from tests.test_cli import stateui
 from tui.state import Op, StateError, Store
 from tui.state.file import open_owned
 
@@ -344,16 +344,6 @@ def test_an_expire_and_persist_reach_the_file(tmp_path: Path) -> None:
 
 
 # -- the data commands ------------------------------------------------------------------------
-
-
-def stateui(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*stateui_command(), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_set_with_a_ttl_and_ttl_from_the_command_line(tmp_path: Path) -> None:
