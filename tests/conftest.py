@@ -21,6 +21,8 @@ STUCK_IN_C = 'string.find(string.rep("a", 25) .. "b", string.rep("a*", 10) .. "c
 it. It ends by itself after about 5 seconds, so that abandoned threads do not slow the
 tests that follow."""
 
+pytest_plugins = ["tests.redis_server"]  # the `redis_server` fixture
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "lua_examples"
 

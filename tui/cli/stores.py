@@ -97,9 +97,12 @@ def limit_changes(
 def location(text: str | None) -> StoreLocation:
     """The store `--store` names; stops with a usage error when it names none."""
     try:
-        return StoreLocation.parse(text)
+        where = StoreLocation.parse(text)
     except BadLocation as error:
         fail(f"--store {error}")
+    if where.redis is not None:  # the Redis store is being built on this branch
+        fail(f"--store {where.redis.shown}: the Redis store is not available in this build")
+    return where
 
 
 def command_line() -> str:

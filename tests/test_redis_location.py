@@ -1,0 +1,54 @@
+"""`--store redis://…`: what a Redis URL names, and a password that never shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.redis_server import RedisServer
+from tui.state.location import BadLocation, RedisAddress, StoreLocation
+
+
+def test_a_redis_url_names_host_port_database_and_namespace() -> None:
+    where = StoreLocation.parse("redis://127.0.0.1:6390/2?namespace=jobs")
+    assert where.redis == RedisAddress("127.0.0.1", 6390, 2, namespace="jobs")
+    assert not where.in_memory and where.path is None
+    assert StoreLocation.parse("redis://cache.local").redis == RedisAddress("cache.local")
+    assert StoreLocation.parse("rediss://h:1/0").redis == RedisAddress("h", 1, tls=True)
+
+
+def test_the_password_never_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    where = StoreLocation.parse("redis://ada:s3cr%40t@h:7/1")
+    assert where.redis is not None
+    assert (where.redis.username, where.redis.password) == ("ada", "s3cr@t")
+    assert where.redis.shown == "redis://ada:***@h:7/1"
+    assert "s3cr" not in repr(where) and "s3cr" not in str(where)
+    monkeypatch.setenv("STATEUI_REDIS_PASSWORD", "from-env")
+    from_env = StoreLocation.parse("redis://h:7/1").redis
+    assert from_env is not None and from_env.password == "from-env"
+    assert from_env.shown == "redis://:***@h:7/1"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("redis://h:7/x", "the database must be a number"),
+        ("redis://h:7/0?ns=a", "unknown option 'ns'"),
+        ("redis://h:7/0?namespace=a*", "a namespace is a non-empty name"),
+        ("redis:///0", "no host"),
+        ("redis://h:99999/0", "out of range"),
+        ("mongo://u:pw@h", "stores of kind 'mongo' are not supported"),
+    ],
+)
+def test_bad_urls_are_refused_with_the_password_masked(text: str, message: str) -> None:
+    with pytest.raises(BadLocation, match=message) as caught:
+        StoreLocation.parse(text)
+    assert "pw" not in str(caught.value)
+
+
+def test_the_test_server_is_a_real_redis_of_its_own(redis_server: RedisServer) -> None:
+    import redis
+
+    client = redis.Redis(port=redis_server.port)
+    assert client.ping()
+    assert client.info("server")["tcp_port"] == redis_server.port
+    assert redis_server.url().startswith(f"redis://127.0.0.1:{redis_server.port}/0?namespace=t")
