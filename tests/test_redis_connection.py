@@ -1,0 +1,120 @@
+"""The Redis store's connection: its scripts against a real redis-server."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from tests.redis_server import RedisServer
+from tui.state import Op, StateError
+from tui.state.location import StoreLocation
+from tui.state.redis.connection import RedisConnection
+
+
+def connect(url: str) -> RedisConnection:
+    address = StoreLocation.parse(url).redis
+    assert address is not None
+    return RedisConnection(address)
+
+
+def test_a_set_is_a_value_a_revision_and_a_stream_entry(redis_server: RedisServer) -> None:
+    link = connect(redis_server.url())
+    assert link.revision() == 0
+    revision = link.set(
+        "job:1", b'{"n":1}', source="a.lua#1", origin="a.lua:3", ttl=None, history=100
+    )
+    assert revision == 1 and link.revision() == 1
+    assert link.value("job:1") == b'{"n":1}'
+    entry = link.entry("job:1")
+    assert entry is not None
+    assert (entry.value, entry.version, entry.source, entry.origin) == (
+        b'{"n":1}',
+        1,
+        "a.lua#1",
+        "a.lua:3",
+    )
+    assert link.keys() == ["job:1"] and link.keys("job:") == ["job:1"] and link.keys("x") == []
+    [change] = link.since(0)
+    assert (change.op, change.key, change.version, change.value, change.created) == (
+        Op.SET,
+        "job:1",
+        1,
+        b'{"n":1}',
+        True,
+    )
+    assert link.delete("job:1", source="cli", origin="", history=100) == 2
+    assert link.delete("job:1", source="cli", origin="", history=100) == -1
+    assert [c.op for c in link.since(1)] == [Op.DELETE]
+
+
+def test_a_ttl_is_redis_s_own(redis_server: RedisServer) -> None:
+    link = connect(redis_server.url())
+    link.set("brief", b"1", source="t", origin="", ttl=0.2, history=10)
+    entry = link.entry("brief")
+    assert entry is not None and entry.expires > time.time()
+    time.sleep(0.25)
+    assert link.value("brief") is None
+
+
+def test_versions_are_checked_by_the_server(redis_server: RedisServer) -> None:
+    link = connect(redis_server.url())
+    first = link.set("k", b"1", source="t", origin="", ttl=None, history=10, expected=0)
+    assert first == 1
+    assert link.set("k", b"2", source="t", origin="", ttl=None, history=10, expected=0) == 0
+    assert link.set("k", b"2", source="t", origin="", ttl=None, history=10, expected=1) == 2
+
+
+def _incr_many(url: str, times: int) -> None:
+    link = connect(url)
+    for _ in range(times):
+        while True:  # optimistic: read, then write only if nobody wrote meanwhile
+            entry = link.entry("n")
+            total = (0 if entry is None else int(entry.value)) + 1
+            expected = 0 if entry is None else entry.version
+            if link.set(
+                "n",
+                str(total).encode(),
+                source="t",
+                origin="",
+                ttl=None,
+                history=10,
+                expected=expected,
+            ):
+                break
+
+
+def test_four_processes_incrementing_at_once_lose_nothing(redis_server: RedisServer) -> None:
+    url = redis_server.url()
+    workers = [multiprocessing.Process(target=_incr_many, args=(url, 500)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert connect(url).value("n") == b"2000"
+
+
+def test_an_unreachable_server_is_one_clear_error_within_the_timeout() -> None:
+    from tests.redis_server import free_port
+
+    started = time.monotonic()
+    with pytest.raises(
+        StateError, match=r"the store at redis://:\*\*\*@127.0.0.1:\d+/0 is unreachable"
+    ) as caught:
+        connect(f"redis://:pw@127.0.0.1:{free_port()}/0")
+    assert "pw" not in str(caught.value)
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_namespace_written_by_a_newer_stateui_is_refused(redis_server: RedisServer) -> None:
+    import redis
+
+    redis.Redis(port=redis_server.port).set("future:format", 99)
+    with pytest.raises(StateError, match="written by a newer stateui"):
+        connect(redis_server.url("future"))
+
+
+def test_a_database_that_is_not_there_is_said(redis_server: RedisServer) -> None:
+    with pytest.raises(StateError, match="there is no database 99"):
+        connect(f"redis://127.0.0.1:{redis_server.port}/99")

@@ -1,0 +1,207 @@
+"""A connection to the Redis store's namespace: its scripts, reads and the change stream.
+
+Knows the layout (see scripts.py) and nothing of the `Store` API built over it. Every
+failure reaches the caller as StateError naming the store by its URL, the password
+masked: never a redis-py exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from tui.state.backends import Entry
+from tui.state.change import Change, Op
+from tui.state.errors import StateError
+from tui.state.location import RedisAddress
+from tui.state.redis import scripts
+
+CONNECT_TIMEOUT = 2.0
+"""Seconds to reach the server at most (the store is then unreachable)."""
+
+try:
+    import redis as redis_py
+except ImportError:  # the optional extra is not installed
+    redis_py = None  # type: ignore[assignment]
+
+
+class RedisConnection:
+    """One client of one namespace of one Redis server."""
+
+    def __init__(self, address: RedisAddress, *, timeout: float = CONNECT_TIMEOUT) -> None:
+        if redis_py is None:
+            raise StateError(
+                f"{address.shown}: the Redis store needs redis-py: pip install 'stateui[redis]'"
+            )
+        self.address = address
+        self.ns = address.namespace
+        self._client = redis_py.Redis(
+            host=address.host,
+            port=address.port,
+            db=address.db,
+            username=address.username,
+            password=address.password,
+            ssl=address.tls,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            health_check_interval=0,
+        )
+        with self.failing("cannot connect"):
+            self._client.ping()
+            found = self._client.get(f"{self.ns}:format")
+            if found is None:
+                self._client.setnx(f"{self.ns}:format", scripts.FORMAT)
+            elif int(found) > scripts.FORMAT:
+                raise StateError(
+                    f"{address.shown}: the namespace {self.ns!r} was written by a newer "
+                    f"stateui (layout {int(found)}; this stateui knows {scripts.FORMAT} and "
+                    "older): upgrade stateui to open it"
+                )
+        self._set = self._client.register_script(scripts.SET)
+        self._delete = self._client.register_script(scripts.DELETE)
+
+    @contextlib.contextmanager
+    def failing(self, what: str) -> Iterator[None]:
+        """Turn redis-py's errors into StateError: `URL: what: reason`."""
+        assert redis_py is not None
+        try:
+            yield
+        except redis_py.AuthenticationError as error:
+            raise StateError(f"{self.address.shown}: wrong user or password ({error})") from None
+        except redis_py.ResponseError as error:
+            text = str(error)
+            if "DB index is out of range" in text:
+                raise StateError(
+                    f"{self.address.shown}: there is no database {self.address.db} on this server"
+                ) from None
+            raise StateError(f"{self.address.shown}: {what}: {text}") from None
+        except (redis_py.ConnectionError, redis_py.TimeoutError, OSError) as error:
+            raise StateError(f"the store at {self.address.shown} is unreachable: {error}") from None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._client.close()
+
+    # -- reads -------------------------------------------------------------------------
+
+    def revision(self) -> int:
+        with self.failing("cannot read the revision"):
+            found = self._client.get(f"{self.ns}:rev")
+        return 0 if found is None else int(found)
+
+    def value(self, key: str) -> bytes | None:
+        with self.failing("cannot read"):
+            found = self._client.get(f"{self.ns}:v:{key}")
+        return found if isinstance(found, bytes) else None
+
+    def entry(self, key: str) -> Entry | None:
+        with self.failing("cannot read"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.get(f"{self.ns}:v:{key}")
+            pipe.hget(f"{self.ns}:meta", key)
+            pipe.pexpiretime(f"{self.ns}:v:{key}")
+            value, meta, expires_ms = pipe.execute()
+        if value is None or meta is None:
+            return None
+        version, time, source, origin = orjson.loads(meta)
+        expires = expires_ms / 1000 if expires_ms and expires_ms > 0 else 0.0
+        return Entry(value, int(version), float(time), source, origin, expires)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        start = f"{self.ns}:v:"
+        pattern = _glob_escape(start + prefix) + "*"
+        with self.failing("cannot list the keys"):
+            return [
+                name.decode()[len(start) :]
+                for name in self._client.scan_iter(match=pattern, count=1000)
+            ]
+
+    def since(self, revision: int, limit: int | None = None) -> list[Change]:
+        with self.failing("cannot read the change log"):
+            rows: Any = self._client.xrange(
+                f"{self.ns}:log", min=f"({revision}-0", max="+", count=limit
+            )
+        return [_change(entry_id, fields) for entry_id, fields in rows or []]
+
+    # -- writes --------------------------------------------------------------------------
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        source: str,
+        origin: str,
+        ttl: float | str | None,
+        history: int,
+        expected: int | None = None,
+    ) -> int:
+        """Run the SET script; the change's revision (0: `expected` did not hold)."""
+        ttl_arg = "" if ttl is None else ttl if isinstance(ttl, str) else str(round(ttl * 1000))
+        with self.failing("cannot write"):
+            return int(
+                self._set(
+                    args=[
+                        self.ns,
+                        key,
+                        data,
+                        source,
+                        origin,
+                        ttl_arg,
+                        history,
+                        "" if expected is None else str(expected),
+                    ]
+                )
+            )
+
+    def delete(
+        self,
+        key: str,
+        *,
+        source: str,
+        origin: str,
+        history: int,
+        op: Op = Op.DELETE,
+        expected: int | None = None,
+    ) -> int:
+        """Run the DELETE script: the change's revision, -1 for a missing key, 0 when
+        `expected` did not hold."""
+        with self.failing("cannot write"):
+            return int(
+                self._delete(
+                    args=[
+                        self.ns,
+                        key,
+                        source,
+                        origin,
+                        history,
+                        op.value,
+                        "" if expected is None else str(expected),
+                    ]
+                )
+            )
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
+def _change(entry_id: bytes, fields: dict[bytes, bytes]) -> Change:
+    def text(name: bytes) -> str:
+        return fields.get(name, b"").decode()
+
+    value: Any = fields.get(b"value")
+    return Change(
+        Op(text(b"op")),
+        text(b"key"),
+        int(entry_id.split(b"-")[0]),
+        text(b"source"),
+        float(text(b"time")),
+        value,
+        text(b"origin"),
+        text(b"created") == "1",
+        float(text(b"expires") or 0),
+    )
