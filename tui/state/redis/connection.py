@@ -24,6 +24,8 @@ CONNECT_TIMEOUT = 2.0
 
 try:
     import redis as redis_py
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 except ImportError:  # the optional extra is not installed
     redis_py = None  # type: ignore[assignment]
 
@@ -48,6 +50,9 @@ class RedisConnection:
             socket_connect_timeout=timeout,
             socket_timeout=timeout,
             health_check_interval=0,
+            # No silent retries: redis-py's default retries a refused connection with
+            # backoff for seconds; the store says at once that the server is unreachable.
+            retry=Retry(NoBackoff(), 0),
         )
         with self.failing("cannot connect"):
             self._client.ping()
