@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 
 import pytest
 
 from tests.redis_server import RedisServer
-from tui.state import Op, StateError
+from tui.state import Change, Op, StateError
 from tui.state.location import StoreLocation
 from tui.state.redis.connection import RedisConnection
+from tui.state.redis.stream import ChangeStream
 
 
 def connect(url: str) -> RedisConnection:
@@ -118,3 +120,54 @@ def test_a_namespace_written_by_a_newer_stateui_is_refused(redis_server: RedisSe
 def test_a_database_that_is_not_there_is_said(redis_server: RedisServer) -> None:
     with pytest.raises(StateError, match="there is no database 99"):
         connect(f"redis://127.0.0.1:{redis_server.port}/99")
+
+
+def test_the_stream_follower_hands_on_every_change_once_in_order(
+    redis_server: RedisServer,
+) -> None:
+    url = redis_server.url()
+    writer, reader = connect(url), connect(url)
+    seen: list[int] = []
+    got = threading.Event()
+
+    def on_changes(changes: list[Change]) -> None:
+        seen.extend(change.version for change in changes)
+        if len(seen) >= 30:
+            got.set()
+
+    stream = ChangeStream(reader, 0, on_changes=on_changes, on_gap=lambda first: 0).start()
+    try:
+        for number in range(30):
+            writer.set(f"k{number % 3}", b"1", source="t", origin="", ttl=None, history=1000)
+        assert got.wait(5), seen
+        assert seen == list(range(1, 31))
+    finally:
+        stream.stop()
+
+
+def test_a_follower_left_behind_a_trimmed_stream_is_told_where_it_starts(
+    redis_server: RedisServer,
+) -> None:
+    import redis
+
+    url = redis_server.url()
+    writer = connect(url)
+    for number in range(20):
+        writer.set(f"k{number}", b"1", source="t", origin="", ttl=None, history=1000)
+    redis.Redis(port=redis_server.port).xtrim(f"{writer.ns}:log", minid="15-0", approximate=False)
+    gaps: list[int] = []
+    told = threading.Event()
+
+    def on_gap(first: int) -> int:
+        gaps.append(first)
+        told.set()
+        return writer.revision()  # reloaded: go on from the store's revision
+
+    stream = ChangeStream(connect(url), 3, on_changes=lambda changes: None, on_gap=on_gap)
+    stream.start()
+    try:
+        assert told.wait(5)
+        assert gaps == [15]
+    finally:
+        stream.stop()
+    assert stream.revision == 20

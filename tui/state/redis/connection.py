@@ -129,7 +129,21 @@ class RedisConnection:
             rows: Any = self._client.xrange(
                 f"{self.ns}:log", min=f"({revision}-0", max="+", count=limit
             )
-        return [_change(entry_id, fields) for entry_id, fields in rows or []]
+        return [change_of(entry_id, fields) for entry_id, fields in rows or []]
+
+    def read_stream(self, revision: int, block_ms: int) -> list[tuple[bytes, dict[bytes, Any]]]:
+        """The stream's entries after `revision`, waiting up to `block_ms` for one."""
+        with self.failing("cannot read the change log"):
+            found: Any = self._client.xread(
+                {f"{self.ns}:log": f"{revision}-0"}, count=10_000, block=block_ms
+            )
+        return list(found[0][1]) if found else []
+
+    def first_revision(self) -> int | None:
+        """The oldest revision the stream still holds (None when it is empty)."""
+        with self.failing("cannot read the change log"):
+            found: Any = self._client.xrange(f"{self.ns}:log", count=1)
+        return int(found[0][0].split(b"-")[0]) if found else None
 
     # -- writes --------------------------------------------------------------------------
 
@@ -194,7 +208,9 @@ def _glob_escape(text: str) -> str:
     return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
-def _change(entry_id: bytes, fields: dict[bytes, bytes]) -> Change:
+def change_of(entry_id: bytes, fields: dict[bytes, bytes]) -> Change:
+    """A stream entry as the Change it records."""
+
     def text(name: bytes) -> str:
         return fields.get(name, b"").decode()
 
