@@ -1,0 +1,83 @@
+"""The Store API over Redis: the same behaviour as the other stores, shared by processes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.redis_server import RedisServer
+from tui.state import MISSING, Op, Store
+from tui.state.location import StoreLocation
+from tui.state.redis.connection import RedisConnection
+from tui.state.redis.store import RedisStore
+
+
+def open_redis(url: str) -> RedisStore:
+    address = StoreLocation.parse(url).redis
+    assert address is not None
+    return RedisStore(RedisConnection(address))
+
+
+@pytest.fixture
+def shared(redis_server: RedisServer) -> Iterator[tuple[RedisStore, RedisStore]]:
+    """Two stores on one namespace, as two processes would open it."""
+    url = redis_server.url()
+    first, second = open_redis(url), open_redis(url)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_what_one_writes_the_other_reads(shared: tuple[RedisStore, RedisStore]) -> None:
+    first, second = shared
+    version = first.set("job:1", {"state": "running"}, source="a.lua#1")
+    assert second.get("job:1") == {"state": "running"}
+    entry = second.entry("job:1")
+    assert entry is not None and (entry.version, entry.source) == (version, "a.lua#1")
+    assert second.keys() == ["job:1"] and second.exists("job:1")
+    assert second.delete("job:1", source="b.lua#1")
+    assert first.get("job:1") is None
+
+
+def test_every_subscriber_sees_every_change_once_in_order(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = shared
+    feeds = [first.subscribe(), second.subscribe()]
+    for number in range(10):
+        (first if number % 2 else second).set(f"k{number % 3}", number, source="t")
+    first.delete("k0", source="t")
+    for feed in feeds:
+        got: list[tuple[Op, int]] = []
+        while len(got) < 11:
+            assert feed.wait(5), got
+            got += [(change.op, change.version) for change in feed.drain()[0]]
+        assert [version for _, version in got] == list(range(1, 12))
+        assert got[-1][0] is Op.DELETE
+
+
+def test_incr_from_two_stores_at_once_loses_nothing(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    def add(store: Store) -> None:
+        for _ in range(300):
+            store.incr("n", source="t")
+
+    workers = [threading.Thread(target=add, args=(store,)) for store in shared]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert shared[0].get("n") == 600
+
+
+def test_compare_and_set_is_checked_by_the_server(shared: tuple[RedisStore, RedisStore]) -> None:
+    first, second = shared
+    assert first.compare_and_set("k", 1, MISSING, source="t")
+    assert not second.compare_and_set("k", 2, MISSING, source="t")
+    _, version = second.versioned("k")
+    assert second.compare_and_set("k", 2, version, source="t")
+    assert not first.compare_and_set("k", 3, version, source="t")
+    assert first.get("k") == 2

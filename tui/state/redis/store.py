@@ -1,0 +1,197 @@
+"""`RedisStore`: the `Store` API over a Redis namespace shared by many processes.
+
+Reads go to Redis; writes run the server-side scripts (see scripts.py); subscribers
+are fed by one ChangeStream, this process's own writes included, so every subscriber
+sees every change once and in revision order, whoever made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from tui.state import codec
+from tui.state.backends import Entry
+from tui.state.change import Change
+from tui.state.change_log import DEFAULT_HISTORY, ChangeLog
+from tui.state.errors import StateError
+from tui.state.keys import check_key, check_prefix, type_name
+from tui.state.redis.connection import RedisConnection
+from tui.state.redis.stream import ChangeStream
+from tui.state.store import MISSING, Store
+
+STREAM_PER_KEY = 100
+"""Stream entries kept per `history` version, as a floor (the stream is trimmed to
+`history * STREAM_PER_KEY` entries, at least 10,000)."""
+
+
+class RedisStore(Store):
+    """The store in a Redis namespace: every process that opens it shares it."""
+
+    def __init__(self, connection: RedisConnection, *, history: int = DEFAULT_HISTORY) -> None:
+        super().__init__(log=ChangeLog(), location=connection.address.shown, sweep=False)
+        self._redis = connection
+        self._history = history
+        self._stream_length = max(10_000, history * STREAM_PER_KEY)
+        self._revision = connection.revision()
+        self._stream = ChangeStream(
+            connection, self._revision, on_changes=self._arrived, on_gap=self._trimmed
+        ).start()
+        self.on_close(connection.close)
+        self.on_close(self._stream.stop)
+
+    # -- what it is ---------------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        return self._redis.revision()
+
+    @property
+    def history(self) -> int:
+        return self._history
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._redis.keys())
+
+    def get_encoded(self, key: str) -> bytes | None:
+        check_key(key)
+        return self._redis.value(key)
+
+    def entry(self, key: str) -> Entry | None:
+        check_key(key)
+        return self._redis.entry(key)
+
+    def exists(self, key: str) -> bool:
+        return self.get_encoded(key) is not None
+
+    def keys(self, prefix: str = "", *, sort: bool = True) -> list[str]:
+        check_prefix(prefix)
+        found = self._redis.keys(prefix)
+        if sort:
+            found.sort()
+        return found
+
+    def snapshot(self) -> dict[str, Any]:
+        found = {}
+        for key in self.keys():
+            data = self._redis.value(key)
+            if data is not None:
+                found[key] = codec.decode(data)
+        return found
+
+    def changes_since(self, revision: int, limit: int | None = None) -> list[Change]:
+        return self._redis.since(revision, limit)
+
+    def versions(self, key: str, limit: int | None = None) -> list[Change]:
+        check_key(key)
+        kept = [change for change in self._redis.since(0) if change.key == key]
+        kept.reverse()
+        return kept if limit is None else kept[:limit]
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def set_encoded(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        source: str,
+        origin: str = "",
+        ttl: float | None = None,
+    ) -> int:
+        check_key(key)
+        codec.check_size(data, self.max_value_bytes)
+        self._check_writable()
+        return self._redis.set(
+            key, data, source=source, origin=origin, ttl=ttl, history=self._stream_length
+        )
+
+    def compare_and_set_encoded(
+        self,
+        key: str,
+        data: bytes | None,
+        expected_version: int,
+        *,
+        source: str,
+        origin: str = "",
+        ttl: float | None = -1.0,
+    ) -> bool:
+        check_key(key)
+        self._check_writable()
+        if data is None:
+            if expected_version == MISSING:
+                return self._redis.value(key) is None
+            done = self._redis.delete(
+                key,
+                source=source,
+                origin=origin,
+                history=self._stream_length,
+                expected=expected_version,
+            )
+            return done > 0
+        codec.check_size(data, self.max_value_bytes)
+        return (
+            self._redis.set(
+                key,
+                data,
+                source=source,
+                origin=origin,
+                ttl="keep" if ttl == -1.0 else ttl,
+                history=self._stream_length,
+                expected=expected_version,
+            )
+            > 0
+        )
+
+    def delete(self, key: str, *, source: str, origin: str = "") -> bool:
+        check_key(key)
+        self._check_writable()
+        return (
+            self._redis.delete(key, source=source, origin=origin, history=self._stream_length) > 0
+        )
+
+    def delete_many(self, keys: Iterable[str], *, source: str, origin: str = "") -> int:
+        return sum(self.delete(key, source=source, origin=origin) for key in keys)
+
+    def incr(self, key: str, by: int | float = 1, *, source: str, origin: str = "") -> int | float:
+        check_key(key)
+        if type(by) not in (int, float):
+            raise StateError(f"increment must be a number, got {type_name(by)}")
+        self._check_writable()
+        while True:  # optimistic: the server writes only if nobody wrote meanwhile
+            entry = self._redis.entry(key)
+            current = 0 if entry is None else codec.decode(entry.value)
+            if type(current) not in (int, float):
+                raise StateError(f"{key!r} holds a value that is not a number")
+            total = current + by
+            codec.check_number(total, ())
+            version = MISSING if entry is None else entry.version
+            if self.compare_and_set_encoded(
+                key, orjson.dumps(total), version, source=source, origin=origin
+            ):
+                return total
+
+    # -- the change feed ------------------------------------------------------------------------
+
+    def _arrived(self, changes: list[Change]) -> None:
+        with self._lock:
+            for change in changes:
+                if self._subscribers:
+                    self._publish(change)
+                self._revision = change.version
+        self._notify()
+
+    def _trimmed(self, first: int) -> int:
+        # The stream no longer reaches back to where this process was: its subscribers
+        # are told (as an overflow would), and it goes on from the store as it is now.
+        revision = self._redis.revision()
+        with self._lock:  # the subscribers' `dropped` count is how an overflow is told
+            for subscription in self._subscribers:
+                subscription.dropped += 1
+                self._to_notify.append(subscription)
+        self._notify()
+        return revision
