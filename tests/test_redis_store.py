@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.redis_server import RedisServer
-from tui.state import MISSING, Op, Store
+from tui.state import MISSING, Change, Op, StateError, Store, Subscription
 from tui.state.location import StoreLocation
 from tui.state.redis.connection import RedisConnection
 from tui.state.redis.store import RedisStore
@@ -81,3 +82,60 @@ def test_compare_and_set_is_checked_by_the_server(shared: tuple[RedisStore, Redi
     assert second.compare_and_set("k", 2, version, source="t")
     assert not first.compare_and_set("k", 3, version, source="t")
     assert first.get("k") == 2
+
+
+def drain_until(feed: Subscription, count: int) -> list[Change]:
+    got: list[Change] = []
+    while len(got) < count:
+        assert feed.wait(5), got
+        got += feed.drain()[0]
+    return got
+
+
+def test_ttls_are_redis_s_own_and_each_expiry_is_a_change(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = shared
+    feed = second.subscribe()
+    first.set("brief", 1, source="t", ttl=0.2)
+    first.set("long", 2, source="t", ttl=600)
+    left = second.ttl("long")
+    assert left is not None and 599 < left <= 600
+    assert second.ttl("brief") is not None and second.ttl("missing") is None
+    time.sleep(0.25)
+    assert second.get("brief") is None and not second.exists("brief")  # exact at once
+    changes = drain_until(feed, 3)
+    assert [(c.op, c.key, c.source) for c in changes[2:]] == [(Op.EXPIRE, "brief", "ttl")]
+
+
+def test_expire_and_persist_are_changes_and_a_plain_set_makes_a_key_permanent(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = shared
+    first.set("k", "v", source="t")
+    assert second.expire("k", 30, source="t")
+    ttl = first.ttl("k")
+    assert ttl is not None and 29 < ttl <= 30
+    assert not second.expire("missing", 30, source="t")
+    assert first.persist("k", source="t") and not first.persist("k", source="t")
+    assert second.ttl("k") is None
+    first.set("k", "w", source="t", ttl=30)
+    first.incr("n", source="t")
+    first.set("k", "x", source="t")
+    assert second.ttl("k") is None
+    with pytest.raises(StateError, match="ttl must be a number of seconds above 0"):
+        first.set("k", "y", source="t", ttl=-1)
+    assert second.get("k") == "x"
+
+
+def test_a_write_to_a_key_redis_expired_records_the_expiry_first(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = shared
+    first._sweeper.stop()  # only the write may record it here
+    second._sweeper.stop()
+    first.set("n", 41, source="t", ttl=0.05)
+    time.sleep(0.1)
+    assert first.incr("n", source="t") == 1
+    ops = [(c.op, c.key) for c in first.changes_since(1)]
+    assert ops == [(Op.EXPIRE, "n"), (Op.SET, "n")]

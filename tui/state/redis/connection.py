@@ -67,6 +67,8 @@ class RedisConnection:
                 )
         self._set = self._client.register_script(scripts.SET)
         self._delete = self._client.register_script(scripts.DELETE)
+        self._retime = self._client.register_script(scripts.RETIME)
+        self._expire_due = self._client.register_script(scripts.EXPIRE_DUE)
 
     @contextlib.contextmanager
     def failing(self, what: str) -> Iterator[None]:
@@ -111,7 +113,7 @@ class RedisConnection:
             value, meta, expires_ms = pipe.execute()
         if value is None or meta is None:
             return None
-        version, time, source, origin = orjson.loads(meta)
+        version, time, source, origin, _ = orjson.loads(meta)
         expires = expires_ms / 1000 if expires_ms and expires_ms > 0 else 0.0
         return Entry(value, int(version), float(time), source, origin, expires)
 
@@ -202,6 +204,33 @@ class RedisConnection:
                     ]
                 )
             )
+
+    def retime(
+        self, key: str, seconds: float | None, *, source: str, origin: str, history: int
+    ) -> int:
+        """Set (or, for None, remove) the TTL of `key`: the change's revision, 0 when
+        there was nothing to change."""
+        ttl = "" if seconds is None else str(max(1, round(seconds * 1000)))
+        with self.failing("cannot write"):
+            return int(self._retime(args=[self.ns, key, source, origin, ttl, history]))
+
+    def expire_due(self, limit: int, history: int) -> int:
+        """Record the removal of up to `limit` keys whose TTL ran out; how many it
+        looked at."""
+        with self.failing("cannot sweep"):
+            return int(self._expire_due(args=[self.ns, limit, history]))
+
+    def next_expiry(self) -> float | None:
+        """When the next key expires (seconds since the epoch), or None."""
+        with self.failing("cannot read"):
+            found: Any = self._client.zrange(f"{self.ns}:expiring", 0, 0, withscores=True)
+        return float(found[0][1]) / 1000 if found else None
+
+    def ttl(self, key: str) -> float | None:
+        """The seconds `key` has left, or None."""
+        with self.failing("cannot read"):
+            left = int(self._client.pttl(f"{self.ns}:v:{key}"))
+        return None if left < 0 else max(left, 1) / 1000
 
 
 def _glob_escape(text: str) -> str:

@@ -6,14 +6,19 @@ The namespace NS holds:
 
     NS:format      the layout's version (a newer stateui's is refused)
     NS:rev         the revision counter: every change takes the next number
-    NS:v:KEY       the value of KEY, as plain JSON (readable with redis-cli)
-    NS:meta        hash KEY -> [version, time, source, origin] as JSON
+    NS:v:KEY       the value of KEY, as plain JSON (readable with redis-cli), with
+                   Redis's own TTL when it has one
+    NS:meta        hash KEY -> [version, time, source, origin, size] as JSON
     NS:written     sorted set KEY -> version: the keys, in the order they were written
+    NS:expiring    sorted set KEY -> when it expires (ms since the epoch)
     NS:bytes       the bytes of every key and value
     NS:log         the change stream, entry id REVISION-0, trimmed to the history kept
 
-Every script takes the namespace as ARGV[1]; it returns the change's revision, or an
-error reply whose text the store passes on to the script (`the store is full: ...`).
+Redis removes a value whose TTL ran out by itself, exactly at its time for every
+reader; the sweep (EXPIRE_DUE, which any process runs) then records the removal in the
+stream and drops the key's meta. A write to such a key records it first.
+
+Every script takes the namespace as ARGV[1]; it returns the change's revision.
 """
 
 from __future__ import annotations
@@ -37,24 +42,45 @@ local function record(op, key, rev, time, source, origin, value, created, expire
   end
   redis.call('XADD', ns .. ':log', 'MAXLEN', '~', maxlen, rev .. '-0', unpack(fields))
 end
+-- Drop what the store knows of a key that is gone (deleted, or expired by Redis),
+-- and record its removal; its revision.
+local function forget(key, op, source, origin, maxlen)
+  local meta = redis.call('HGET', ns .. ':meta', key)
+  if meta then
+    redis.call('INCRBY', ns .. ':bytes', -cjson.decode(meta)[5])
+  end
+  redis.call('HDEL', ns .. ':meta', key)
+  redis.call('ZREM', ns .. ':written', key)
+  redis.call('ZREM', ns .. ':expiring', key)
+  local rev = redis.call('INCR', ns .. ':rev')
+  record(op, key, rev, now(), source, origin, nil, '0', '0', maxlen)
+  return rev
+end
+-- A key whose value Redis expired, but whose removal is not recorded yet.
+local function settle(key, vkey, maxlen)
+  if redis.call('EXISTS', vkey) == 0 and redis.call('HEXISTS', ns .. ':meta', key) == 1 then
+    forget(key, 'expire', 'ttl', '', maxlen)
+  end
+end
+local function version_of(key, vkey)
+  if redis.call('EXISTS', vkey) == 0 then return '0' end
+  return tostring(tonumber(redis.call('ZSCORE', ns .. ':written', key) or '0'))
+end
 """
 
 SET = (
     _COMMON
     + """
 -- ARGV: ns, key, value, source, origin, ttl ('' none, 'keep', or milliseconds),
---       history (the stream's length), expected version ('' any)
+--       the stream's length, expected version ('' any)
 local key, value, source, origin = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local ttl, maxlen, expected = ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local vkey = ns .. ':v:' .. key
-local old = redis.call('GET', vkey)
-if expected ~= '' then
-  local version = redis.call('ZSCORE', ns .. ':written', key)
-  if not old then version = '0' end
-  if tostring(tonumber(version or '0')) ~= expected then
-    return 0
-  end
+settle(key, vkey, maxlen)
+if expected ~= '' and version_of(key, vkey) ~= expected then
+  return 0
 end
+local old = redis.call('GET', vkey)
 local rev = redis.call('INCR', ns .. ':rev')
 local time = now()
 if ttl == '' then
@@ -66,13 +92,21 @@ else
 end
 local left = redis.call('PTTL', vkey)
 local expires = '0'
-if left > 0 then expires = string.format('%.3f', time + left / 1000) end
-redis.call('HSET', ns .. ':meta', key, cjson.encode({rev, time, source, origin}))
+if left > 0 then
+  local t = redis.call('TIME')
+  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + left
+  redis.call('ZADD', ns .. ':expiring', at, key)
+  expires = string.format('%.3f', at / 1000)
+else
+  redis.call('ZREM', ns .. ':expiring', key)
+end
+local size = #key + #value
+redis.call('HSET', ns .. ':meta', key, cjson.encode({rev, time, source, origin, size}))
 redis.call('ZADD', ns .. ':written', rev, key)
 if old then
   redis.call('INCRBY', ns .. ':bytes', #value - #old)
 else
-  redis.call('INCRBY', ns .. ':bytes', #value + #key)
+  redis.call('INCRBY', ns .. ':bytes', size)
 end
 record('set', key, rev, time, source, origin, value, old and '0' or '1', expires, maxlen)
 return rev
@@ -82,28 +116,79 @@ return rev
 DELETE = (
     _COMMON
     + """
--- ARGV: ns, key, source, origin, history, op ('delete', 'expire', 'evict'),
+-- ARGV: ns, key, source, origin, the stream's length, op ('delete', 'evict'),
 --       expected version ('' any)
 local key, source, origin = ARGV[2], ARGV[3], ARGV[4]
 local maxlen, op, expected = tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local vkey = ns .. ':v:' .. key
-local old = redis.call('GET', vkey)
-if expected ~= '' then
-  local version = redis.call('ZSCORE', ns .. ':written', key)
-  if not old then version = '0' end
-  if tostring(tonumber(version or '0')) ~= expected then
-    return 0
-  end
+settle(key, vkey, maxlen)
+if expected ~= '' and version_of(key, vkey) ~= expected then
+  return 0
 end
-if not old then
+if redis.call('EXISTS', vkey) == 0 then
   return -1
 end
-local rev = redis.call('INCR', ns .. ':rev')
 redis.call('DEL', vkey)
-redis.call('HDEL', ns .. ':meta', key)
-redis.call('ZREM', ns .. ':written', key)
-redis.call('INCRBY', ns .. ':bytes', -(#old + #key))
-record(op, key, rev, now(), source, origin, nil, '0', '0', maxlen)
+return forget(key, op, source, origin, maxlen)
+"""
+)
+
+RETIME = (
+    _COMMON
+    + """
+-- ARGV: ns, key, source, origin, ttl ('' removes it, or milliseconds), the stream's length
+-- A change of the key, its value as it is; 0 when the key is missing (or, for '',
+-- has no TTL).
+local key, source, origin, ttl, maxlen = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local vkey = ns .. ':v:' .. key
+settle(key, vkey, maxlen)
+local value = redis.call('GET', vkey)
+if not value or (ttl == '' and redis.call('PTTL', vkey) < 0) then
+  return 0
+end
+local rev = redis.call('INCR', ns .. ':rev')
+local time = now()
+local expires = '0'
+if ttl == '' then
+  redis.call('PERSIST', vkey)
+  redis.call('ZREM', ns .. ':expiring', key)
+else
+  redis.call('PEXPIRE', vkey, ttl)
+  local t = redis.call('TIME')
+  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ttl)
+  redis.call('ZADD', ns .. ':expiring', at, key)
+  expires = string.format('%.3f', at / 1000)
+end
+redis.call('HSET', ns .. ':meta', key, cjson.encode({rev, time, source, origin, #key + #value}))
+redis.call('ZADD', ns .. ':written', rev, key)
+record('set', key, rev, time, source, origin, value, '0', expires, maxlen)
 return rev
+"""
+)
+
+EXPIRE_DUE = (
+    _COMMON
+    + """
+-- ARGV: ns, how many keys at most, the stream's length
+-- Records the removal of keys Redis expired; how many it looked at.
+local limit, maxlen = tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', ns .. ':expiring', '-inf', now_ms, 'LIMIT', 0, limit)
+for _, key in ipairs(due) do
+  local vkey = ns .. ':v:' .. key
+  if redis.call('EXISTS', vkey) == 0 then
+    forget(key, 'expire', 'ttl', '', maxlen)
+  else
+    -- its TTL changed since it was noted: note the one it has
+    local left = redis.call('PTTL', vkey)
+    if left < 0 then
+      redis.call('ZREM', ns .. ':expiring', key)
+    else
+      redis.call('ZADD', ns .. ':expiring', now_ms + left, key)
+    end
+  end
+end
+return #due
 """
 )

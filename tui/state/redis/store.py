@@ -12,11 +12,12 @@ from typing import Any
 
 import orjson
 
-from tui.state import codec
+from tui.state import codec, expiry
 from tui.state.backends import Entry
 from tui.state.change import Change
 from tui.state.change_log import DEFAULT_HISTORY, ChangeLog
 from tui.state.errors import StateError
+from tui.state.expiry import Sweeper, check_ttl
 from tui.state.keys import check_key, check_prefix, type_name
 from tui.state.redis.connection import RedisConnection
 from tui.state.redis.stream import ChangeStream
@@ -41,6 +42,8 @@ class RedisStore(Store):
         ).start()
         self.on_close(connection.close)
         self.on_close(self._stream.stop)
+        # Every process sweeps: the script records each expiry once, whoever runs it.
+        self._sweeper = Sweeper(self)
 
     # -- what it is ---------------------------------------------------------------------
 
@@ -83,6 +86,26 @@ class RedisStore(Store):
                 found[key] = codec.decode(data)
         return found
 
+    def ttl(self, key: str) -> float | None:
+        check_key(key)
+        return self._redis.ttl(key)
+
+    def expirations(self) -> dict[str, float]:
+        found = {}
+        for key in self.keys():
+            entry = self._redis.entry(key)
+            if entry is not None and entry.expires:
+                found[key] = entry.expires
+        return found
+
+    def next_expiry(self) -> float | None:
+        return self._redis.next_expiry()
+
+    def sweep(self, limit: int = expiry.SLICE) -> int:
+        if self._refusal is not None:
+            return 0
+        return self._redis.expire_due(limit, self._stream_length)
+
     def changes_since(self, revision: int, limit: int | None = None) -> list[Change]:
         return self._redis.since(revision, limit)
 
@@ -105,9 +128,26 @@ class RedisStore(Store):
     ) -> int:
         check_key(key)
         codec.check_size(data, self.max_value_bytes)
+        if ttl is not None:
+            ttl = check_ttl(ttl)
         self._check_writable()
         return self._redis.set(
             key, data, source=source, origin=origin, ttl=ttl, history=self._stream_length
+        )
+
+    def expire(self, key: str, seconds: float, *, source: str, origin: str = "") -> bool:
+        check_key(key)
+        ttl = check_ttl(seconds)
+        self._check_writable()
+        return bool(
+            self._redis.retime(key, ttl, source=source, origin=origin, history=self._stream_length)
+        )
+
+    def persist(self, key: str, *, source: str, origin: str = "") -> bool:
+        check_key(key)
+        self._check_writable()
+        return bool(
+            self._redis.retime(key, None, source=source, origin=origin, history=self._stream_length)
         )
 
     def compare_and_set_encoded(
