@@ -10,6 +10,7 @@ import pytest
 
 from tests.redis_server import RedisServer
 from tui.state import MISSING, Change, Op, StateError, Store, Subscription
+from tui.state.limits import Limits
 from tui.state.location import StoreLocation
 from tui.state.redis.connection import RedisConnection
 from tui.state.redis.store import RedisStore
@@ -139,3 +140,36 @@ def test_a_write_to_a_key_redis_expired_records_the_expiry_first(
     assert first.incr("n", source="t") == 1
     ops = [(c.op, c.key) for c in first.changes_since(1)]
     assert ops == [(Op.EXPIRE, "n"), (Op.SET, "n")]
+
+
+def test_clear_deletes_a_prefix_at_once(shared: tuple[RedisStore, RedisStore]) -> None:
+    first, second = shared
+    for number in range(5):
+        first.set(f"cache:{number}", number, source="t")
+    first.set("keep", 1, source="t")
+    assert second.clear("cache:", source="t") == 5
+    assert first.keys() == ["keep"]
+    assert len(first) == 1
+
+
+def test_limits_are_kept_in_redis_and_hold_for_every_process(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = shared
+    first.set_limits(Limits(max_keys=2))
+    assert second.limits == Limits(max_keys=2)
+    second.set("a", 1, source="t")
+    first.set("b", 1, source="t")
+    with pytest.raises(StateError, match=r"^the store is full: 2 keys, the limit is 2$"):
+        second.set("c", 1, source="t")
+    assert first.keys() == ["a", "b"]
+    first.set("a", 2, source="t")  # an existing key still changes
+    second.set_limits(Limits(max_keys=2, when_full="evict-oldest"))
+    feed = first.subscribe()
+    second.set("c", 1, source="t")
+    changes = drain_until(feed, 2)
+    assert [(c.op, c.key, c.source) for c in changes] == [
+        (Op.EVICT, "b", "limit"),
+        (Op.SET, "c", "t"),
+    ]
+    assert first.keys() == ["a", "c"]

@@ -69,6 +69,7 @@ class RedisConnection:
         self._delete = self._client.register_script(scripts.DELETE)
         self._retime = self._client.register_script(scripts.RETIME)
         self._expire_due = self._client.register_script(scripts.EXPIRE_DUE)
+        self._clear = self._client.register_script(scripts.CLEAR)
 
     @contextlib.contextmanager
     def failing(self, what: str) -> Iterator[None]:
@@ -80,6 +81,8 @@ class RedisConnection:
             raise StateError(f"{self.address.shown}: wrong user or password ({error})") from None
         except redis_py.ResponseError as error:
             text = str(error)
+            if text.startswith("STATEUI "):  # a script's refusal, for the script's author
+                raise StateError(text.removeprefix("STATEUI ")) from None
             if "DB index is out of range" in text:
                 raise StateError(
                     f"{self.address.shown}: there is no database {self.address.db} on this server"
@@ -219,6 +222,34 @@ class RedisConnection:
         looked at."""
         with self.failing("cannot sweep"):
             return int(self._expire_due(args=[self.ns, limit, history]))
+
+    def clear(self, prefix: str, *, source: str, origin: str, history: int) -> int:
+        """Delete every key that starts with `prefix`, at once; how many went."""
+        with self.failing("cannot write"):
+            return int(self._clear(args=[self.ns, prefix, source, origin, history]))
+
+    def set_limits(self, max_keys: int, max_bytes: int, when_full: str) -> None:
+        with self.failing("cannot write the limits"):
+            self._client.hset(
+                f"{self.ns}:limits",
+                mapping={"max_keys": max_keys, "max_bytes": max_bytes, "when_full": when_full},
+            )
+
+    def limits(self) -> tuple[int, int, str]:
+        with self.failing("cannot read the limits"):
+            found: Any = self._client.hmget(
+                f"{self.ns}:limits", "max_keys", "max_bytes", "when_full"
+            )
+        return int(found[0] or 0), int(found[1] or 0), (found[2] or b"error").decode()
+
+    def size(self) -> tuple[int, int]:
+        """The keys and the bytes the namespace holds."""
+        with self.failing("cannot read"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.zcard(f"{self.ns}:written")
+            pipe.get(f"{self.ns}:bytes")
+            keys, size = pipe.execute()
+        return int(keys), int(size or 0)
 
     def next_expiry(self) -> float | None:
         """When the next key expires (seconds since the epoch), or None."""

@@ -12,6 +12,7 @@ The namespace NS holds:
     NS:written     sorted set KEY -> version: the keys, in the order they were written
     NS:expiring    sorted set KEY -> when it expires (ms since the epoch)
     NS:bytes       the bytes of every key and value
+    NS:limits      hash max_keys, max_bytes, when_full (none: no limits)
     NS:log         the change stream, entry id REVISION-0, trimmed to the history kept
 
 Redis removes a value whose TTL ran out by itself, exactly at its time for every
@@ -62,6 +63,42 @@ local function settle(key, vkey, maxlen)
     forget(key, 'expire', 'ttl', '', maxlen)
   end
 end
+-- Make room for a write adding `new_keys` keys and `adding` bytes, as the limits say:
+-- an error reply (the store is full), or the least recently written keys evicted.
+local function make_room(key, new_keys, adding, maxlen)
+  local limits = redis.call('HMGET', ns .. ':limits', 'max_keys', 'max_bytes', 'when_full')
+  local max_keys, max_bytes = tonumber(limits[1] or '0'), tonumber(limits[2] or '0')
+  if max_keys == 0 and max_bytes == 0 then return end
+  local function over()
+    local keys = redis.call('ZCARD', ns .. ':written') + new_keys
+    local size = tonumber(redis.call('GET', ns .. ':bytes') or '0') + adding
+    return (max_keys > 0 and keys > max_keys) or (max_bytes > 0 and size > max_bytes), keys, size
+  end
+  local full, keys, size = over()
+  if not full then return end
+  if limits[3] ~= 'evict-oldest' then
+    if max_keys > 0 and keys > max_keys then
+      local have = keys - new_keys
+      return redis.error_reply(string.format('STATEUI the store is full: %d key%s, the limit is %d',
+        have, have == 1 and '' or 's', max_keys))
+    end
+    return redis.error_reply(string.format(
+      'STATEUI the store is full: %.2f MB, the limit is %.2f MB, '
+        .. 'and this write needs %d bytes more',
+      (size - adding) / 1048576, max_bytes / 1048576, adding))
+  end
+  while full do
+    local oldest = redis.call('ZRANGE', ns .. ':written', 0, 1)
+    local victim = oldest[1]
+    if victim == key then victim = oldest[2] end
+    if not victim then
+      return redis.error_reply("STATEUI the write needs more than the store's whole limit")
+    end
+    redis.call('DEL', ns .. ':v:' .. victim)
+    forget(victim, 'evict', 'limit', '', maxlen)
+    full = over()
+  end
+end
 local function version_of(key, vkey)
   if redis.call('EXISTS', vkey) == 0 then return '0' end
   return tostring(tonumber(redis.call('ZSCORE', ns .. ':written', key) or '0'))
@@ -81,6 +118,13 @@ if expected ~= '' and version_of(key, vkey) ~= expected then
   return 0
 end
 local old = redis.call('GET', vkey)
+local refused
+if old then
+  refused = make_room(key, 0, #value - #old, maxlen)
+else
+  refused = make_room(key, 1, #key + #value, maxlen)
+end
+if refused then return refused end
 local rev = redis.call('INCR', ns .. ':rev')
 local time = now()
 if ttl == '' then
@@ -190,5 +234,27 @@ for _, key in ipairs(due) do
   end
 end
 return #due
+"""
+)
+
+CLEAR = (
+    _COMMON
+    + """
+-- ARGV: ns, prefix, source, origin, the stream's length
+-- Deletes every key that starts with prefix, at once; how many went.
+local prefix, source, origin, maxlen = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local gone = 0
+for _, key in ipairs(redis.call('ZRANGE', ns .. ':written', 0, -1)) do
+  if string.sub(key, 1, #prefix) == prefix then
+    local vkey = ns .. ':v:' .. key
+    if redis.call('DEL', vkey) == 1 then
+      forget(key, 'delete', source, origin, maxlen)
+      gone = gone + 1
+    else
+      forget(key, 'expire', 'ttl', '', maxlen)
+    end
+  end
+end
+return gone
 """
 )

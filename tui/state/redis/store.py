@@ -19,6 +19,7 @@ from tui.state.change_log import DEFAULT_HISTORY, ChangeLog
 from tui.state.errors import StateError
 from tui.state.expiry import Sweeper, check_ttl
 from tui.state.keys import check_key, check_prefix, type_name
+from tui.state.limits import Limits
 from tui.state.redis.connection import RedisConnection
 from tui.state.redis.stream import ChangeStream
 from tui.state.store import MISSING, Store
@@ -58,7 +59,7 @@ class RedisStore(Store):
     # -- reads ----------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._redis.keys())
+        return self._redis.size()[0]
 
     def get_encoded(self, key: str) -> bytes | None:
         check_key(key)
@@ -193,6 +194,22 @@ class RedisStore(Store):
         return (
             self._redis.delete(key, source=source, origin=origin, history=self._stream_length) > 0
         )
+
+    def clear(self, prefix: str, *, source: str, origin: str = "") -> int:
+        check_prefix(prefix)
+        self._check_writable()
+        return self._redis.clear(prefix, source=source, origin=origin, history=self._stream_length)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(*self._redis.limits())
+
+    def set_limits(self, new: Limits) -> None:
+        self._redis.set_limits(new.max_keys, new.max_bytes, new.when_full)
+
+    @property
+    def size(self) -> int:
+        return self._redis.size()[1]
 
     def delete_many(self, keys: Iterable[str], *, source: str, origin: str = "") -> int:
         return sum(self.delete(key, source=source, origin=origin) for key in keys)
