@@ -173,3 +173,19 @@ def test_limits_are_kept_in_redis_and_hold_for_every_process(
         (Op.SET, "c", "t"),
     ]
     assert first.keys() == ["a", "c"]
+
+
+def test_incr_of_an_integer_is_one_script_and_keeps_the_ttl(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = shared
+    first.set("n", 5, source="t", ttl=60)
+    assert second.incr("n", 10, source="t") == 15
+    assert second.incr("n", -20, source="t") == -5
+    ttl = first.ttl("n")
+    assert ttl is not None and 59 < ttl <= 60
+    assert first.incr("f", 0.5, source="t") == 0.5  # a float: the checked write
+    assert first.incr("f", 1, source="t") == 1.5
+    first.set("s", "text", source="t")
+    with pytest.raises(StateError, match="not a number"):
+        first.incr("s", source="t")

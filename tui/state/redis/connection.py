@@ -70,6 +70,7 @@ class RedisConnection:
         self._retime = self._client.register_script(scripts.RETIME)
         self._expire_due = self._client.register_script(scripts.EXPIRE_DUE)
         self._clear = self._client.register_script(scripts.CLEAR)
+        self._incr = self._client.register_script(scripts.INCR)
 
     @contextlib.contextmanager
     def failing(self, what: str) -> Iterator[None]:
@@ -222,6 +223,13 @@ class RedisConnection:
         looked at."""
         with self.failing("cannot sweep"):
             return int(self._expire_due(args=[self.ns, limit, history]))
+
+    def incr(self, key: str, by: int, *, source: str, origin: str, history: int) -> int | None:
+        """Add `by` to an integer value in one script: the sum, or None when the value
+        is not a small integer (add with a checked write instead)."""
+        with self.failing("cannot write"):
+            found = self._incr(args=[self.ns, key, by, source, origin, history])
+        return None if found is None else int(found)
 
     def clear(self, prefix: str, *, source: str, origin: str, history: int) -> int:
         """Delete every key that starts with `prefix`, at once; how many went."""

@@ -258,3 +258,52 @@ end
 return gone
 """
 )
+
+INCR = (
+    _COMMON
+    + """
+-- ARGV: ns, key, by (an integer), source, origin, the stream's length
+-- Adds `by` to an integer value, keeping its TTL: the new value as text, or false when
+-- the value is not a small integer (the client then adds with a checked write).
+local key, by, source, origin, maxlen = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local vkey = ns .. ':v:' .. key
+settle(key, vkey, maxlen)
+local old = redis.call('GET', vkey)
+local current = old or '0'
+if not string.match(current, '^%-?%d+$') or #current > 15 or #by > 15 then
+  return false
+end
+local total = tonumber(current) + tonumber(by)
+if math.abs(total) >= 9007199254740992 then
+  return false
+end
+local value = string.format('%d', total)
+local refused
+if old then
+  refused = make_room(key, 0, #value - #old, maxlen)
+else
+  refused = make_room(key, 1, #key + #value, maxlen)
+end
+if refused then return refused end
+local rev = redis.call('INCR', ns .. ':rev')
+local time = now()
+redis.call('SET', vkey, value, 'KEEPTTL')
+local left = redis.call('PTTL', vkey)
+local expires = '0'
+if left > 0 then
+  local t = redis.call('TIME')
+  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + left
+  expires = string.format('%.3f', at / 1000)
+end
+local size = #key + #value
+redis.call('HSET', ns .. ':meta', key, cjson.encode({rev, time, source, origin, size}))
+redis.call('ZADD', ns .. ':written', rev, key)
+if old then
+  redis.call('INCRBY', ns .. ':bytes', #value - #old)
+else
+  redis.call('INCRBY', ns .. ':bytes', size)
+end
+record('set', key, rev, time, source, origin, value, old and '0' or '1', expires, maxlen)
+return value
+"""
+)

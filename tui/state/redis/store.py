@@ -219,6 +219,12 @@ class RedisStore(Store):
         if type(by) not in (int, float):
             raise StateError(f"increment must be a number, got {type_name(by)}")
         self._check_writable()
+        if type(by) is int:  # the common case: one script
+            summed = self._redis.incr(
+                key, by, source=source, origin=origin, history=self._stream_length
+            )
+            if summed is not None:
+                return summed
         while True:  # optimistic: the server writes only if nobody wrote meanwhile
             entry = self._redis.entry(key)
             current = 0 if entry is None else codec.decode(entry.value)
