@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import sys
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from tui.state.file import (
     open_owned,
 )
 from tui.state.limits import MB, WHEN_FULL, Limits
-from tui.state.location import BadLocation, StoreLocation
+from tui.state.location import BadLocation, RedisAddress, StoreLocation
 
 store_option = click.option(
     "--store",
@@ -100,8 +101,6 @@ def location(text: str | None) -> StoreLocation:
         where = StoreLocation.parse(text)
     except BadLocation as error:
         fail(f"--store {error}")
-    if where.redis is not None:  # the Redis store is being built on this branch
-        fail(f"--store {where.redis.shown}: the Redis store is not available in this build")
     return where
 
 
@@ -135,6 +134,8 @@ def open_writable(
     and says why on standard error at once, unless `on_failure` is given.
     """
     where = location(text)
+    if where.redis is not None:
+        return open_redis(where.redis, history=history, limits=limits)
     if where.path is None:
         return Store(
             log=MemoryChangeLog(DEFAULT_HISTORY if history is None else history),
@@ -157,6 +158,25 @@ def open_writable(
         fail(str(error))
 
 
+def open_redis(
+    address: RedisAddress, *, history: int | None, limits: dict[str, Any] | None
+) -> Store:
+    """The Redis store at `address`, which every process shares; exit 2 when it cannot
+    be reached or used."""
+    from tui.state.redis.connection import RedisConnection  # redis-py loads only for it
+    from tui.state.redis.store import RedisStore
+
+    try:
+        store = RedisStore(
+            RedisConnection(address), history=DEFAULT_HISTORY if history is None else history
+        )
+        if limits:
+            store.set_limits(dataclasses.replace(store.limits, **limits))
+    except StateError as error:
+        fail(str(error))
+    return store
+
+
 def _say(message: str) -> None:
     click.echo(f"stateui: {message}", err=True)
 
@@ -177,6 +197,8 @@ def open_for_watching(
     """The store `watch` opens: owned, unless it only looks and another process owns it
     (changing its limits is not looking)."""
     where = location(text)
+    if where.redis is not None:
+        return open_redis(where.redis, history=history, limits=limits), None
     if where.path is not None and not writes and not limits and is_owned(where.path):
         try:
             return open_following(where.path)
@@ -204,6 +226,8 @@ def open_reading(text: str | None, command: str) -> StoreFile:
 def store_path(text: str | None, command: str) -> Path:
     """The file of a file store; a usage error for the memory store."""
     where = location(text)
+    if where.redis is not None:  # being built: the data commands read files so far
+        fail(f"{command} does not work on a Redis store yet ({where.redis.shown})")
     if where.path is None:
         fail(f"{command} needs a store: --store PATH, or STATEUI_STORE")
     return where.path
