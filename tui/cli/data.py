@@ -20,7 +20,7 @@ import orjson
 
 from tui.cli.checks import fail, reason, shown
 from tui.cli.load_file import load_json_file, parse_json
-from tui.cli.stores import open_reading, open_writable, store_option, store_path
+from tui.cli.stores import needs_store, open_reading, open_writable, store_option, store_path
 from tui.state import Change, Entry, Op, StateError, Store
 from tui.state.codec import decode
 from tui.state.expiry import check_ttl, seconds_left
@@ -30,6 +30,8 @@ from tui.state.key_filter import KeyFilter
 from tui.state.keys import check_key
 from tui.state.limits import Limits, megabytes
 from tui.state.past import Past
+from tui.state.redis.reader import RedisReader
+from tui.state.redis.scripts import FORMAT as REDIS_FORMAT
 from tui.state.store import dump_json, write_whole
 
 CLI_SOURCE = "cli"
@@ -107,7 +109,7 @@ def set_(key: str, value: str, ttl: float | None, store_text: str | None) -> Non
             check_ttl(ttl)
         except StateError as error:
             fail(f"--ttl: {error}")
-    store_path(store_text, "set")
+    needs_store(store_text, "set")
     data = sys.stdin.buffer.read() if value == "-" else value.encode("utf-8", "surrogateescape")
     parsed = parse_json(data, f"set {key}")
     if parsed is None:
@@ -138,7 +140,7 @@ def delete(keys: tuple[str, ...], store_text: str | None) -> None:
     """Delete the KEYS; print how many there were."""
     for key in keys:
         _key(key)
-    store_path(store_text, "del")
+    needs_store(store_text, "del")
     store = open_writable(store_text)
     try:
         gone = store.delete_many(keys, source=CLI_SOURCE)
@@ -202,7 +204,7 @@ def export(target: str, at: int | None, store_text: str | None) -> None:
 @store_option
 def import_(source: Path, replace: bool, store_text: str | None) -> None:
     """Set the keys of a JSON object file (the --dump format) in the store."""
-    store_path(store_text, "import")
+    needs_store(store_text, "import")
     store = open_writable(store_text)
     try:
         before = len(store)
@@ -295,7 +297,7 @@ def log(since: int, pattern: str, follow: bool, store_text: str | None) -> None:
         reader.close()
 
 
-def _print_changes(reader: StoreFile, since: int, chosen: KeyFilter | None) -> int:
+def _print_changes(reader: StoreFile | RedisReader, since: int, chosen: KeyFilter | None) -> int:
     while changes := reader.since(since, 10_000):
         lines = [_line(c, with_key=True) for c in changes if chosen is None or chosen(c.key)]
         if lines:
@@ -391,6 +393,9 @@ def _free_name(path: Path) -> Path:
 @store_option
 def info(store_text: str | None) -> None:
     """Print what the store is: path, size, keys, revision, history, format, owner."""
+    if needs_store(store_text, "info").redis is not None:
+        _redis_info(store_text)
+        return
     path = store_path(store_text, "info")
     reader = open_reading(store_text, "info")
     try:
@@ -410,6 +415,26 @@ def info(store_text: str | None) -> None:
         ("format", f"{SCHEMA_VERSION}"),
         ("owner", "none" if owner is None else str(owner)),
     ]
+    for name, value in rows:
+        click.echo(f"{name + ':':<10}{value}")
+
+
+def _redis_info(store_text: str | None) -> None:
+    reader = open_reading(store_text, "info")
+    assert isinstance(reader, RedisReader)
+    try:
+        connection = reader.connection
+        keys, size = connection.size()
+        rows = [
+            ("store", connection.address.shown),
+            ("size", f"{size:,} bytes of keys and values"),
+            ("keys", f"{keys:,}"),
+            ("revision", f"{connection.revision():,}"),
+            ("limits", _limits_text(Limits(*connection.limits()))),
+            ("format", f"{REDIS_FORMAT} (Redis layout)"),
+        ]
+    finally:
+        reader.close()
     for name, value in rows:
         click.echo(f"{name + ':':<10}{value}")
 

@@ -7,7 +7,7 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +26,9 @@ from tui.state.file import (
 )
 from tui.state.limits import MB, WHEN_FULL, Limits
 from tui.state.location import BadLocation, RedisAddress, StoreLocation
+
+if TYPE_CHECKING:
+    from tui.state.redis.reader import RedisReader
 
 store_option = click.option(
     "--store",
@@ -210,8 +213,17 @@ def open_for_watching(
     return store, None
 
 
-def open_reading(text: str | None, command: str) -> StoreFile:
-    """The store file a data command reads, without loading it; exit 2 without one."""
+def open_reading(text: str | None, command: str) -> StoreFile | RedisReader:
+    """The store a data command reads, without loading it; exit 2 without one."""
+    where = needs_store(text, command)
+    if where.redis is not None:
+        from tui.state.redis.connection import RedisConnection
+        from tui.state.redis.reader import RedisReader
+
+        try:
+            return RedisReader(RedisConnection(where.redis))
+        except StateError as error:
+            fail(str(error))
     path = store_path(text, command)
     if not path.exists():
         fail(f"no store at {shown(path)}")
@@ -223,10 +235,18 @@ def open_reading(text: str | None, command: str) -> StoreFile:
         fail(str(error))
 
 
+def needs_store(text: str | None, command: str) -> StoreLocation:
+    """The store `--store` names; a usage error for the memory store."""
+    where = location(text)
+    if where.in_memory:
+        fail(f"{command} needs a store: --store PATH (or redis://...), or STATEUI_STORE")
+    return where
+
+
 def store_path(text: str | None, command: str) -> Path:
     """The file of a file store; a usage error for the memory store."""
     where = location(text)
-    if where.redis is not None:  # being built: the data commands read files so far
+    if where.redis is not None:  # being built: these read the file itself
         fail(f"{command} does not work on a Redis store yet ({where.redis.shown})")
     if where.path is None:
         fail(f"{command} needs a store: --store PATH, or STATEUI_STORE")

@@ -7,7 +7,8 @@ sees every change once and in revision order, whoever made it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -210,6 +211,40 @@ class RedisStore(Store):
     @property
     def size(self) -> int:
         return self._redis.size()[1]
+
+    def load(
+        self,
+        values: Mapping[str, Any],
+        *,
+        source: str,
+        expires: Mapping[str, float] | None = None,
+    ) -> int:
+        encoded: list[tuple[str, bytes]] = []
+        for key, value in values.items():
+            check_key(key)
+            if value is None:
+                raise StateError(f"{key!r}: a key cannot hold null (leave the key out)")
+            try:
+                encoded.append((key, codec.encode(value, self.max_value_bytes)))
+            except StateError as error:
+                raise StateError(f"{key!r}: {error}") from None
+        self._check_writable()
+        bound = self.limits
+        if bound:
+            keys, size = self._redis.size()
+            fresh = [key for key, _ in encoded if self._redis.value(key) is None]
+            adding = sum(len(key) + len(data) for key, data in encoded)
+            if not bound.evicts and bound.over(keys + len(fresh), size + adding):
+                raise bound.full(keys, size, bool(fresh), adding)
+        now = time.time()
+        written = 0
+        for key, data in encoded:
+            at = expires.get(key) if expires else None
+            if at is not None and at <= now:
+                continue
+            self.set_encoded(key, data, source=source, ttl=None if at is None else at - now)
+            written += 1
+        return written
 
     def delete_many(self, keys: Iterable[str], *, source: str, origin: str = "") -> int:
         return sum(self.delete(key, source=source, origin=origin) for key in keys)

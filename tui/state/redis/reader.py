@@ -1,0 +1,72 @@
+"""Reading a Redis store for the data commands, as `StoreFile` reads a file store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tui.state.backends import Entry
+from tui.state.change import Change
+from tui.state.file.reader import Row
+from tui.state.redis.connection import RedisConnection
+
+SCAN_BATCH = 1_000
+"""Keys read a round trip."""
+
+
+class RedisReader:
+    """The queries the data commands make of a store, answered by a Redis namespace."""
+
+    def __init__(self, connection: RedisConnection) -> None:
+        self.connection = connection
+        self.path = connection.address.shown
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def entry(self, key: str) -> Entry | None:
+        return self.connection.entry(key)
+
+    def keys(self) -> list[str]:
+        return sorted(self.connection.keys())
+
+    def scan(
+        self, on_rows: Callable[[list[Row]], None], batch: int = SCAN_BATCH, *, every: bool = False
+    ) -> int:
+        """Hand every entry to `on_rows`, a batch at a time; the revision before the
+        first (a store other processes write has no single cut: each key is read as it
+        is when its batch is)."""
+        revision = self.connection.revision()
+        keys = self.connection.keys()
+        for start in range(0, len(keys), batch):
+            rows: list[Row] = []
+            for key, entry in zip(
+                keys[start : start + batch],
+                self.connection.entries(keys[start : start + batch]),
+                strict=True,
+            ):
+                if entry is not None:
+                    rows.append((key, *entry))
+            if rows:
+                on_rows(rows)
+        return revision
+
+    def count(self) -> int:
+        return self.connection.size()[0]
+
+    def revision(self) -> int:
+        return self.connection.revision()
+
+    def meta(self, name: str) -> Any:
+        if name in ("max_keys", "max_bytes", "when_full"):
+            max_keys, max_bytes, when_full = self.connection.limits()
+            return {"max_keys": max_keys, "max_bytes": max_bytes, "when_full": when_full}[name]
+        return None
+
+    def versions(self, key: str, limit: int | None = None) -> list[Change]:
+        kept = [change for change in self.connection.since(0) if change.key == key]
+        kept.reverse()
+        return kept if limit is None else kept[:limit]
+
+    def since(self, revision: int, limit: int | None = None) -> list[Change]:
+        return self.connection.since(revision, limit)
