@@ -25,11 +25,19 @@ def free_port() -> int:
 class RedisServer:
     """One redis-server process of the test run's own."""
 
-    def __init__(self, folder: Path) -> None:
-        binary = shutil.which("redis-server")
-        assert binary is not None, INSTALL
+    def __init__(self, folder: Path, *, durable: bool = False) -> None:
         self.port = free_port()
         self.folder = folder
+        self.durable = durable
+        """Whether what it holds outlives a stop (an append-only file)."""
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, after `stop`: the same port; the data too when
+        `durable`)."""
+        binary = shutil.which("redis-server")
+        assert binary is not None, INSTALL
+        folder = self.folder
         self.process = subprocess.Popen(
             [
                 binary,
@@ -37,7 +45,8 @@ class RedisServer:
                 "--bind", "127.0.0.1",
                 "--dir", str(folder),
                 "--save", "",
-                "--appendonly", "no",
+                "--appendonly", "yes" if self.durable else "no",
+                "--appendfsync", "always",
                 "--daemonize", "no",
             ],
             stdout=(folder / "redis.log").open("wb"),

@@ -76,6 +76,8 @@ class StoreStatus:
         self._next_count = 0.0  # when it may be counted again (monotonic)
         self._counted_revision = -1  # the store's revision when it was
         self._counting = False
+        self._link: str | None = None  # why a shared store cannot be reached, as shown
+        self._reloads = 0
         self.show()
         self._count()
 
@@ -130,9 +132,17 @@ class StoreStatus:
         store = self.screen.session.store
         started = time.monotonic()
         revision = store.revision  # first: a change made while counting is counted next time
-        keys, size = len(store), store.size
+        try:
+            keys, size = len(store), store.size
+        except StateError:  # a shared store out of reach: counted once it is back
+            self.screen.app.call_from_thread(self._not_counted)
+            return
         took = time.monotonic() - started
         self.screen.app.call_from_thread(self._counted, revision, keys, size, store.limits, took)
+
+    def _not_counted(self) -> None:
+        self._counting = False
+        self._next_count = time.monotonic() + USAGE_SECONDS
 
     def _counted(self, revision: int, keys: int, size: int, limits: Limits, took: float) -> None:
         self._counting = False
@@ -146,6 +156,7 @@ class StoreStatus:
         writes, or an owner that came or went."""
         self._count()
         store, follower = self.screen.session.store, self.screen.session.follower
+        self._check_link(store)
         owned = follower is None or follower.owned
         if follower is not None and follower.error != self._follow_error:
             self._follow_error = follower.error
@@ -176,6 +187,32 @@ class StoreStatus:
                 store.read_only, title="Store not written", severity="error", timeout=60
             )
         self.show()
+
+    def _check_link(self, store: Store) -> None:
+        """A shared store (Redis) that cannot be reached says so in the title, until it
+        can again; one whose changes were lost track of says it was read again."""
+        link = store.link_error
+        if link != self._link:
+            self._link = link
+            app = self.screen.app
+            app.title = f"{app.TITLE} · disconnected, retrying" if link else str(app.TITLE)
+            if link:
+                self.screen.say(
+                    f"{link}. Retrying every second; the view stays as it was.",
+                    title="Store disconnected",
+                    severity="error",
+                    timeout=30,
+                )
+            else:
+                self.screen.say("The store is reachable again.", title="Store reconnected")
+        if store.reloads != self._reloads:
+            self._reloads = store.reloads
+            self.screen.say(
+                "The store's change stream was trimmed past what this view had seen: the "
+                "store was read again.",
+                title="Store reloaded",
+                severity="warning",
+            )
 
     def can_take_ownership(self) -> bool:
         """Whether the app follows a store that nobody owns any more."""

@@ -91,6 +91,10 @@ class Store:
         self._subscribers: tuple[Subscription, ...] = ()
         self._to_notify: list[Subscription] = []
         self._closers: list[Callable[[], None]] = []
+        self.link_error: str | None = None
+        """Why a store shared over the network cannot be reached now, or None."""
+        self.reloads = 0
+        """Times this process lost track of a shared store's changes and read it again."""
         if limits:
             self.set_limits(limits)
         if self._expires:

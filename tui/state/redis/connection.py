@@ -266,6 +266,12 @@ class RedisConnection:
             keys, size = pipe.execute()
         return int(keys), int(size or 0)
 
+    def expiring(self) -> dict[str, float]:
+        """When each key with a TTL expires (seconds since the epoch), in one call."""
+        with self.failing("cannot read"):
+            found: Any = self._client.zrange(f"{self.ns}:expiring", 0, -1, withscores=True)
+        return {name.decode(): score / 1000 for name, score in found}
+
     def next_expiry(self) -> float | None:
         """When the next key expires (seconds since the epoch), or None."""
         with self.failing("cannot read"):

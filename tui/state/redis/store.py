@@ -7,6 +7,7 @@ sees every change once and in revision order, whoever made it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -39,8 +40,13 @@ class RedisStore(Store):
         self._history = history
         self._stream_length = max(10_000, history * STREAM_PER_KEY)
         self._revision = connection.revision()
+        self._limits = Limits(*connection.limits())
         self._stream = ChangeStream(
-            connection, self._revision, on_changes=self._arrived, on_gap=self._trimmed
+            connection,
+            self._revision,
+            on_changes=self._arrived,
+            on_gap=self._trimmed,
+            on_error=self._link,
         ).start()
         self.on_close(connection.close)
         self.on_close(self._stream.stop)
@@ -51,7 +57,14 @@ class RedisStore(Store):
 
     @property
     def revision(self) -> int:
-        return self._redis.revision()
+        """The store's revision, from the server; while it cannot be reached, the last
+        one this process saw (the app goes on showing what it had)."""
+        if self.link_error is not None:  # known to be away: no wait on the way
+            return self._revision
+        try:
+            return self._redis.revision()
+        except StateError:
+            return self._revision
 
     @property
     def history(self) -> int:
@@ -93,12 +106,8 @@ class RedisStore(Store):
         return self._redis.ttl(key)
 
     def expirations(self) -> dict[str, float]:
-        found = {}
-        for key in self.keys():
-            entry = self._redis.entry(key)
-            if entry is not None and entry.expires:
-                found[key] = entry.expires
-        return found
+        now = time.time()
+        return {key: at for key, at in self._redis.expiring().items() if at > now}
 
     def next_expiry(self) -> float | None:
         return self._redis.next_expiry()
@@ -203,10 +212,16 @@ class RedisStore(Store):
 
     @property
     def limits(self) -> Limits:
-        return Limits(*self._redis.limits())
+        """The limits, which any process may change; while the server cannot be
+        reached, as it last said."""
+        if self.link_error is None:
+            with contextlib.suppress(StateError):
+                self._limits = Limits(*self._redis.limits())
+        return self._limits
 
     def set_limits(self, new: Limits) -> None:
         self._redis.set_limits(new.max_keys, new.max_bytes, new.when_full)
+        self._limits = new
 
     @property
     def size(self) -> int:
@@ -283,10 +298,15 @@ class RedisStore(Store):
                 self._revision = change.version
         self._notify()
 
+    def _link(self, reason: str | None) -> None:
+        # Set from the stream's thread; the app reads it (a disconnected store says so).
+        self.link_error = reason
+
     def _trimmed(self, first: int) -> int:
         # The stream no longer reaches back to where this process was: its subscribers
         # are told (as an overflow would), and it goes on from the store as it is now.
         revision = self._redis.revision()
+        self.reloads += 1
         with self._lock:  # the subscribers' `dropped` count is how an overflow is told
             for subscription in self._subscribers:
                 subscription.dropped += 1

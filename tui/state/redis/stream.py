@@ -69,8 +69,20 @@ class ChangeStream:
             if failing:
                 failing = False
                 self._on_error(None)
+                self._check_reset()
             if rows:
                 self._take(rows)
+
+    def _check_reset(self) -> None:
+        # A server that came back without its data (no persistence) numbers changes
+        # from 1 again: the follower must reload, or it would wait for revisions that
+        # never come.
+        try:
+            current = self._connection.revision()
+        except StateError:
+            return
+        if current < self.revision:
+            self.revision = self._on_gap(current + 1)
 
     def _take(self, rows: list[tuple[bytes, dict[bytes, Any]]]) -> None:
         changes = [change_of(entry_id, fields) for entry_id, fields in rows]
