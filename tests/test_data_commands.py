@@ -150,7 +150,9 @@ def test_data_commands_need_a_store_and_a_known_kind(tmp_path: Path) -> None:
     for args in (["get", "k"], ["keys"], ["set", "k", "1"], ["info"], ["log"]):
         result = stateui(*args)
         assert result.returncode == 2
-        assert "needs a store: --store PATH, or STATEUI_STORE" in result.stderr
+        assert (
+            "needs a store: --store PATH or redis://HOST:PORT/DB, or STATEUI_STORE" in result.stderr
+        )
     unknown = stateui("get", "--store", "memcached://host/1", "k")
     assert unknown.returncode == 2
     assert "stores of kind 'memcached' are not supported; use a file path" in unknown.stderr

@@ -98,6 +98,9 @@ def limit_changes(
     return changes
 
 
+NEEDS_A_STORE = "needs a store: --store PATH or redis://HOST:PORT/DB, or STATEUI_STORE"
+
+
 def location(text: str | None) -> StoreLocation:
     """The store `--store` names; stops with a usage error when it names none."""
     try:
@@ -239,7 +242,7 @@ def needs_store(text: str | None, command: str) -> StoreLocation:
     """The store `--store` names; a usage error for the memory store."""
     where = location(text)
     if where.in_memory:
-        fail(f"{command} needs a store: --store PATH (or redis://...), or STATEUI_STORE")
+        fail(f"{command} {NEEDS_A_STORE}")
     return where
 
 
@@ -249,5 +252,5 @@ def store_path(text: str | None, command: str) -> Path:
     if where.redis is not None:  # being built: these read the file itself
         fail(f"{command} does not work on a Redis store yet ({where.redis.shown})")
     if where.path is None:
-        fail(f"{command} needs a store: --store PATH, or STATEUI_STORE")
+        fail(f"{command} {NEEDS_A_STORE}")
     return where.path
