@@ -14,6 +14,7 @@ from tui.state.limits import Limits
 from tui.state.location import StoreLocation
 from tui.state.redis.connection import RedisConnection
 from tui.state.redis.store import RedisStore
+from tui.state.waiting import wait_for
 
 
 def open_redis(url: str) -> RedisStore:
@@ -189,3 +190,15 @@ def test_incr_of_an_integer_is_one_script_and_keeps_the_ttl(
     first.set("s", "text", source="t")
     with pytest.raises(StateError, match="not a number"):
         first.incr("s", source="t")
+
+
+def test_wait_sees_a_change_another_process_makes(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = shared
+    revision = first.revision
+    threading.Timer(0.1, lambda: second.set("result:1", {"ok": True}, source="w")).start()
+    change = wait_for(first, "result:*", timeout=5)
+    assert change is not None and (change.key, change.value) == ("result:1", b'{"ok":true}')
+    later = wait_for(first, "result:1", timeout=5, after=revision)  # from the stream
+    assert later is not None and later.version == change.version
