@@ -202,3 +202,24 @@ def test_wait_sees_a_change_another_process_makes(
     assert change is not None and (change.key, change.value) == ("result:1", b'{"ok":true}')
     later = wait_for(first, "result:1", timeout=5, after=revision)  # from the stream
     assert later is not None and later.version == change.version
+
+
+def test_the_keys_under_a_prefix_come_in_key_order_and_in_batches(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = shared
+    names = [f"job:{n:03}" for n in range(25)] + ["job", "jobs:x", "joc", "ä:1", "a:é"]
+    for name in names:
+        first.set(name, 1, source="t")
+    first.set("job:gone", 1, source="t", ttl=0.05)
+    deadline = time.monotonic() + 5
+    while first.get("job:gone") is not None and time.monotonic() < deadline:
+        time.sleep(0.01)  # Redis expires the key itself
+    assert second.keys() == sorted(names)
+    assert second.keys("job:") == sorted(n for n in names if n.startswith("job:"))
+    batches = list(second._redis.key_batches("job:", size=10))
+    assert len(batches) >= 3 and all(len(batch) <= 10 for batch in batches)
+    assert [key for batch in batches for key in batch] == second.keys("job:")
+    assert list(second.key_batches("nothing:")) == [[]]
+    assert second.clear("job", source="t") == 27
+    assert second.keys() == ["a:é", "joc", "ä:1"]

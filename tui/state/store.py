@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,10 @@ class Store:
     def revision(self) -> int:
         """The revision of the last change (0 for a store never written)."""
         return self._revision
+
+    remote = False
+    """Whether reads go over the network (each one a round trip, and listing every key
+    takes a while): the app then reads the keys in batches, off its own thread."""
 
     @property
     def read_only(self) -> str | None:
@@ -220,6 +224,12 @@ class Store:
         if sort:
             found.sort()
         return found
+
+    def key_batches(self, prefix: str = "") -> Iterator[list[str]]:
+        """The keys that start with `prefix`, a batch at a time, in no order across
+        batches: one batch here; a store read over the network (`remote`) lists a big
+        store in many, so a reader can show the first while the rest come."""
+        yield self.keys(prefix, sort=False)
 
     def snapshot(self) -> dict[str, Any]:
         """Every key and a copy of its value, sorted by key."""

@@ -22,6 +22,9 @@ from tui.state.redis import scripts
 CONNECT_TIMEOUT = 2.0
 """Seconds to reach the server at most (the store is then unreachable)."""
 
+KEY_BATCH = 10_000
+"""Keys listed by one script (see `RedisConnection.key_batches`)."""
+
 try:
     import redis as redis_py
     from redis.backoff import NoBackoff
@@ -71,6 +74,7 @@ class RedisConnection:
         self._expire_due = self._client.register_script(scripts.EXPIRE_DUE)
         self._clear = self._client.register_script(scripts.CLEAR)
         self._incr = self._client.register_script(scripts.INCR)
+        self._list = self._client.register_script(scripts.LIST)
 
     @contextlib.contextmanager
     def failing(self, what: str) -> Iterator[None]:
@@ -129,13 +133,23 @@ class RedisConnection:
         return [_entry(*found[at : at + 3]) for at in range(0, len(found), 3)]
 
     def keys(self, prefix: str = "") -> list[str]:
-        start = f"{self.ns}:v:"
-        pattern = _glob_escape(start + prefix) + "*"
-        with self.failing("cannot list the keys"):
-            return [
-                name.decode()[len(start) :]
-                for name in self._client.scan_iter(match=pattern, count=1000)
-            ]
+        """The keys under `prefix`, in key order."""
+        found: list[str] = []
+        for batch in self.key_batches(prefix):
+            found += batch
+        return found
+
+    def key_batches(self, prefix: str = "", size: int = KEY_BATCH) -> Iterator[list[str]]:
+        """The keys under `prefix` in key order, `size` at a time: each batch is one
+        short script, so a big namespace never holds the server up for long."""
+        after = ""
+        while True:
+            with self.failing("cannot list the keys"):
+                found: Any = self._list(args=[self.ns, prefix, after, size])
+            yield [name.decode() for name in found[1:]]
+            if not found[0]:
+                return
+            after = found[0].decode()
 
     def since(self, revision: int, limit: int | None = None) -> list[Change]:
         with self.failing("cannot read the change log"):
@@ -291,10 +305,6 @@ def _entry(value: Any, meta: Any, expires_ms: Any) -> Entry | None:
     version, time, source, origin, _ = orjson.loads(meta)
     expires = expires_ms / 1000 if expires_ms and expires_ms > 0 else 0.0
     return Entry(value, int(version), float(time), source, origin, expires)
-
-
-def _glob_escape(text: str) -> str:
-    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 def change_of(entry_id: bytes, fields: dict[bytes, bytes]) -> Change:

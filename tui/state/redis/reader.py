@@ -28,7 +28,7 @@ class RedisReader:
         return self.connection.entry(key)
 
     def keys(self) -> list[str]:
-        return sorted(self.connection.keys())
+        return self.connection.keys()  # in key order
 
     def scan(
         self, on_rows: Callable[[list[Row]], None], batch: int = SCAN_BATCH, *, every: bool = False

@@ -9,6 +9,8 @@ The namespace NS holds:
     NS:v:KEY       the value of KEY, as plain JSON (readable with redis-cli), with
                    Redis's own TTL when it has one
     NS:meta        hash KEY -> [version, time, source, origin, size] as JSON
+    NS:names       sorted set of the keys, all scored 0: in key order, so that the keys
+                   under a prefix are one range (ZRANGEBYLEX), read in batches
     NS:written     sorted set KEY -> version: the keys, in the order they were written
     NS:expiring    sorted set KEY -> when it expires (ms since the epoch)
     NS:bytes       the bytes of every key and value
@@ -51,6 +53,7 @@ local function forget(key, op, source, origin, maxlen)
     redis.call('INCRBY', ns .. ':bytes', -cjson.decode(meta)[5])
   end
   redis.call('HDEL', ns .. ':meta', key)
+  redis.call('ZREM', ns .. ':names', key)
   redis.call('ZREM', ns .. ':written', key)
   redis.call('ZREM', ns .. ':expiring', key)
   local rev = redis.call('INCR', ns .. ':rev')
@@ -151,6 +154,7 @@ if old then
   redis.call('INCRBY', ns .. ':bytes', #value - #old)
 else
   redis.call('INCRBY', ns .. ':bytes', size)
+  redis.call('ZADD', ns .. ':names', 0, key)
 end
 record('set', key, rev, time, source, origin, value, old and '0' or '1', expires, maxlen)
 return rev
@@ -244,15 +248,15 @@ CLEAR = (
 -- Deletes every key that starts with prefix, at once; how many went.
 local prefix, source, origin, maxlen = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local gone = 0
-for _, key in ipairs(redis.call('ZRANGE', ns .. ':written', 0, -1)) do
-  if string.sub(key, 1, #prefix) == prefix then
-    local vkey = ns .. ':v:' .. key
-    if redis.call('DEL', vkey) == 1 then
-      forget(key, 'delete', source, origin, maxlen)
-      gone = gone + 1
-    else
-      forget(key, 'expire', 'ttl', '', maxlen)
-    end
+local first, last = '-', '+'
+if prefix ~= '' then first, last = '[' .. prefix, '[' .. prefix .. '\\255' end
+for _, key in ipairs(redis.call('ZRANGEBYLEX', ns .. ':names', first, last)) do
+  local vkey = ns .. ':v:' .. key
+  if redis.call('DEL', vkey) == 1 then
+    forget(key, 'delete', source, origin, maxlen)
+    gone = gone + 1
+  else
+    forget(key, 'expire', 'ttl', '', maxlen)
   end
 end
 return gone
@@ -302,8 +306,25 @@ if old then
   redis.call('INCRBY', ns .. ':bytes', #value - #old)
 else
   redis.call('INCRBY', ns .. ':bytes', size)
+  redis.call('ZADD', ns .. ':names', 0, key)
 end
 record('set', key, rev, time, source, origin, value, old and '0' or '1', expires, maxlen)
 return value
 """
 )
+
+LIST = """
+-- ARGV: ns, prefix, after ('' from the first), how many at most
+-- The next keys under prefix after `after`, in key order, leaving out those Redis has
+-- expired: {the last key looked at (false: no more), key, key, ...}.
+local ns, prefix, after, count = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local first, last = '-', '+'
+if prefix ~= '' then first, last = '[' .. prefix, '[' .. prefix .. '\\255' end
+if after ~= '' then first = '(' .. after end
+local names = redis.call('ZRANGEBYLEX', ns .. ':names', first, last, 'LIMIT', 0, count)
+local found = {#names == count and names[#names] or false}
+for _, key in ipairs(names) do
+  if redis.call('EXISTS', ns .. ':v:' .. key) == 1 then found[#found + 1] = key end
+end
+return found
+"""

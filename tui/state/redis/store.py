@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -66,6 +66,8 @@ class RedisStore(Store):
         except StateError:
             return self._revision
 
+    remote = True
+
     @property
     def history(self) -> int:
         return self._history
@@ -88,10 +90,11 @@ class RedisStore(Store):
 
     def keys(self, prefix: str = "", *, sort: bool = True) -> list[str]:
         check_prefix(prefix)
-        found = self._redis.keys(prefix)
-        if sort:
-            found.sort()
-        return found
+        return self._redis.keys(prefix)  # in key order already
+
+    def key_batches(self, prefix: str = "") -> Iterator[list[str]]:
+        check_prefix(prefix)
+        return self._redis.key_batches(prefix)
 
     def snapshot(self) -> dict[str, Any]:
         found = {}
