@@ -3,13 +3,17 @@ that goes away and comes back."""
 
 from __future__ import annotations
 
+import queue
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.app_helpers import make_app, tree_lines, until
+from tests.app_helpers import make_app, move_to_key, open_folder, tree_lines, until, value_text
 from tests.redis_server import RedisServer
 from tui.state.location import StoreLocation
 from tui.state.redis.connection import RedisConnection
 from tui.state.redis.store import RedisStore
+from tui.app.app import StateApp
+from tui.app.widgets.key_tree import KeyTree
 
 
 def open_redis(url: str) -> RedisStore:
@@ -28,6 +32,58 @@ async def test_keys_another_process_writes_show_live(redis_server: RedisServer) 
         await until(pilot, lambda: tree_lines(app) == ["job  1"])
         other.set("job:2", 2, source="other.lua#1")
         await until(pilot, lambda: tree_lines(app) == ["job  2"], what="the live change")
+    store.close()
+    other.close()
+
+
+class GatedStore(RedisStore):
+    """A Redis store whose key listing, having read a batch, waits for the test's
+    go-ahead before handing it on (so that the test sees the app between batches)."""
+
+    def __init__(self, url: str, batch: int) -> None:
+        address = StoreLocation.parse(url).redis
+        assert address is not None
+        super().__init__(RedisConnection(address))
+        self.batch = batch
+        self.go_ahead: queue.Queue[None] = queue.Queue()
+
+    def key_batches(self, prefix: str = "") -> Iterator[list[str]]:
+        for number, batch in enumerate(self._redis.key_batches(prefix, size=self.batch)):
+            if number:
+                self.go_ahead.get(timeout=30)
+            yield batch
+
+
+def keys_title(app: StateApp) -> str:
+    return str(app.query_one(KeyTree).border_title)
+
+
+async def test_a_big_namespace_loads_in_batches_and_the_app_is_usable_meanwhile(
+    redis_server: RedisServer,
+) -> None:
+    url = redis_server.url()
+    other = open_redis(url)
+    other.load({f"k:{n:02}": n for n in range(30)}, source="other")
+    store = GatedStore(url, batch=10)
+    app = make_app(store)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await until(pilot, lambda: tree_lines(app) == ["k  10"], what="the first batch")
+        assert keys_title(app) == "Keys · 10 · loading 33%"
+        open_folder(app, "k:")
+        await until(pilot, lambda: len(tree_lines(app)) == 11, what="the folder open")
+        move_to_key(app, "k:03")
+        await until(pilot, lambda: "3" in value_text(app), what="a value shown while loading")
+        # k:05 was in the first batch; k:15 is in the second, read and not yet handed on:
+        # the change feed knows better than the batch.
+        other.delete("k:05", source="other")
+        other.delete("k:15", source="other")
+        other.set("k:99", 99, source="other")
+        await until(pilot, lambda: tree_lines(app)[0] == "k  10", what="the feed")
+        for _ in range(3):  # k:10-19, k:20-29, k:99
+            store.go_ahead.put(None)
+        await until(pilot, lambda: keys_title(app) == "Keys · 29", what="the load's end")
+        keys = [line.strip() for line in tree_lines(app)[1:]]
+        assert keys == [f"{n:02}" for n in range(30) if n not in (5, 15)] + ["99"]
     store.close()
     other.close()
 

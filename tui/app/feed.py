@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 from tui.app.model.key_index import KeyIndex
+from tui.app.model.key_load import KeyLoad
 from tui.app.model.progress_tracker import ProgressTracker
 from tui.app.model.time_travel import TimeTravel
 from tui.app.model.value_history import ValueHistory
@@ -35,6 +36,10 @@ class Update:
     progress_changed: bool = False
     travelling: bool = False
     """Live changes made while the view stands in the past: the models did not move."""
+    loaded: int = 0
+    """Keys a load in batches added to the index (they are not changes: not touched)."""
+    load_ended: bool = False
+    """The load in batches read its last batch: the progress keys were read afresh."""
 
     def last_change(self, key: str) -> Change | None:
         """The last change to `key` in this update."""
@@ -48,6 +53,11 @@ class Feed:
 
     Subscribes before reading the keys: a change made in between is applied twice,
     which the models take in their stride, rather than lost.
+
+    A store read over the network (`Store.remote`) is read in batches instead, on a
+    thread (`load`): the index starts empty and fills a batch at a time, between two
+    screen updates, while the change feed goes on. A key the feed told of meanwhile
+    is as the feed said, whatever an older batch holds.
     """
 
     def __init__(self, store: Store, *, delimiter: str, progress_prefix: str) -> None:
@@ -59,12 +69,19 @@ class Feed:
         """Where the view stands in the past, while it does (see `travel_to_past`)."""
         self.key_filter: KeyFilter | None = None
         """What the key index is narrowed to, if anything."""
-        self.index = KeyIndex(delimiter, store.keys(sort=False))
+        self.load: KeyLoad | None = None
+        """The keys being read in batches (a store read over the network), while they are."""
+        self._told: set[str] = set()  # keys the feed told of during the load
         self.expires: dict[str, float] = {}
         """When each key with a TTL expires (seconds since the epoch), as the feed told:
         the store's now, also while the view stands in the past. Kept as one dict, so
         that the tree may hold on to it."""
-        self.reload_expiries()
+        if store.remote:
+            self.index = KeyIndex(delimiter, ())
+            self.load = KeyLoad(store)
+        else:
+            self.index = KeyIndex(delimiter, store.keys(sort=False))
+            self.reload_expiries()
         self.progress = ProgressTracker(progress_prefix)
         self.value_history = ValueHistory()
         """Recent numbers of the keys looked at, for the sparkline."""
@@ -72,8 +89,10 @@ class Feed:
         self.reload_progress()
 
     def close(self) -> None:
-        """Stop listening to the store."""
+        """Stop listening to the store (and reading it)."""
         self._subscription.close()
+        if self.load is not None:
+            self.load.cancel()
 
     def keys_under(self, prefix: str) -> list[str]:
         """The keys under `prefix` that pass the filter, in no order (as they were, while
@@ -127,7 +146,15 @@ class Feed:
         self.reindex()
 
     def reindex(self) -> None:
-        """Read the keys afresh into a new index, through the filter."""
+        """Read the keys afresh into a new index, through the filter (a store read over
+        the network: into an empty index, a batch at a time)."""
+        if self.store.remote and self.travel is None:
+            if self.load is not None:
+                self.load.cancel()
+            self.index = KeyIndex(self.index.delimiter, ())
+            self._told.clear()
+            self.load = KeyLoad(self.store)
+            return
         self.index = KeyIndex(self.index.delimiter, self.keys_under(""))
 
     def reload_expiries(self) -> None:
@@ -163,8 +190,21 @@ class Feed:
             self._resting = False
             return None
         changes, dropped = self._subscription.drain()
+        if self.load is not None and self.travel is None:
+            if changes:
+                self._told.update(change.key for change in changes)
+            loaded, ended = await self._add_loaded(self.load)
+            if loaded or ended:
+                update = await self._apply(changes, dropped) if changes or dropped else Update()
+                update.loaded, update.load_ended = loaded, ended
+                update.progress_changed |= ended
+                return update
         if not changes and not dropped:
             return None
+        return await self._apply(changes, dropped)
+
+    async def _apply(self, changes: Sequence[Change], dropped: int) -> Update:
+        """Bring the models up to date with changes (and `dropped` more, lost)."""
         if changes:
             self.revision = max(self.revision, changes[-1].version)
         if dropped:
@@ -191,6 +231,30 @@ class Feed:
         if not touched.isdisjoint(self.value_history.keys):
             self.value_history.apply(changes)
         return Update(changes, 0, touched, self.progress.apply(changes))
+
+    async def _add_loaded(self, load: KeyLoad) -> tuple[int, bool]:
+        """Add the keys the load read since the last call to the index, a slice at a
+        time; how many, and whether the load is over (the models then read the keys'
+        expiries and the progress keys)."""
+        add: Callable[[str], bool] = self.index.add
+        shown, told, count = self.key_filter, self._told, 0
+        finished = load.done  # first: once it is, every batch is there to take
+        for batch in load.take():
+            for start in range(0, len(batch), CHUNK):
+                if count:
+                    await asyncio.sleep(0)
+                for key in batch[start : start + CHUNK]:
+                    if key not in told and (shown is None or shown(key)):
+                        add(key)
+                count += min(CHUNK, len(batch) - start)
+        if not finished or load is not self.load:
+            return count, False
+        for key, at in (load.expires or {}).items():
+            if key not in told:
+                self.expires[key] = at
+        self.load, self._told = None, set()
+        self.reload_progress()
+        return count, True
 
     async def _index(self, changes: Sequence[Change]) -> None:
         """Apply changes to the key index and the expiries, a slice at a time, so that a

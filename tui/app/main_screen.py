@@ -422,6 +422,14 @@ class MainScreen(Screen[None]):
         else:
             total = len(self.session.store)
             title = f"Keys · {count:,} of {total:,} · /{key_filter.text}"
+        load = self.feed.load
+        if load is not None:  # a store read over the network, a batch at a time
+            if load.error is not None:
+                title += " · loading: store unreachable, retrying"
+            elif load.total:
+                title += f" · loading {min(99, 100 * load.loaded // load.total)}%"
+            else:
+                title += " · loading"
         self.key_tree.border_title = Text(title)  # a filter may hold brackets: not markup
 
     def _show_scripts(self) -> None:

@@ -141,12 +141,16 @@ class Sweeper:
             store = self._store()
             if store is None:
                 return
-            removed = store.sweep()
-            if removed >= SLICE:
+            try:
+                removed = store.sweep()
+                due = None if removed >= SLICE else store.next_expiry()
+            except StateError:  # a store over the network, away for now: try again later
                 del store
+                self._wake.wait(1.0)
+                continue
+            del store  # not held while waiting
+            if removed >= SLICE:
                 time.sleep(0)  # let waiting writers in between two slices
                 continue
-            due = store.next_expiry()
-            del store  # not held while waiting
             wait = 1.0 if due is None else min(max(due - self._clock(), 0.0), 1.0)
             self._wake.wait(wait)
