@@ -15,6 +15,7 @@ import pytest
 from tui.lua import LuaStateRuntime, RunResult, ScriptRun
 from tui.state import Store
 from tui.state.file import open_owned
+from tui.state.location import StoreLocation
 
 STUCK_IN_C = 'string.find(string.rep("a", 25) .. "b", string.rep("a*", 10) .. "c")'
 """One long call into Lua's C library (a pattern that backtracks): a cancel cannot reach
@@ -91,13 +92,22 @@ def store() -> Store:
     return Store()
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(params=["memory", "file", "redis"])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """The memory store, then a file store: tests that use it run on both."""
+    """The memory store, a file store, then a Redis store (a fresh namespace on the
+    test run's own server): tests that use it run on each."""
     if request.param == "memory":
         yield Store()
         return
-    store = open_owned(tmp_path / "store.db", command="stateui test")
+    if request.param == "redis":
+        from tui.state.redis.connection import RedisConnection
+        from tui.state.redis.store import RedisStore
+
+        address = StoreLocation.parse(request.getfixturevalue("redis_server").url()).redis
+        assert address is not None
+        store: Store = RedisStore(RedisConnection(address))
+    else:
+        store = open_owned(tmp_path / "store.db", command="stateui test")
     yield store
     store.close()
 

@@ -15,7 +15,7 @@ from tui.state.codec import MAX_DEPTH
 
 @pytest.fixture
 def store(any_store: Store) -> Store:
-    """Every test here runs on the memory store and on a file store."""
+    """Every test here runs on the memory store, a file store and a Redis store."""
     return any_store
 
 
@@ -192,6 +192,7 @@ def test_subscribers_receive_every_change_in_order(store: Store) -> None:
         store.set("a", 1, source="x.lua#1")
         store.set("a", 2, source="console")
         store.delete("a", source="editor")
+        assert store.in_step()
         changes, dropped = feed.drain()
     assert dropped == 0
     assert [(c.op, c.key, c.version, c.source, c.value) for c in changes] == [
@@ -207,6 +208,7 @@ def test_a_full_feed_drops_the_oldest_and_counts_them(store: Store) -> None:
     feed = store.subscribe(maxlen=10)
     for i in range(25):
         store.set("k", i, source="cli")
+    assert store.in_step()
     changes, dropped = feed.drain()
     assert dropped == 15
     assert [c.value for c in changes] == [str(i).encode() for i in range(15, 25)]
@@ -217,6 +219,7 @@ def test_a_subscriber_that_never_drains_stays_bounded(store: Store) -> None:
     for i in range(50_000):
         store.set("k", i, source="cli")
     assert store.get("k") == 49_999
+    assert store.in_step()
     changes, dropped = feed.drain()
     assert len(changes) == 1000 and dropped == 49_000
     assert changes[-1].value == b"49999"
@@ -240,6 +243,7 @@ def test_on_ready_fires_once_per_batch_and_wait_wakes(store: Store) -> None:
     assert calls == [1]
     feed.drain()
     store.set("a", 3, source="cli")
+    assert store.in_step()
     assert calls == [1, 1]
 
 
@@ -266,6 +270,7 @@ def test_a_failing_subscriber_callback_never_reaches_the_writer(store: Store) ->
     second = store.subscribe()
     store.set("k", 1, source="cli")
     assert store.get("k") == 1
+    assert store.in_step()
     assert [c.key for c in first.drain()[0]] == ["k"]
     assert [c.key for c in second.drain()[0]] == ["k"]
 
@@ -281,6 +286,7 @@ def test_a_subscriber_callback_may_read_the_store(store: Store) -> None:
 
     threading.Thread(target=write, daemon=True).start()
     assert done.wait(5), "the writer deadlocked on its own subscriber"
+    assert store.in_step()
     assert seen == [["k"]]
 
 
@@ -290,8 +296,10 @@ def test_no_callback_after_close(store: Store) -> None:
     store.subscribe(on_ready=lambda: (calls.append("first"), holder[0].close()))
     holder.append(store.subscribe(on_ready=lambda: calls.append("second")))
     store.set("k", 1, source="cli")  # the first callback closes the second subscription
+    assert store.in_step()
     assert calls == ["first"]
     store.set("k", 2, source="cli")
+    assert store.in_step()
     assert calls == ["first"]
 
 
@@ -312,6 +320,7 @@ def test_delete_many_removes_the_keys_that_exist_in_one_go(store: Store) -> None
     feed = store.subscribe()
     assert store.delete_many(["a", "c", "missing"], source="editor") == 2
     assert store.keys() == ["b"]
+    assert store.in_step()
     changes, _ = feed.drain()
     assert [(c.op, c.key, c.source) for c in changes] == [
         (Op.DELETE, "a", "editor"),

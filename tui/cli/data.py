@@ -32,6 +32,7 @@ from tui.state.limits import Limits, megabytes
 from tui.state.past import Past
 from tui.state.redis.reader import RedisReader
 from tui.state.redis.scripts import FORMAT as REDIS_FORMAT
+from tui.state.redis.scripts import stream_length
 from tui.state.store import dump_json, write_whole
 
 CLI_SOURCE = "cli"
@@ -430,6 +431,7 @@ def _redis_info(store_text: str | None) -> None:
             ("size", f"{size:,} bytes of keys and values"),
             ("keys", f"{keys:,}"),
             ("revision", f"{connection.revision():,}"),
+            ("history", _redis_history(reader.meta("history"), connection.stream_size())),
             ("limits", _limits_text(Limits(*connection.limits()))),
             ("format", f"{REDIS_FORMAT} (Redis layout)"),
         ]
@@ -437,6 +439,11 @@ def _redis_info(store_text: str | None) -> None:
         reader.close()
     for name, value in rows:
         click.echo(f"{name + ':':<10}{value}")
+
+
+def _redis_history(kept: int, held: int) -> str:
+    versions = "off" if kept == 0 else f"the last {kept} versions of each key"
+    return f"{versions}, read from the change stream ({held:,} of {stream_length(kept):,} kept)"
 
 
 def _limits_text(bound: Limits) -> str:

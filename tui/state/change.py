@@ -83,6 +83,10 @@ class Subscription:
         self.dropped = 0
         """Changes lost to a full buffer since the last `drain`."""
         self.closed = False
+        self.after = 0
+        """The store's revision when it subscribed, on a store whose changes reach it
+        some time after they are made (one shared over the network): the changes up to
+        it, still on their way, are not handed to it."""
 
     def push(self, change: Change) -> bool:
         """Add a change (the store calls this as it writes, under its own lock).

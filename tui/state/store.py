@@ -440,7 +440,7 @@ class Store:
             data = self._backend.value(key)
             current = 0 if data is None else codec.decode(data)
             if type(current) not in (int, float):
-                raise StateError(f"{key!r} holds {_json_type(current)}, not a number")
+                raise StateError(f"{key!r} holds {json_type(current)}, not a number")
             total = current + by
             codec.check_number(total, ())
             self._put(key, orjson.dumps(total), source, origin, KEEP_TTL)
@@ -533,9 +533,22 @@ class Store:
     ) -> Subscription:
         """Start receiving a Change for every mutation from now on."""
         subscription = Subscription(self._unsubscribe, maxlen, on_ready)
+        subscription.after = self._feed_starts_after()
         with self._lock:
             self._subscribers = (*self._subscribers, subscription)
         return subscription
+
+    def _feed_starts_after(self) -> int:
+        """The revision a new subscription's changes come after (see `Subscription.after`):
+        none to leave out here, where changes are handed on as they are made."""
+        return 0
+
+    def in_step(self, timeout: float = 5.0) -> bool:
+        """Wait until this process's subscribers have been handed every change made up
+        to now; whether they were within `timeout` seconds. At once here, where each
+        write hands its change on before it returns; a store shared over the network
+        hands changes on as they arrive from it."""
+        return True
 
     def _unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
@@ -770,7 +783,8 @@ def _key_size(key: str) -> int:
     return len(key) if key.isascii() else len(key.encode())
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """What kind of JSON value `value` is, as a sentence says it ("an object")."""
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, str):

@@ -22,6 +22,9 @@ from tui.state.redis import scripts
 CONNECT_TIMEOUT = 2.0
 """Seconds to reach the server at most (the store is then unreachable)."""
 
+VERSION_PAGE = 2_000
+"""Stream entries read by one call while looking for a key's versions."""
+
 KEY_BATCH = 10_000
 """Keys listed by one script (see `RedisConnection.key_batches`)."""
 
@@ -166,11 +169,32 @@ class RedisConnection:
             )
         return list(found[0][1]) if found else []
 
+    def stream_size(self) -> int:
+        """The changes the stream holds now."""
+        with self.failing("cannot read the change log"):
+            return int(self._client.xlen(f"{self.ns}:log"))
+
     def first_revision(self) -> int | None:
         """The oldest revision the stream still holds (None when it is empty)."""
         with self.failing("cannot read the change log"):
             found: Any = self._client.xrange(f"{self.ns}:log", count=1)
         return int(found[0][0].split(b"-")[0]) if found else None
+
+    def versions(self, key: str, limit: int) -> list[Change]:
+        """The last `limit` changes of `key` the stream holds, newest first: read from
+        the newest back, a page at a time, until there are enough."""
+        found: list[Change] = []
+        newest = "+"
+        while len(found) < limit:
+            with self.failing("cannot read the change log"):
+                rows: Any = self._client.xrevrange(f"{self.ns}:log", max=newest, count=VERSION_PAGE)
+            for entry_id, fields in rows:
+                if fields.get(b"key") == key.encode():
+                    found.append(change_of(entry_id, fields))
+            if len(rows) < VERSION_PAGE:
+                break
+            newest = "(" + rows[-1][0].decode()
+        return found[:limit]
 
     # -- writes --------------------------------------------------------------------------
 
@@ -182,7 +206,7 @@ class RedisConnection:
         source: str,
         origin: str,
         ttl: float | str | None,
-        history: int,
+        maxlen: int,
         expected: int | None = None,
     ) -> int:
         """Run the SET script; the change's revision (0: `expected` did not hold)."""
@@ -197,7 +221,7 @@ class RedisConnection:
                         source,
                         origin,
                         ttl_arg,
-                        history,
+                        maxlen,
                         "" if expected is None else str(expected),
                     ]
                 )
@@ -209,7 +233,7 @@ class RedisConnection:
         *,
         source: str,
         origin: str,
-        history: int,
+        maxlen: int,
         op: Op = Op.DELETE,
         expected: int | None = None,
     ) -> int:
@@ -223,7 +247,7 @@ class RedisConnection:
                         key,
                         source,
                         origin,
-                        history,
+                        maxlen,
                         op.value,
                         "" if expected is None else str(expected),
                     ]
@@ -231,45 +255,55 @@ class RedisConnection:
             )
 
     def retime(
-        self, key: str, seconds: float | None, *, source: str, origin: str, history: int
+        self, key: str, seconds: float | None, *, source: str, origin: str, maxlen: int
     ) -> int:
         """Set (or, for None, remove) the TTL of `key`: the change's revision, 0 when
         there was nothing to change."""
         ttl = "" if seconds is None else str(max(1, round(seconds * 1000)))
         with self.failing("cannot write"):
-            return int(self._retime(args=[self.ns, key, source, origin, ttl, history]))
+            return int(self._retime(args=[self.ns, key, source, origin, ttl, maxlen]))
 
-    def expire_due(self, limit: int, history: int) -> int:
+    def expire_due(self, limit: int, maxlen: int) -> int:
         """Record the removal of up to `limit` keys whose TTL ran out; how many it
         looked at."""
         with self.failing("cannot sweep"):
-            return int(self._expire_due(args=[self.ns, limit, history]))
+            return int(self._expire_due(args=[self.ns, limit, maxlen]))
 
-    def incr(self, key: str, by: int, *, source: str, origin: str, history: int) -> int | None:
+    def incr(self, key: str, by: int, *, source: str, origin: str, maxlen: int) -> int | None:
         """Add `by` to an integer value in one script: the sum, or None when the value
         is not a small integer (add with a checked write instead)."""
         with self.failing("cannot write"):
-            found = self._incr(args=[self.ns, key, by, source, origin, history])
+            found = self._incr(args=[self.ns, key, by, source, origin, maxlen])
         return None if found is None else int(found)
 
-    def clear(self, prefix: str, *, source: str, origin: str, history: int) -> int:
+    def clear(self, prefix: str, *, source: str, origin: str, maxlen: int) -> int:
         """Delete every key that starts with `prefix`, at once; how many went."""
         with self.failing("cannot write"):
-            return int(self._clear(args=[self.ns, prefix, source, origin, history]))
+            return int(self._clear(args=[self.ns, prefix, source, origin, maxlen]))
 
     def set_limits(self, max_keys: int, max_bytes: int, when_full: str) -> None:
         with self.failing("cannot write the limits"):
             self._client.hset(
-                f"{self.ns}:limits",
+                f"{self.ns}:settings",
                 mapping={"max_keys": max_keys, "max_bytes": max_bytes, "when_full": when_full},
             )
 
     def limits(self) -> tuple[int, int, str]:
         with self.failing("cannot read the limits"):
             found: Any = self._client.hmget(
-                f"{self.ns}:limits", "max_keys", "max_bytes", "when_full"
+                f"{self.ns}:settings", "max_keys", "max_bytes", "when_full"
             )
         return int(found[0] or 0), int(found[1] or 0), (found[2] or b"error").decode()
+
+    def history(self) -> int | None:
+        """The versions of each key the namespace keeps (None: never said)."""
+        with self.failing("cannot read the settings"):
+            found = self._client.hget(f"{self.ns}:settings", "history")
+        return None if found is None else int(found)
+
+    def set_history(self, versions: int) -> None:
+        with self.failing("cannot write the settings"):
+            self._client.hset(f"{self.ns}:settings", "history", versions)
 
     def size(self) -> tuple[int, int]:
         """The keys and the bytes the namespace holds."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from tui.state.backends import Entry
 from tui.state.change import Change
+from tui.state.change_log import DEFAULT_HISTORY
 from tui.state.file.reader import Row
 from tui.state.redis.connection import RedisConnection
 
@@ -61,12 +62,14 @@ class RedisReader:
         if name in ("max_keys", "max_bytes", "when_full"):
             max_keys, max_bytes, when_full = self.connection.limits()
             return {"max_keys": max_keys, "max_bytes": max_bytes, "when_full": when_full}[name]
+        if name == "history":
+            found = self.connection.history()
+            return DEFAULT_HISTORY if found is None else found
         return None
 
     def versions(self, key: str, limit: int | None = None) -> list[Change]:
-        kept = [change for change in self.connection.since(0) if change.key == key]
-        kept.reverse()
-        return kept if limit is None else kept[:limit]
+        history = self.meta("history")
+        return self.connection.versions(key, history if limit is None else limit)
 
     def since(self, revision: int, limit: int | None = None) -> list[Change]:
         return self.connection.since(revision, limit)

@@ -14,8 +14,11 @@ The namespace NS holds:
     NS:written     sorted set KEY -> version: the keys, in the order they were written
     NS:expiring    sorted set KEY -> when it expires (ms since the epoch)
     NS:bytes       the bytes of every key and value
-    NS:limits      hash max_keys, max_bytes, when_full (none: no limits)
+    NS:settings    hash max_keys, max_bytes, when_full (the limits; none: no limits), and
+                   history (the versions of each key kept, which sets the stream's length)
     NS:log         the change stream, entry id REVISION-0, trimmed to the history kept
+                   (see `stream_length`): it is the feed every process follows, and the
+                   history each key's versions and time travel are read from
 
 Redis removes a value whose TTL ran out by itself, exactly at its time for every
 reader; the sweep (EXPIRE_DUE, which any process runs) then records the removal in the
@@ -28,6 +31,18 @@ from __future__ import annotations
 
 FORMAT = 1
 """The layout's version, kept in NS:format."""
+
+STREAM_FLOOR = 10_000
+STREAM_PER_VERSION = 100
+
+
+def stream_length(history: int) -> int:
+    """The changes the stream keeps for `history` versions a key: 100 changes a version
+    kept, and never fewer than 10,000 (a follower a little behind catches up from it,
+    also when no history is kept). The stream is one log of every key, so a key written
+    rarely among many written often has fewer of its versions in it."""
+    return max(STREAM_FLOOR, history * STREAM_PER_VERSION)
+
 
 _COMMON = """
 local ns = ARGV[1]
@@ -69,7 +84,7 @@ end
 -- Make room for a write adding `new_keys` keys and `adding` bytes, as the limits say:
 -- an error reply (the store is full), or the least recently written keys evicted.
 local function make_room(key, new_keys, adding, maxlen)
-  local limits = redis.call('HMGET', ns .. ':limits', 'max_keys', 'max_bytes', 'when_full')
+  local limits = redis.call('HMGET', ns .. ':settings', 'max_keys', 'max_bytes', 'when_full')
   local max_keys, max_bytes = tonumber(limits[1] or '0'), tonumber(limits[2] or '0')
   if max_keys == 0 and max_bytes == 0 then return end
   local function over()

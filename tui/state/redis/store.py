@@ -8,6 +8,7 @@ sees every change once and in revision order, whoever made it.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -23,24 +24,28 @@ from tui.state.expiry import Sweeper, check_ttl
 from tui.state.keys import check_key, check_prefix, type_name
 from tui.state.limits import Limits
 from tui.state.redis.connection import RedisConnection
+from tui.state.redis.scripts import stream_length
 from tui.state.redis.stream import ChangeStream
-from tui.state.store import MISSING, Store
-
-STREAM_PER_KEY = 100
-"""Stream entries kept per `history` version, as a floor (the stream is trimmed to
-`history * STREAM_PER_KEY` entries, at least 10,000)."""
+from tui.state.store import MISSING, Store, json_type
 
 
 class RedisStore(Store):
     """The store in a Redis namespace: every process that opens it shares it."""
 
-    def __init__(self, connection: RedisConnection, *, history: int = DEFAULT_HISTORY) -> None:
+    def __init__(self, connection: RedisConnection, *, history: int | None = None) -> None:
+        """`history`: the versions of each key to keep, kept in the namespace for every
+        process (None: as the namespace says, 100 when it never did)."""
         super().__init__(log=ChangeLog(), location=connection.address.shown, sweep=False)
         self._redis = connection
-        self._history = history
-        self._stream_length = max(10_000, history * STREAM_PER_KEY)
+        if history is None:
+            history = connection.history()
+        elif history != connection.history():
+            connection.set_history(history)
+        self._history = DEFAULT_HISTORY if history is None else history
+        self._stream_length = stream_length(self._history)
         self._revision = connection.revision()
         self._limits = Limits(*connection.limits())
+        self._arrival = threading.Condition()  # the stream handed changes on
         self._stream = ChangeStream(
             connection,
             self._revision,
@@ -125,9 +130,9 @@ class RedisStore(Store):
 
     def versions(self, key: str, limit: int | None = None) -> list[Change]:
         check_key(key)
-        kept = [change for change in self._redis.since(0) if change.key == key]
-        kept.reverse()
-        return kept if limit is None else kept[:limit]
+        if not self._history:
+            return []
+        return self._redis.versions(key, self._history if limit is None else limit)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -146,7 +151,7 @@ class RedisStore(Store):
             ttl = check_ttl(ttl)
         self._check_writable()
         return self._redis.set(
-            key, data, source=source, origin=origin, ttl=ttl, history=self._stream_length
+            key, data, source=source, origin=origin, ttl=ttl, maxlen=self._stream_length
         )
 
     def expire(self, key: str, seconds: float, *, source: str, origin: str = "") -> bool:
@@ -154,14 +159,14 @@ class RedisStore(Store):
         ttl = check_ttl(seconds)
         self._check_writable()
         return bool(
-            self._redis.retime(key, ttl, source=source, origin=origin, history=self._stream_length)
+            self._redis.retime(key, ttl, source=source, origin=origin, maxlen=self._stream_length)
         )
 
     def persist(self, key: str, *, source: str, origin: str = "") -> bool:
         check_key(key)
         self._check_writable()
         return bool(
-            self._redis.retime(key, None, source=source, origin=origin, history=self._stream_length)
+            self._redis.retime(key, None, source=source, origin=origin, maxlen=self._stream_length)
         )
 
     def compare_and_set_encoded(
@@ -183,7 +188,7 @@ class RedisStore(Store):
                 key,
                 source=source,
                 origin=origin,
-                history=self._stream_length,
+                maxlen=self._stream_length,
                 expected=expected_version,
             )
             return done > 0
@@ -195,7 +200,7 @@ class RedisStore(Store):
                 source=source,
                 origin=origin,
                 ttl="keep" if ttl == -1.0 else ttl,
-                history=self._stream_length,
+                maxlen=self._stream_length,
                 expected=expected_version,
             )
             > 0
@@ -204,14 +209,12 @@ class RedisStore(Store):
     def delete(self, key: str, *, source: str, origin: str = "") -> bool:
         check_key(key)
         self._check_writable()
-        return (
-            self._redis.delete(key, source=source, origin=origin, history=self._stream_length) > 0
-        )
+        return self._redis.delete(key, source=source, origin=origin, maxlen=self._stream_length) > 0
 
     def clear(self, prefix: str, *, source: str, origin: str = "") -> int:
         check_prefix(prefix)
         self._check_writable()
-        return self._redis.clear(prefix, source=source, origin=origin, history=self._stream_length)
+        return self._redis.clear(prefix, source=source, origin=origin, maxlen=self._stream_length)
 
     @property
     def limits(self) -> Limits:
@@ -274,7 +277,7 @@ class RedisStore(Store):
         self._check_writable()
         if type(by) is int:  # the common case: one script
             summed = self._redis.incr(
-                key, by, source=source, origin=origin, history=self._stream_length
+                key, by, source=source, origin=origin, maxlen=self._stream_length
             )
             if summed is not None:
                 return summed
@@ -282,7 +285,7 @@ class RedisStore(Store):
             entry = self._redis.entry(key)
             current = 0 if entry is None else codec.decode(entry.value)
             if type(current) not in (int, float):
-                raise StateError(f"{key!r} holds a value that is not a number")
+                raise StateError(f"{key!r} holds {json_type(current)}, not a number")
             total = current + by
             codec.check_number(total, ())
             version = MISSING if entry is None else entry.version
@@ -293,13 +296,31 @@ class RedisStore(Store):
 
     # -- the change feed ------------------------------------------------------------------------
 
+    def _feed_starts_after(self) -> int:
+        # The server's revision now: changes made before, still on their way here, are
+        # not for a new subscription.
+        return self.revision
+
+    def in_step(self, timeout: float = 5.0) -> bool:
+        try:
+            target = self._redis.revision()
+        except StateError:
+            return False
+        with self._arrival:
+            return self._arrival.wait_for(lambda: self._revision >= target, timeout)
+
     def _arrived(self, changes: list[Change]) -> None:
         with self._lock:
+            subscribers = self._subscribers
             for change in changes:
-                if self._subscribers:
-                    self._publish(change)
-                self._revision = change.version
+                version = change.version
+                for subscription in subscribers:
+                    if version > subscription.after and subscription.push(change):
+                        self._to_notify.append(subscription)
+            self._revision = changes[-1].version
         self._notify()
+        with self._arrival:
+            self._arrival.notify_all()
 
     def _link(self, reason: str | None) -> None:
         # Set from the stream's thread; the app reads it (a disconnected store says so).
@@ -311,6 +332,7 @@ class RedisStore(Store):
         revision = self._redis.revision()
         self.reloads += 1
         with self._lock:  # the subscribers' `dropped` count is how an overflow is told
+            self._revision = revision
             for subscription in self._subscribers:
                 subscription.dropped += 1
                 self._to_notify.append(subscription)
