@@ -16,7 +16,7 @@ import orjson
 from tui.state.backends import Entry
 from tui.state.change import Change, Op
 from tui.state.errors import StateError
-from tui.state.location import RedisAddress
+from tui.state.location import PASSWORD_VARIABLE, RedisAddress
 from tui.state.redis import scripts
 
 CONNECT_TIMEOUT = 2.0
@@ -59,18 +59,29 @@ class RedisConnection:
             found = self._client.get(f"{self.ns}:format")
             if found is None:
                 self._client.setnx(f"{self.ns}:format", scripts.FORMAT)
-            elif int(found) > scripts.FORMAT:
-                raise StateError(
-                    f"{address.shown}: the namespace {self.ns!r} was written by a newer "
-                    f"stateui (layout {int(found)}; this stateui knows {scripts.FORMAT} and "
-                    "older): upgrade stateui to open it"
-                )
+            else:
+                self._check_format(found)
         self._set = self._client.register_script(scripts.SET)
         self._delete = self._client.register_script(scripts.DELETE)
         self._retime = self._client.register_script(scripts.RETIME)
         self._expire_due = self._client.register_script(scripts.EXPIRE_DUE)
         self._clear = self._client.register_script(scripts.CLEAR)
         self._incr = self._client.register_script(scripts.INCR)
+
+    def _check_format(self, found: Any) -> None:
+        """Refuse a namespace of a newer stateui, or of something else."""
+        text = found.decode("utf-8", "replace") if isinstance(found, bytes) else str(found)
+        if not (text.isascii() and text.isdigit()):
+            raise StateError(
+                f"{self.address.shown}: the namespace {self.ns!r} is not a stateui store "
+                f"({self.ns}:format holds {text[:40]!r}): choose another with ?namespace=NAME"
+            )
+        if int(text) > scripts.FORMAT:
+            raise StateError(
+                f"{self.address.shown}: the namespace {self.ns!r} was written by a newer "
+                f"stateui (layout {int(text)}; this stateui knows {scripts.FORMAT} and "
+                "older): upgrade stateui to open it"
+            )
 
     @contextlib.contextmanager
     def failing(self, what: str) -> Iterator[None]:
@@ -79,6 +90,11 @@ class RedisConnection:
         try:
             yield
         except redis_py.AuthenticationError as error:
+            if self.address.password is None:  # the server's words name its protocol only
+                raise StateError(
+                    f"{self.address.shown}: the server wants a password: give it in the URL "
+                    f"(redis://:PASSWORD@HOST:PORT/DB) or in {PASSWORD_VARIABLE}"
+                ) from None
             raise StateError(f"{self.address.shown}: wrong user or password ({error})") from None
         except redis_py.ResponseError as error:
             text = str(error)
