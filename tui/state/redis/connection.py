@@ -40,6 +40,7 @@ class RedisConnection:
             )
         self.address = address
         self.ns = address.namespace
+        self._closed = False
         self._client = redis_py.Redis(
             host=address.host,
             port=address.port,
@@ -87,6 +88,8 @@ class RedisConnection:
     def failing(self, what: str) -> Iterator[None]:
         """Turn redis-py's errors into StateError: `URL: what: reason`."""
         assert redis_py is not None
+        if self._closed:  # no new link to the server once closed
+            raise StateError(f"the store at {self.address.shown} is closed")
         try:
             yield
         except redis_py.AuthenticationError as error:
@@ -109,6 +112,11 @@ class RedisConnection:
             raise StateError(f"the store at {self.address.shown} is unreachable: {error}") from None
 
     def close(self) -> None:
+        """Cut the link: a call waiting on the server fails at once (not at its
+        timeout), and no later call makes a new one."""
+        self._closed = True
+        with contextlib.suppress(Exception):
+            self._client.connection_pool.disconnect()
         with contextlib.suppress(Exception):
             self._client.close()
 
