@@ -22,14 +22,27 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _reply(link: socket.socket) -> bytes:
+    """One line the server sent (a simple reply or an error)."""
+    line = b""
+    while not line.endswith(b"\r\n"):
+        chunk = link.recv(1)
+        if not chunk:
+            break
+        line += chunk
+    return line
+
+
 class RedisServer:
     """One redis-server process of the test run's own."""
 
-    def __init__(self, folder: Path, *, durable: bool = False) -> None:
+    def __init__(self, folder: Path, *, durable: bool = False, password: str | None = None) -> None:
         self.port = free_port()
         self.folder = folder
         self.durable = durable
         """Whether what it holds outlives a stop (an append-only file)."""
+        self.password = password
+        """The password clients must give (`requirepass`), or None for none."""
         self.start()
 
     def start(self) -> None:
@@ -48,6 +61,7 @@ class RedisServer:
                 "--appendonly", "yes" if self.durable else "no",
                 "--appendfsync", "always",
                 "--daemonize", "no",
+                *(["--requirepass", self.password] if self.password else []),
             ],
             stdout=(folder / "redis.log").open("wb"),
             stderr=subprocess.STDOUT,
@@ -60,17 +74,22 @@ class RedisServer:
             assert self.process.poll() is None, (self.folder / "redis.log").read_text()
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as link:
+                    if self.password:
+                        link.sendall(f"AUTH {self.password}\r\n".encode())
+                        assert _reply(link).startswith(b"+OK"), "AUTH refused"
                     link.sendall(b"PING\r\n")
-                    if link.recv(16).startswith(b"+PONG"):
+                    if _reply(link).startswith(b"+PONG"):
                         return
             except OSError:
                 time.sleep(0.02)
         raise AssertionError(f"redis-server did not start on port {self.port}")
 
     def url(self, namespace: str | None = None) -> str:
-        """A store URL on this server; a fresh namespace unless one is given."""
+        """A store URL on this server (with its password, if it has one); a fresh
+        namespace unless one is given."""
         name = namespace or f"t{uuid.uuid4().hex[:12]}"
-        return f"redis://127.0.0.1:{self.port}/0?namespace={name}"
+        secret = f":{self.password}@" if self.password else ""
+        return f"redis://{secret}127.0.0.1:{self.port}/0?namespace={name}"
 
     def stop(self) -> None:
         self.process.terminate()

@@ -1,4 +1,4 @@
-"""The data commands: read and change a file store from the shell.
+"""The data commands: read and change a file or Redis store from the shell.
 
 get, set, del, ttl, keys, export, import, history, log, backup, restore, info. Each works on
 the store `--store` (or STATEUI_STORE) names. Those that only read open the file
@@ -25,6 +25,7 @@ from tui.state import Change, Entry, Op, StateError, Store
 from tui.state.codec import decode
 from tui.state.expiry import check_ttl, seconds_left
 from tui.state.file import Row, StoreFile, current_owner, file_size, limits_of
+from tui.state.file.copy import write_copy
 from tui.state.file.schema import SCHEMA_VERSION, StoreFileError, connect
 from tui.state.key_filter import KeyFilter
 from tui.state.keys import check_key
@@ -311,13 +312,33 @@ def _print_changes(reader: StoreFile | RedisReader, since: int, chosen: KeyFilte
 @click.argument("target", type=click.Path(path_type=Path), metavar="DEST")
 @store_option
 def backup(target: Path, store_text: str | None) -> None:
-    """Copy the store, consistently, to the file DEST (while it is being written, too)."""
-    path = store_path(store_text, "backup")
+    """Copy the store to the file DEST, a store file that `restore` takes (a file store
+    consistently, while it is being written too)."""
+    redis = needs_store(store_text, "backup").redis
+    path = None if redis is not None else store_path(store_text, "backup")
     if target.exists():
         fail(f"backup {shown(target)}: the file exists (choose a new name)")
-    open_reading(store_text, "backup").close()  # a store it is, or a clear message
+    reader = open_reading(store_text, "backup")  # a store it is, or a clear message
+    if redis is not None:
+        try:
+            copied = _copy_namespace(reader, target, "backup")
+        finally:
+            reader.close()
+        click.echo(f"backed up {redis.shown} to {shown(target)} ({copied:,} keys)")
+        return
+    reader.close()
+    assert path is not None
     copied = _copy(path, target)
     click.echo(f"backed up {shown(path)} to {shown(target)} ({copied:,} keys)")
+
+
+def _copy_namespace(reader: StoreFile | RedisReader, target: Path, command: str) -> int:
+    """Write a Redis namespace to a new store file (the format of a file store's
+    backup, which any store restores); how many keys."""
+    try:
+        return write_copy(reader, target)
+    except StateError as error:
+        fail(f"{command} {shown(target)}: {error}")
 
 
 def _copy(path: Path, target: Path) -> int:
@@ -345,7 +366,8 @@ def _copy(path: Path, target: Path) -> int:
 @store_option
 def restore(source: Path, store_text: str | None) -> None:
     """Replace the store's contents with a backup's (saving what it replaces first)."""
-    path = store_path(store_text, "restore")
+    redis = needs_store(store_text, "restore").redis
+    path = None if redis is not None else store_path(store_text, "restore")
     if not source.is_file():
         fail(f"restore {shown(source)}: no such file")
     try:
@@ -364,15 +386,29 @@ def restore(source: Path, store_text: str | None) -> None:
         reader.scan(take)  # the keys that have not expired, with their TTLs
     finally:
         reader.close()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
     store = open_writable(store_text)
     try:
-        saved = _free_name(
-            path.with_name(f"{path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
-        )
-        store.flush()
-        _copy(path, saved)
-        store.clear("", source="restore")
-        store.load(values, source="restore", expires=expires)
+        if redis is not None:  # saved beside the backup: a namespace has no folder
+            saved = _free_name(source.with_name(f"{redis.namespace}.before-restore-{stamp}"))
+            current = open_reading(store_text, "restore")
+            try:
+                _copy_namespace(current, saved, "restore")
+            finally:
+                current.close()
+        else:
+            assert path is not None
+            saved = _free_name(path.with_name(f"{path.name}.before-restore-{stamp}"))
+            store.flush()
+            _copy(path, saved)
+        try:
+            store.clear("", source="restore")
+            store.load(values, source="restore", expires=expires)
+        except StateError as error:
+            fail(
+                f"restore {shown(source)}: {error} "
+                f"(what the store held before is saved in {shown(saved)})"
+            )
     finally:
         store.close()  # everything written is in the file
     click.echo(

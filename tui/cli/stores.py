@@ -249,7 +249,7 @@ def needs_store(text: str | None, command: str) -> StoreLocation:
 def store_path(text: str | None, command: str) -> Path:
     """The file of a file store; a usage error for the memory store."""
     where = location(text)
-    if where.redis is not None:  # being built: these read the file itself
+    if where.redis is not None:  # a namespace has no file (callers check first)
         fail(f"{command} does not work on a Redis store yet ({where.redis.shown})")
     if where.path is None:
         fail(f"{command} {NEEDS_A_STORE}")

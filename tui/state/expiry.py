@@ -113,7 +113,8 @@ class Sweeper:
     """A background thread that removes expired keys from a store as they come due.
 
     Each slice takes the store's lock for at most SLICE removals, so writers wait a
-    millisecond or two at most, and go on between slices. The thread holds the store
+    millisecond or two at most, and go on between slices. A store that cannot be
+    reached (a Redis server away) is looked at again a second later. The thread holds the store
     weakly: a store dropped without being closed takes its sweeper with it.
     """
 
@@ -144,13 +145,12 @@ class Sweeper:
             try:
                 removed = store.sweep()
                 due = None if removed >= SLICE else store.next_expiry()
-            except StateError:  # a store over the network, away for now: try again later
-                del store
-                self._wake.wait(1.0)
-                continue
-            del store  # not held while waiting
+            except StateError:  # a server away (Redis): the next look is a second on
+                removed, due = 0, None
             if removed >= SLICE:
+                del store
                 time.sleep(0)  # let waiting writers in between two slices
                 continue
+            del store  # not held while waiting
             wait = 1.0 if due is None else min(max(due - self._clock(), 0.0), 1.0)
             self._wake.wait(wait)

@@ -16,7 +16,7 @@ import orjson
 from tui.state.backends import Entry
 from tui.state.change import Change, Op
 from tui.state.errors import StateError
-from tui.state.location import RedisAddress
+from tui.state.location import PASSWORD_VARIABLE, RedisAddress
 from tui.state.redis import scripts
 
 CONNECT_TIMEOUT = 2.0
@@ -46,6 +46,7 @@ class RedisConnection:
             )
         self.address = address
         self.ns = address.namespace
+        self._closed = False
         self._client = redis_py.Redis(
             host=address.host,
             port=address.port,
@@ -65,12 +66,8 @@ class RedisConnection:
             found = self._client.get(f"{self.ns}:format")
             if found is None:
                 self._client.setnx(f"{self.ns}:format", scripts.FORMAT)
-            elif int(found) > scripts.FORMAT:
-                raise StateError(
-                    f"{address.shown}: the namespace {self.ns!r} was written by a newer "
-                    f"stateui (layout {int(found)}; this stateui knows {scripts.FORMAT} and "
-                    "older): upgrade stateui to open it"
-                )
+            else:
+                self._check_format(found)
         self._set = self._client.register_script(scripts.SET)
         self._delete = self._client.register_script(scripts.DELETE)
         self._retime = self._client.register_script(scripts.RETIME)
@@ -79,13 +76,35 @@ class RedisConnection:
         self._incr = self._client.register_script(scripts.INCR)
         self._list = self._client.register_script(scripts.LIST)
 
+    def _check_format(self, found: Any) -> None:
+        """Refuse a namespace of a newer stateui, or of something else."""
+        text = found.decode("utf-8", "replace") if isinstance(found, bytes) else str(found)
+        if not (text.isascii() and text.isdigit()):
+            raise StateError(
+                f"{self.address.shown}: the namespace {self.ns!r} is not a stateui store "
+                f"({self.ns}:format holds {text[:40]!r}): choose another with ?namespace=NAME"
+            )
+        if int(text) > scripts.FORMAT:
+            raise StateError(
+                f"{self.address.shown}: the namespace {self.ns!r} was written by a newer "
+                f"stateui (layout {int(text)}; this stateui knows {scripts.FORMAT} and "
+                "older): upgrade stateui to open it"
+            )
+
     @contextlib.contextmanager
     def failing(self, what: str) -> Iterator[None]:
         """Turn redis-py's errors into StateError: `URL: what: reason`."""
         assert redis_py is not None
+        if self._closed:  # no new link to the server once closed
+            raise StateError(f"the store at {self.address.shown} is closed")
         try:
             yield
         except redis_py.AuthenticationError as error:
+            if self.address.password is None:  # the server's words name its protocol only
+                raise StateError(
+                    f"{self.address.shown}: the server wants a password: give it in the URL "
+                    f"(redis://:PASSWORD@HOST:PORT/DB) or in {PASSWORD_VARIABLE}"
+                ) from None
             raise StateError(f"{self.address.shown}: wrong user or password ({error})") from None
         except redis_py.ResponseError as error:
             text = str(error)
@@ -100,6 +119,11 @@ class RedisConnection:
             raise StateError(f"the store at {self.address.shown} is unreachable: {error}") from None
 
     def close(self) -> None:
+        """Cut the link: a call waiting on the server fails at once (not at its
+        timeout), and no later call makes a new one."""
+        self._closed = True
+        with contextlib.suppress(Exception):
+            self._client.connection_pool.disconnect()
         with contextlib.suppress(Exception):
             self._client.close()
 

@@ -58,6 +58,12 @@ class RedisStore(Store):
         # Every process sweeps: the script records each expiry once, whoever runs it.
         self._sweeper = Sweeper(self)
 
+    def close(self) -> None:
+        # The link goes first: the sweeper and the stream, perhaps waiting on a server
+        # that answers nothing, then stop at once rather than at their timeout.
+        self._redis.close()
+        super().close()
+
     # -- what it is ---------------------------------------------------------------------
 
     @property
