@@ -32,13 +32,13 @@ REPEATS = 11
 RECORD_LUA = "{current = i, total = n, percent = i / n * 100, timestamp = os.time()}"
 
 
-def lua_timer(store: Store, body: str) -> Callable[[], float]:
-    """A function that runs `body` N times in Lua and returns seconds per operation."""
+def lua_timer(store: Store, body: str, n: int = N) -> Callable[[], float]:
+    """A function that runs `body` `n` times in Lua and returns seconds per operation."""
     runtime = LuaStateRuntime(store, source="bench", on_output=lambda _: None)
     runtime._lua.globals().wall_clock = time.perf_counter
     runtime.run_source(
         f"""
-        local n = {N}
+        local n = {n}
         local clock, State, os = wall_clock, State, os
         function bench()
           local t = {{}}
