@@ -25,7 +25,7 @@ def test_a_set_is_a_value_a_revision_and_a_stream_entry(redis_server: RedisServe
     link = connect(redis_server.url())
     assert link.revision() == 0
     revision = link.set(
-        "job:1", b'{"n":1}', source="a.lua#1", origin="a.lua:3", ttl=None, history=100
+        "job:1", b'{"n":1}', source="a.lua#1", origin="a.lua:3", ttl=None, maxlen=100
     )
     assert revision == 1 and link.revision() == 1
     assert link.value("job:1") == b'{"n":1}'
@@ -46,14 +46,14 @@ def test_a_set_is_a_value_a_revision_and_a_stream_entry(redis_server: RedisServe
         b'{"n":1}',
         True,
     )
-    assert link.delete("job:1", source="cli", origin="", history=100) == 2
-    assert link.delete("job:1", source="cli", origin="", history=100) == -1
+    assert link.delete("job:1", source="cli", origin="", maxlen=100) == 2
+    assert link.delete("job:1", source="cli", origin="", maxlen=100) == -1
     assert [c.op for c in link.since(1)] == [Op.DELETE]
 
 
 def test_a_ttl_is_redis_s_own(redis_server: RedisServer) -> None:
     link = connect(redis_server.url())
-    link.set("brief", b"1", source="t", origin="", ttl=0.2, history=10)
+    link.set("brief", b"1", source="t", origin="", ttl=0.2, maxlen=10)
     entry = link.entry("brief")
     assert entry is not None and entry.expires > time.time()
     time.sleep(0.25)
@@ -62,10 +62,10 @@ def test_a_ttl_is_redis_s_own(redis_server: RedisServer) -> None:
 
 def test_versions_are_checked_by_the_server(redis_server: RedisServer) -> None:
     link = connect(redis_server.url())
-    first = link.set("k", b"1", source="t", origin="", ttl=None, history=10, expected=0)
+    first = link.set("k", b"1", source="t", origin="", ttl=None, maxlen=10, expected=0)
     assert first == 1
-    assert link.set("k", b"2", source="t", origin="", ttl=None, history=10, expected=0) == 0
-    assert link.set("k", b"2", source="t", origin="", ttl=None, history=10, expected=1) == 2
+    assert link.set("k", b"2", source="t", origin="", ttl=None, maxlen=10, expected=0) == 0
+    assert link.set("k", b"2", source="t", origin="", ttl=None, maxlen=10, expected=1) == 2
 
 
 def _incr_many(url: str, times: int) -> None:
@@ -81,7 +81,7 @@ def _incr_many(url: str, times: int) -> None:
                 source="t",
                 origin="",
                 ttl=None,
-                history=10,
+                maxlen=10,
                 expected=expected,
             ):
                 break
@@ -138,7 +138,7 @@ def test_the_stream_follower_hands_on_every_change_once_in_order(
     stream = ChangeStream(reader, 0, on_changes=on_changes, on_gap=lambda first: 0).start()
     try:
         for number in range(30):
-            writer.set(f"k{number % 3}", b"1", source="t", origin="", ttl=None, history=1000)
+            writer.set(f"k{number % 3}", b"1", source="t", origin="", ttl=None, maxlen=1000)
         assert got.wait(5), seen
         assert seen == list(range(1, 31))
     finally:
@@ -153,7 +153,7 @@ def test_a_follower_left_behind_a_trimmed_stream_is_told_where_it_starts(
     url = redis_server.url()
     writer = connect(url)
     for number in range(20):
-        writer.set(f"k{number}", b"1", source="t", origin="", ttl=None, history=1000)
+        writer.set(f"k{number}", b"1", source="t", origin="", ttl=None, maxlen=1000)
     redis.Redis(port=redis_server.port).xtrim(f"{writer.ns}:log", minid="15-0", approximate=False)
     gaps: list[int] = []
     told = threading.Event()

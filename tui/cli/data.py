@@ -219,9 +219,10 @@ def import_(source: Path, replace: bool, store_text: str | None) -> None:
         else:
             load_json_file(store, source, "import")
             count = len(store) - before
+        total = len(store)
     finally:
         store.close()  # everything written is in the file
-    click.echo(f"imported {source}: {len(store):,} keys in the store ({count:+,})")
+    click.echo(f"imported {source}: {total:,} keys in the store ({count:+,})")
 
 
 @click.command("history")

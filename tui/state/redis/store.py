@@ -46,15 +46,11 @@ class RedisStore(Store):
         self._revision = connection.revision()
         self._limits = Limits(*connection.limits())
         self._arrival = threading.Condition()  # the stream handed changes on
-        self._stream = ChangeStream(
-            connection,
-            self._revision,
-            on_changes=self._arrived,
-            on_gap=self._trimmed,
-            on_error=self._link,
-        ).start()
+        # The change stream is followed from the first subscription on: a process that
+        # only writes (a `stateui run` that never waits) does not read back every change.
+        self._stream: ChangeStream | None = None
+        self._stream_lock = threading.Lock()
         self.on_close(connection.close)
-        self.on_close(self._stream.stop)
         # Every process sweeps: the script records each expiry once, whoever runs it.
         self._sweeper = Sweeper(self)
 
@@ -304,10 +300,24 @@ class RedisStore(Store):
 
     def _feed_starts_after(self) -> int:
         # The server's revision now: changes made before, still on their way here, are
-        # not for a new subscription.
-        return self.revision
+        # not for a new subscription. The first one starts following the stream there.
+        with self._stream_lock:
+            revision = self.revision
+            if self._stream is None:
+                self._revision = revision
+                self._stream = ChangeStream(
+                    self._redis,
+                    revision,
+                    on_changes=self._arrived,
+                    on_gap=self._trimmed,
+                    on_error=self._link,
+                ).start()
+                self.on_close(self._stream.stop)
+            return revision
 
     def in_step(self, timeout: float = 5.0) -> bool:
+        if self._stream is None:
+            return True  # nobody to hand changes to
         try:
             target = self._redis.revision()
         except StateError:
