@@ -91,32 +91,34 @@ class RedisConnection:
                 "older): upgrade stateui to open it"
             )
 
-    @contextlib.contextmanager
-    def failing(self, what: str) -> Iterator[None]:
-        """Turn redis-py's errors into StateError: `URL: what: reason`."""
-        assert redis_py is not None
+    def failing(self, what: str) -> _Failing:
+        """A context in which redis-py's errors become StateError: `URL: what: reason`."""
         if self._closed:  # no new link to the server once closed
             raise StateError(f"the store at {self.address.shown} is closed")
-        try:
-            yield
-        except redis_py.AuthenticationError as error:
+        return _Failing(self, what)
+
+    def error_of(self, error: Exception, what: str) -> StateError | None:
+        """The StateError a redis-py error (or a socket's) is, for a person; None for
+        any other error."""
+        assert redis_py is not None
+        shown = self.address.shown
+        if isinstance(error, redis_py.AuthenticationError):
             if self.address.password is None:  # the server's words name its protocol only
-                raise StateError(
-                    f"{self.address.shown}: the server wants a password: give it in the URL "
+                return StateError(
+                    f"{shown}: the server wants a password: give it in the URL "
                     f"(redis://:PASSWORD@HOST:PORT/DB) or in {PASSWORD_VARIABLE}"
-                ) from None
-            raise StateError(f"{self.address.shown}: wrong user or password ({error})") from None
-        except redis_py.ResponseError as error:
+                )
+            return StateError(f"{shown}: wrong user or password ({error})")
+        if isinstance(error, redis_py.ResponseError):
             text = str(error)
             if text.startswith("STATEUI "):  # a script's refusal, for the script's author
-                raise StateError(text.removeprefix("STATEUI ")) from None
+                return StateError(text.removeprefix("STATEUI "))
             if "DB index is out of range" in text:
-                raise StateError(
-                    f"{self.address.shown}: there is no database {self.address.db} on this server"
-                ) from None
-            raise StateError(f"{self.address.shown}: {what}: {text}") from None
-        except (redis_py.ConnectionError, redis_py.TimeoutError, OSError) as error:
-            raise StateError(f"the store at {self.address.shown} is unreachable: {error}") from None
+                return StateError(f"{shown}: there is no database {self.address.db} on this server")
+            return StateError(f"{shown}: {what}: {text}")
+        if isinstance(error, redis_py.ConnectionError | redis_py.TimeoutError | OSError):
+            return StateError(f"the store at {shown} is unreachable: {error}")
+        return None
 
     def close(self) -> None:
         """Cut the link: a call waiting on the server fails at once (not at its
@@ -149,15 +151,22 @@ class RedisConnection:
         return _entry(value, meta, expires_ms)
 
     def entries(self, keys: list[str]) -> list[Entry | None]:
-        """The entries of `keys`, in one round trip."""
+        """The entries of `keys`, in one round trip of three commands (whatever their
+        number): the values, their meta, and when those with a TTL expire, as the write
+        that gave it noted (to the millisecond Redis's own expiry is)."""
+        if not keys:
+            return []
+        ns = self.ns
         with self.failing("cannot read"):
-            pipe = self._client.pipeline(transaction=False)
-            for key in keys:
-                pipe.get(f"{self.ns}:v:{key}")
-                pipe.hget(f"{self.ns}:meta", key)
-                pipe.pexpiretime(f"{self.ns}:v:{key}")
-            found = pipe.execute()
-        return [_entry(*found[at : at + 3]) for at in range(0, len(found), 3)]
+            pipe = self._client.pipeline(transaction=True)
+            pipe.mget([f"{ns}:v:{key}" for key in keys])
+            pipe.hmget(f"{ns}:meta", keys)
+            pipe.zmscore(f"{ns}:expiring", keys)
+            values, metas, expiring = pipe.execute()
+        return [
+            _entry(value, meta, expires)
+            for value, meta, expires in zip(values, metas, expiring, strict=True)
+        ]
 
     def keys(self, prefix: str = "") -> list[str]:
         """The keys under `prefix`, in key order."""
@@ -383,3 +392,22 @@ def change_of(entry_id: bytes, fields: dict[bytes, bytes]) -> Change:
         text(b"created") == "1",
         float(text(b"expires") or 0),
     )
+
+
+class _Failing:
+    """The context `RedisConnection.failing` gives (a class: it is entered on every
+    call, and a generator-made one costs a few microseconds more)."""
+
+    __slots__ = ("_connection", "_what")
+
+    def __init__(self, connection: RedisConnection, what: str) -> None:
+        self._connection, self._what = connection, what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        if isinstance(error, Exception):
+            mapped = self._connection.error_of(error, self._what)
+            if mapped is not None:
+                raise mapped from None

@@ -58,7 +58,11 @@ local function record(op, key, rev, time, source, origin, value, created, expire
     fields[#fields + 1] = 'value'
     fields[#fields + 1] = value
   end
-  redis.call('XADD', ns .. ':log', 'MAXLEN', '~', maxlen, rev .. '-0', unpack(fields))
+  redis.call('XADD', ns .. ':log', rev .. '-0', unpack(fields))
+  -- Trimmed every 100 changes rather than on each: trimming costs as much as a write.
+  if rev % 100 == 0 then
+    redis.call('XTRIM', ns .. ':log', 'MAXLEN', '~', maxlen)
+  end
 end
 -- Drop what the store knows of a key that is gone (deleted, or expired by Redis),
 -- and record its removal; its revision.
@@ -77,9 +81,11 @@ local function forget(key, op, source, origin, maxlen)
 end
 -- A key whose value Redis expired, but whose removal is not recorded yet.
 local function settle(key, vkey, maxlen)
-  if redis.call('EXISTS', vkey) == 0 and redis.call('HEXISTS', ns .. ':meta', key) == 1 then
+  local value = redis.call('GET', vkey)
+  if not value and redis.call('HEXISTS', ns .. ':meta', key) == 1 then
     forget(key, 'expire', 'ttl', '', maxlen)
   end
+  return value
 end
 -- Make room for a write adding `new_keys` keys and `adding` bytes, as the limits say:
 -- an error reply (the store is full), or the least recently written keys evicted.
@@ -117,8 +123,8 @@ local function make_room(key, new_keys, adding, maxlen)
     full = over()
   end
 end
-local function version_of(key, vkey)
-  if redis.call('EXISTS', vkey) == 0 then return '0' end
+local function version_of(key, present)
+  if not present then return '0' end
   return tostring(tonumber(redis.call('ZSCORE', ns .. ':written', key) or '0'))
 end
 """
@@ -131,11 +137,10 @@ SET = (
 local key, value, source, origin = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local ttl, maxlen, expected = ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local vkey = ns .. ':v:' .. key
-settle(key, vkey, maxlen)
-if expected ~= '' and version_of(key, vkey) ~= expected then
+local old = settle(key, vkey, maxlen)
+if expected ~= '' and version_of(key, old) ~= expected then
   return 0
 end
-local old = redis.call('GET', vkey)
 local refused
 if old then
   refused = make_room(key, 0, #value - #old, maxlen)
@@ -145,21 +150,22 @@ end
 if refused then return refused end
 local rev = redis.call('INCR', ns .. ':rev')
 local time = now()
+local left = -1
 if ttl == '' then
   redis.call('SET', vkey, value)
 elseif ttl == 'keep' then
   redis.call('SET', vkey, value, 'KEEPTTL')
+  if old then left = redis.call('PTTL', vkey) end
 else
   redis.call('SET', vkey, value, 'PX', ttl)
+  left = tonumber(ttl)
 end
-local left = redis.call('PTTL', vkey)
 local expires = '0'
 if left > 0 then
-  local t = redis.call('TIME')
-  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + left
+  local at = math.floor(time * 1000) + left
   redis.call('ZADD', ns .. ':expiring', at, key)
   expires = string.format('%.3f', at / 1000)
-else
+elseif old then  -- a new key is in no set of ours (or `forget` took it out)
   redis.call('ZREM', ns .. ':expiring', key)
 end
 local size = #key + #value
@@ -184,11 +190,11 @@ DELETE = (
 local key, source, origin = ARGV[2], ARGV[3], ARGV[4]
 local maxlen, op, expected = tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local vkey = ns .. ':v:' .. key
-settle(key, vkey, maxlen)
-if expected ~= '' and version_of(key, vkey) ~= expected then
+local present = settle(key, vkey, maxlen)
+if expected ~= '' and version_of(key, present) ~= expected then
   return 0
 end
-if redis.call('EXISTS', vkey) == 0 then
+if not present then
   return -1
 end
 redis.call('DEL', vkey)
@@ -204,8 +210,7 @@ RETIME = (
 -- has no TTL).
 local key, source, origin, ttl, maxlen = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local vkey = ns .. ':v:' .. key
-settle(key, vkey, maxlen)
-local value = redis.call('GET', vkey)
+local value = settle(key, vkey, maxlen)
 if not value or (ttl == '' and redis.call('PTTL', vkey) < 0) then
   return 0
 end
@@ -286,8 +291,7 @@ INCR = (
 -- the value is not a small integer (the client then adds with a checked write).
 local key, by, source, origin, maxlen = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local vkey = ns .. ':v:' .. key
-settle(key, vkey, maxlen)
-local old = redis.call('GET', vkey)
+local old = settle(key, vkey, maxlen)
 local current = old or '0'
 if not string.match(current, '^%-?%d+$') or #current > 15 or #by > 15 then
   return false
