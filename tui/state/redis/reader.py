@@ -11,7 +11,7 @@ from tui.state.change_log import DEFAULT_HISTORY
 from tui.state.file.reader import Row
 from tui.state.redis.connection import RedisConnection
 
-SCAN_BATCH = 1_000
+SCAN_BATCH = 5_000
 """Keys read a round trip."""
 
 
