@@ -194,3 +194,24 @@ def test_a_frozen_server_ends_the_run_within_the_timeout(tmp_path: Path) -> None
     assert "is unreachable" in err and "Traceback" not in err
     # The call that waited fails at the timeout; the run ends right after it.
     assert took < CONNECT_TIMEOUT + 1, f"the run took {took:.1f} s to end"
+
+
+def test_the_job_queue_runs_as_three_processes_and_again_on_one_namespace(
+    redis_server: RedisServer,
+) -> None:
+    folder = Path(__file__).parent.parent / "lua_examples" / "job_queue"
+    url = redis_server.url()
+    for _ in range(2):  # the second run finds the first one's keys, and starts clean
+        workers = [stateui("run", "--store", url, folder / f"worker_{n}.lua") for n in (1, 2)]
+        producer = stateui("run", "--store", url, folder / "producer.lua")
+        out, err = producer.communicate(timeout=60)
+        assert (producer.returncode, out) == (
+            0,
+            "6 jobs done, the sums of squares add up to 369\n",
+        ), err
+        taken = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=60)
+            assert worker.returncode == 0, err
+            taken.append(int(out.split(" took ")[1].split()[0]))
+        assert sum(taken) == 6

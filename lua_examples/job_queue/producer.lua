@@ -2,7 +2,9 @@
 -- producer waits for every result, then writes a summary. Run all three together:
 --   stateui run lua_examples/job_queue/producer.lua \
 --     lua_examples/job_queue/worker_1.lua lua_examples/job_queue/worker_2.lua
--- Nobody polls: each side blocks in State.wait until the other has written.
+-- Nobody polls: each side blocks in State.wait until the other has written. On a
+-- Redis store, each can be a process of its own, on any machine:
+--   stateui run --store redis://HOST:6379/0 lua_examples/job_queue/worker_1.lua
 
 local jobs = {
   { numbers = { 3, 4 } },
@@ -12,6 +14,12 @@ local jobs = {
   { numbers = { 1, 4, 8 } },
   { numbers = { 5, 12 } },
 }
+
+-- A store that outlives a run (a file, Redis) may hold the last one's queue: start
+-- clean. (The queue is closed at the end, so workers started before this wait.)
+State.clear("jobs:")
+State.clear("results:")
+State.clear("queue:")
 
 -- Every change from here on counts: results written before we wait are not missed.
 local start = State.revision()
@@ -40,5 +48,6 @@ for _, result in pairs(results) do
   total = total + result.sum
   by_worker[result.worker] = (by_worker[result.worker] or 0) + 1
 end
+State.delete("queue:total") -- closed: the next run's workers wait for a new queue
 State.set("queue:summary", { jobs = done, total = total, by_worker = by_worker })
 print(("%d jobs done, the sums of squares add up to %d"):format(done, total))
