@@ -4,12 +4,14 @@ that goes away and comes back."""
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.app_helpers import make_app, move_to_key, open_folder, tree_lines, until, value_text
 from tests.redis_server import RedisServer
 from tui.app.app import StateApp
+from tui.app.model.key_load import KeyLoad
 from tui.app.widgets.key_tree import KeyTree
 from tui.state.location import StoreLocation
 from tui.state.redis.connection import RedisConnection
@@ -106,6 +108,48 @@ async def test_a_lost_server_says_disconnected_then_catches_up(tmp_path: Path) -
             await until(pilot, lambda: app.title == "stateui", what="the title back")
             await until(pilot, lambda: tree_lines(app) == ["after", "before"], what="catch up")
             other.close()
+    finally:
+        store.close()
+        server.stop()
+
+
+async def test_a_server_back_without_its_data_is_read_again_and_said(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path)  # not durable: it comes back empty
+    url = server.url()
+    store = open_redis(url)
+    store.set("before", 1, source="t")
+    app = make_app(store)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: tree_lines(app) == ["before"])
+            server.stop()
+            await until(pilot, lambda: "disconnected, retrying" in app.title, what="the title")
+            server.start()
+            other = open_redis(url)
+            other.set("after", 2, source="other")
+            await until(pilot, lambda: tree_lines(app) == ["after"], what="the store read again")
+            titles = [notice.title for notice in app._notifications]
+            assert "Store reloaded" in titles and app.title == "stateui"
+            other.close()
+    finally:
+        store.close()
+        server.stop()
+
+
+def test_a_key_load_that_cannot_reach_the_store_says_so_and_starts_over(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path, durable=True)
+    store = open_redis(server.url())
+    store.set("a", 1, source="t")
+    server.stop()
+    try:
+        load = KeyLoad(store)
+        deadline = time.monotonic() + 10
+        while load.error is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert load.error is not None and "is unreachable" in load.error
+        server.start()
+        assert load.wait(10)
+        assert load.take() == [["a"]] and load.error is None and load.loaded == 1
     finally:
         store.close()
         server.stop()

@@ -208,7 +208,8 @@ class StoreStatus:
         if store.reloads != self._reloads:
             self._reloads = store.reloads
             self.screen.say(
-                "The store's change stream was trimmed past what this view had seen: the "
+                "Changes this view had not seen are no longer in the store's change "
+                "stream (it was trimmed, or the server came back without its data): the "
                 "store was read again.",
                 title="Store reloaded",
                 severity="warning",

@@ -8,6 +8,7 @@ masked: never a redis-py exception.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,6 +69,9 @@ class RedisConnection:
                 self._client.setnx(f"{self.ns}:format", scripts.FORMAT)
             else:
                 self._check_format(found)
+            # Which life of the namespace this is: a server back without its data is
+            # told from one that kept it (see `ChangeStream`).
+            self._client.set(f"{self.ns}:id", uuid.uuid4().hex, nx=True)
         self._set = self._client.register_script(scripts.SET)
         self._delete = self._client.register_script(scripts.DELETE)
         self._retime = self._client.register_script(scripts.RETIME)
@@ -130,6 +134,13 @@ class RedisConnection:
             self._client.close()
 
     # -- reads -------------------------------------------------------------------------
+
+    def namespace_id(self) -> bytes | None:
+        """The namespace's mark, made by the first process to open it (None: it is gone,
+        as after a server came back without its data)."""
+        with self.failing("cannot read"):
+            found = self._client.get(f"{self.ns}:id")
+        return found if isinstance(found, bytes) else None
 
     def revision(self) -> int:
         with self.failing("cannot read the revision"):

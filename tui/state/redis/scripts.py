@@ -5,6 +5,8 @@ stream are one step for every client (see NOTES.md on Redis).
 The namespace NS holds:
 
     NS:format      the layout's version (a newer stateui's is refused)
+    NS:id          a mark made by the first process to open the namespace: a server
+                   that came back without its data is told by its absence
     NS:rev         the revision counter: every change takes the next number
     NS:v:KEY       the value of KEY, as plain JSON (readable with redis-cli), with
                    Redis's own TTL when it has one

@@ -43,6 +43,7 @@ class ChangeStream:
         self._on_changes = on_changes
         self._on_gap = on_gap
         self._on_error = on_error
+        self._namespace = connection.namespace_id()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="stateui stream", daemon=True)
 
@@ -76,12 +77,15 @@ class ChangeStream:
     def _check_reset(self) -> None:
         # A server that came back without its data (no persistence) numbers changes
         # from 1 again: the follower must reload, or it would wait for revisions that
-        # never come.
+        # never come, or take new ones for those it had. The namespace's mark (or the
+        # revision, gone back) tells.
         try:
+            namespace = self._connection.namespace_id()
             current = self._connection.revision()
         except StateError:
             return
-        if current < self.revision:
+        if namespace != self._namespace or current < self.revision:
+            self._namespace = namespace
             self.revision = self._on_gap(current + 1)
 
     def _take(self, rows: list[tuple[bytes, dict[bytes, Any]]]) -> None:
