@@ -13,6 +13,7 @@ from tui.state import MISSING, Change, Op, StateError, Store, Subscription
 from tui.state.limits import Limits
 from tui.state.location import StoreLocation
 from tui.state.redis.connection import RedisConnection
+from tui.state.redis.scripts import stream_length
 from tui.state.redis.store import RedisStore
 from tui.state.waiting import wait_for
 
@@ -223,3 +224,25 @@ def test_the_keys_under_a_prefix_come_in_key_order_and_in_batches(
     assert list(second.key_batches("nothing:")) == [[]]
     assert second.clear("job", source="t") == 27
     assert second.keys() == ["a:é", "joc", "ä:1"]
+
+
+def test_the_stream_is_trimmed_to_the_history_kept(redis_server: RedisServer) -> None:
+    url = redis_server.url()
+    address = StoreLocation.parse(url).redis
+    assert address is not None
+    store = RedisStore(RedisConnection(address), history=2)
+    try:
+        assert stream_length(2) == 10_000
+        for number in range(10_250):
+            store.set("busy", number, source="t")
+        store.set("quiet", 1, source="t")
+        held = store._redis.stream_size()
+        assert 10_000 <= held <= 10_400, held  # trimmed every 100 changes, in whole nodes
+        assert [change.value for change in store.versions("busy")] == [b"10249", b"10248"]
+        assert store.changes_since(0)[0].version > 1  # the oldest are gone
+        # The history setting is the namespace's: a process that does not say one keeps it.
+        again = RedisStore(RedisConnection(address))
+        assert again.history == 2
+        again.close()
+    finally:
+        store.close()
