@@ -109,6 +109,21 @@ def test_an_unreachable_server_is_one_clear_error_within_the_timeout() -> None:
     assert time.monotonic() - started < 2.5
 
 
+@pytest.mark.parametrize("timeout", [0.3, 1.0])
+def test_a_server_that_never_answers_is_unreachable_after_the_timeout(timeout: float) -> None:
+    import socket
+
+    with socket.socket() as silent:  # takes connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(StateError, match="is unreachable: Timeout"):
+            connect(f"redis://127.0.0.1:{port}/0?timeout={timeout}")
+        took = time.monotonic() - started
+    assert timeout <= took < timeout + 0.5, took
+
+
 def test_a_namespace_written_by_a_newer_stateui_is_refused(redis_server: RedisServer) -> None:
     import redis
 

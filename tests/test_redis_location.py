@@ -14,6 +14,9 @@ def test_a_redis_url_names_host_port_database_and_namespace() -> None:
     assert not where.in_memory and where.path is None
     assert StoreLocation.parse("redis://cache.local").redis == RedisAddress("cache.local")
     assert StoreLocation.parse("rediss://h:1/0").redis == RedisAddress("h", 1, tls=True)
+    slow = StoreLocation.parse("redis://h:1/0?timeout=0.5&namespace=jobs").redis
+    assert slow == RedisAddress("h", 1, namespace="jobs", timeout=0.5)
+    assert slow.shown == "redis://h:1/0?namespace=jobs&timeout=0.5"
 
 
 def test_the_password_never_shows(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,6 +36,9 @@ def test_the_password_never_shows(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("redis://h:7/x", "the database must be a number"),
         ("redis://h:7/0?ns=a", "unknown option 'ns'"),
+        ("redis://h:7/0?timeout=0", "the timeout is seconds from 0.01 to 3600"),
+        ("redis://h:7/0?timeout=nan", "the timeout is seconds"),
+        ("redis://u:pw@h:7/0?timeout=soon", "the timeout is seconds"),
         ("redis://h:7/0?namespace=a*", "a namespace is a non-empty name"),
         ("redis:///0", "no host"),
         ("redis://h:99999/0", "out of range"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ SUPPORTED = (
 )
 
 DEFAULT_NAMESPACE = "stateui"
+DEFAULT_TIMEOUT = 2.0
+"""Seconds to reach a Redis server, and for it to answer, unless `?timeout=` says."""
 PASSWORD_VARIABLE = "STATEUI_REDIS_PASSWORD"
 """Where a Redis password may come from instead of the URL."""
 
@@ -32,6 +35,8 @@ class RedisAddress:
     password: str | None = None
     tls: bool = False
     namespace: str = DEFAULT_NAMESPACE
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds to connect, and for the server to answer a call."""
 
     @property
     def shown(self) -> str:
@@ -41,7 +46,12 @@ class RedisAddress:
         secret = ":***" if self.password else ""
         at = f"{user}{secret}@" if user or secret else ""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        suffix = "" if self.namespace == DEFAULT_NAMESPACE else f"?namespace={self.namespace}"
+        options = []
+        if self.namespace != DEFAULT_NAMESPACE:
+            options.append(f"namespace={self.namespace}")
+        if self.timeout != DEFAULT_TIMEOUT:
+            options.append(f"timeout={self.timeout:g}")
+        suffix = "?" + "&".join(options) if options else ""
         return f"{scheme}://{at}{host}:{self.port}/{self.db}{suffix}"
 
     def __repr__(self) -> str:  # never the password, even in a traceback
@@ -93,12 +103,15 @@ def _redis(text: str) -> RedisAddress:
     if not db_text.isdigit():
         raise BadLocation(f"{shown!r}: the database must be a number, not {db_text!r}")
     query = parse_qs(parts.query, keep_blank_values=True)
-    unknown = sorted(set(query) - {"namespace"})
+    unknown = sorted(set(query) - {"namespace", "timeout"})
     if unknown:
-        raise BadLocation(f"{shown!r}: unknown option {unknown[0]!r} (the one option is namespace)")
+        raise BadLocation(
+            f"{shown!r}: unknown option {unknown[0]!r} (the options are namespace and timeout)"
+        )
     namespace = query.get("namespace", [DEFAULT_NAMESPACE])[-1]
     if not namespace or any(c in namespace for c in "{}*?[] \t\r\n"):
         raise BadLocation(f"{shown!r}: a namespace is a non-empty name without spaces or globs")
+    timeout = _timeout(shown, query.get("timeout", [str(DEFAULT_TIMEOUT)])[-1])
     password = unquote(parts.password) if parts.password else os.environ.get(PASSWORD_VARIABLE)
     return RedisAddress(
         host=parts.hostname,
@@ -108,7 +121,18 @@ def _redis(text: str) -> RedisAddress:
         password=password or None,
         tls=parts.scheme.lower() == "rediss",
         namespace=namespace,
+        timeout=timeout,
     )
+
+
+def _timeout(shown: str, text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0.01 <= seconds <= 3600:  # NaN too
+        raise BadLocation(f"{shown!r}: the timeout is seconds from 0.01 to 3600, not {text!r}")
+    return seconds
 
 
 def _masked(text: str) -> str:

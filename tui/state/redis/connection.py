@@ -20,9 +20,6 @@ from tui.state.errors import StateError
 from tui.state.location import PASSWORD_VARIABLE, RedisAddress
 from tui.state.redis import scripts
 
-CONNECT_TIMEOUT = 2.0
-"""Seconds to reach the server at most (the store is then unreachable)."""
-
 VERSION_PAGE = 2_000
 """Stream entries read by one call while looking for a key's versions."""
 
@@ -40,7 +37,7 @@ except ImportError:  # the optional extra is not installed
 class RedisConnection:
     """One client of one namespace of one Redis server."""
 
-    def __init__(self, address: RedisAddress, *, timeout: float = CONNECT_TIMEOUT) -> None:
+    def __init__(self, address: RedisAddress) -> None:
         if redis_py is None:
             raise StateError(
                 f"{address.shown}: the Redis store needs redis-py: pip install 'stateui[redis]'"
@@ -55,8 +52,8 @@ class RedisConnection:
             username=address.username,
             password=address.password,
             ssl=address.tls,
-            socket_connect_timeout=timeout,
-            socket_timeout=timeout,
+            socket_connect_timeout=address.timeout,
+            socket_timeout=address.timeout,
             health_check_interval=0,
             # No silent retries: redis-py's default retries a refused connection with
             # backoff for seconds; the store says at once that the server is unreachable.

@@ -11,7 +11,8 @@ from tui.state.errors import StateError
 from tui.state.redis.connection import RedisConnection, change_of
 
 BLOCK_MS = 250
-"""How long one XREAD waits for changes (then it looks whether it must stop)."""
+"""How long one XREAD waits for changes at most (then it looks whether it must stop);
+less under a short `?timeout=`, which the server must answer within."""
 
 
 class StreamTrimmed(StateError):
@@ -44,6 +45,7 @@ class ChangeStream:
         self._on_gap = on_gap
         self._on_error = on_error
         self._namespace = connection.namespace_id()
+        self._block_ms = min(BLOCK_MS, int(connection.address.timeout * 500))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="stateui stream", daemon=True)
 
@@ -60,7 +62,7 @@ class ChangeStream:
         failing = False
         while not self._stop.is_set():
             try:
-                rows = self._connection.read_stream(self.revision, BLOCK_MS)
+                rows = self._connection.read_stream(self.revision, self._block_ms)
             except StateError as error:
                 if not failing:
                     failing = True
