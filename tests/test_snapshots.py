@@ -26,6 +26,7 @@ from tests.app_helpers import (
     value_text,
 )
 from tests.test_app import fixed_store
+from tests.test_app_redis import GatedStore
 from tui.app import run_log
 from tui.app.app import StateApp
 from tui.app.model.tree_items import FolderItem
@@ -424,3 +425,23 @@ def test_the_inspector_with_keys_that_expire_and_limits(  # type: ignore[no-unty
     clock = Clock()
     app = make_app(expiring_store(clock), [script], watch=False, clock=clock)
     assert snap_compare(app, terminal_size=(110, 28), run_before=select_an_expiring_key)
+
+
+def test_a_redis_namespace_while_its_keys_load(snap_compare, redis_server) -> None:  # type: ignore[no-untyped-def]
+    url = redis_server.url()
+    writer = GatedStore(url, batch=10)
+    writer.load({f"jobs:{n}": {"n": n} for n in (1, 2, 3)}, source="cli")
+    writer.load({f"k:{n:02}": n for n in range(30)}, source="cli")
+    writer.close()
+    store = GatedStore(url, batch=10)  # the first batch of 10, then it waits
+    store.location = "redis://127.0.0.1:6379/0?namespace=jobs"  # the same on every run
+
+    async def loading(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: "loading 30%" in str(pilot.app.query_one(KeyTree).border_title))
+
+    try:
+        assert snap_compare(make_app(store), terminal_size=(90, 20), run_before=loading)
+    finally:
+        for _ in range(5):
+            store.go_ahead.put(None)
+        store.close()
