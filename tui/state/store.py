@@ -494,15 +494,7 @@ class Store:
         """Set many keys from a mapping, all checked before any is written (the limits
         too); return how many. A key in `expires` expires then (seconds since the
         epoch); one whose time has already come is left out."""
-        encoded: list[tuple[str, bytes]] = []
-        for key, value in values.items():
-            check_key(key)
-            if value is None:
-                raise StateError(f"{key!r}: a key cannot hold null (leave the key out)")
-            try:
-                encoded.append((key, codec.encode(value, self.max_value_bytes)))
-            except StateError as error:
-                raise StateError(f"{key!r}: {error}") from None
+        encoded = encode_values(values, self.max_value_bytes)
         self._check_writable()
         with self._lock:
             now = self._clock()
@@ -781,6 +773,21 @@ def write_whole(path: Path, data: bytes) -> None:
 
 def _key_size(key: str) -> int:
     return len(key) if key.isascii() else len(key.encode())
+
+
+def encode_values(values: Mapping[str, Any], max_bytes: int) -> list[tuple[str, bytes]]:
+    """Every key checked and its value encoded, for a load: the first that breaks a rule
+    is a StateError that names the key."""
+    encoded: list[tuple[str, bytes]] = []
+    for key, value in values.items():
+        check_key(key)
+        if value is None:
+            raise StateError(f"{key!r}: a key cannot hold null (leave the key out)")
+        try:
+            encoded.append((key, codec.encode(value, max_bytes)))
+        except StateError as error:
+            raise StateError(f"{key!r}: {error}") from None
+    return encoded
 
 
 def json_type(value: object) -> str:

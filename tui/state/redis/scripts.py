@@ -125,6 +125,29 @@ local function make_room(key, new_keys, adding, maxlen)
     full = over()
   end
 end
+-- Note what a write of `value` to `key` (which held `old`, or nothing) made, at
+-- revision `rev` and `time`: its meta, write order, name, byte count and expiry (`left`
+-- milliseconds from `time`; none when not above 0), and its change in the stream.
+local function written(key, value, old, rev, time, left, source, origin, maxlen)
+  local expires = '0'
+  if left > 0 then
+    local at = math.floor(time * 1000) + left
+    redis.call('ZADD', ns .. ':expiring', at, key)
+    expires = string.format('%.3f', at / 1000)
+  elseif old then  -- a new key is in no set of ours (or `forget` took it out)
+    redis.call('ZREM', ns .. ':expiring', key)
+  end
+  local size = #key + #value
+  redis.call('HSET', ns .. ':meta', key, cjson.encode({rev, time, source, origin, size}))
+  redis.call('ZADD', ns .. ':written', rev, key)
+  if old then
+    redis.call('INCRBY', ns .. ':bytes', #value - #old)
+  else
+    redis.call('INCRBY', ns .. ':bytes', size)
+    redis.call('ZADD', ns .. ':names', 0, key)
+  end
+  record('set', key, rev, time, source, origin, value, old and '0' or '1', expires, maxlen)
+end
 local function version_of(key, present)
   if not present then return '0' end
   return tostring(tonumber(redis.call('ZSCORE', ns .. ':written', key) or '0'))
@@ -162,24 +185,7 @@ else
   redis.call('SET', vkey, value, 'PX', ttl)
   left = tonumber(ttl)
 end
-local expires = '0'
-if left > 0 then
-  local at = math.floor(time * 1000) + left
-  redis.call('ZADD', ns .. ':expiring', at, key)
-  expires = string.format('%.3f', at / 1000)
-elseif old then  -- a new key is in no set of ours (or `forget` took it out)
-  redis.call('ZREM', ns .. ':expiring', key)
-end
-local size = #key + #value
-redis.call('HSET', ns .. ':meta', key, cjson.encode({rev, time, source, origin, size}))
-redis.call('ZADD', ns .. ':written', rev, key)
-if old then
-  redis.call('INCRBY', ns .. ':bytes', #value - #old)
-else
-  redis.call('INCRBY', ns .. ':bytes', size)
-  redis.call('ZADD', ns .. ':names', 0, key)
-end
-record('set', key, rev, time, source, origin, value, old and '0' or '1', expires, maxlen)
+written(key, value, old, rev, time, left, source, origin, maxlen)
 return rev
 """
 )
@@ -313,23 +319,8 @@ if refused then return refused end
 local rev = redis.call('INCR', ns .. ':rev')
 local time = now()
 redis.call('SET', vkey, value, 'KEEPTTL')
-local left = redis.call('PTTL', vkey)
-local expires = '0'
-if left > 0 then
-  local t = redis.call('TIME')
-  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + left
-  expires = string.format('%.3f', at / 1000)
-end
-local size = #key + #value
-redis.call('HSET', ns .. ':meta', key, cjson.encode({rev, time, source, origin, size}))
-redis.call('ZADD', ns .. ':written', rev, key)
-if old then
-  redis.call('INCRBY', ns .. ':bytes', #value - #old)
-else
-  redis.call('INCRBY', ns .. ':bytes', size)
-  redis.call('ZADD', ns .. ':names', 0, key)
-end
-record('set', key, rev, time, source, origin, value, old and '0' or '1', expires, maxlen)
+written(key, value, old, rev, time, old and redis.call('PTTL', vkey) or -1, source, origin,
+        maxlen)
 return value
 """
 )

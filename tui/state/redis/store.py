@@ -26,7 +26,7 @@ from tui.state.limits import Limits
 from tui.state.redis.connection import RedisConnection
 from tui.state.redis.scripts import stream_length
 from tui.state.redis.stream import ChangeStream
-from tui.state.store import MISSING, Store, json_type
+from tui.state.store import MISSING, Store, encode_values, json_type
 
 
 class RedisStore(Store):
@@ -242,15 +242,7 @@ class RedisStore(Store):
         source: str,
         expires: Mapping[str, float] | None = None,
     ) -> int:
-        encoded: list[tuple[str, bytes]] = []
-        for key, value in values.items():
-            check_key(key)
-            if value is None:
-                raise StateError(f"{key!r}: a key cannot hold null (leave the key out)")
-            try:
-                encoded.append((key, codec.encode(value, self.max_value_bytes)))
-            except StateError as error:
-                raise StateError(f"{key!r}: {error}") from None
+        encoded = encode_values(values, self.max_value_bytes)
         self._check_writable()
         bound = self.limits
         if bound:
