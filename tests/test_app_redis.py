@@ -153,3 +153,26 @@ def test_a_key_load_that_cannot_reach_the_store_says_so_and_starts_over(tmp_path
     finally:
         store.close()
         server.stop()
+
+
+async def test_a_load_in_batches_goes_on_while_the_view_stands_in_the_past(
+    redis_server: RedisServer,
+) -> None:
+    url = redis_server.url()
+    store = GatedStore(url, batch=2)
+    for key in ("a", "b", "c", "d"):
+        store.set(key, key, source="t")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: tree_lines(app) == ["a", "b"], what="the first batch")
+        await pilot.press("[")  # one change back: d was not there yet
+        await until(pilot, lambda: app.screen.has_class("travelling"), what="the past")
+        for _ in range(2):  # c and d, read now: c is as it is, d as it was then; the end
+            store.go_ahead.put(None)
+        await until(pilot, lambda: "loading" not in keys_title(app), what="the load's end")
+        assert tree_lines(app) == ["a", "b", "c"]
+        for _ in range(3):
+            store.go_ahead.put(None)  # for the load back in the present
+        await pilot.press("escape")
+        await until(pilot, lambda: tree_lines(app) == ["a", "b", "c", "d"], what="live again")
+    store.close()

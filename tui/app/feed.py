@@ -57,7 +57,8 @@ class Feed:
     A store read over the network (`Store.remote`) is read in batches instead, on a
     thread (`load`): the index starts empty and fills a batch at a time, between two
     screen updates, while the change feed goes on. A key the feed told of meanwhile
-    is as the feed said, whatever an older batch holds.
+    is as the feed said, whatever an older batch holds; while the view stands in the
+    past, a key changed since is as it was then.
     """
 
     def __init__(self, store: Store, *, delimiter: str, progress_prefix: str) -> None:
@@ -190,7 +191,7 @@ class Feed:
             self._resting = False
             return None
         changes, dropped = self._subscription.drain()
-        if self.load is not None and self.travel is None:
+        if self.load is not None:
             if changes:
                 self._told.update(change.key for change in changes)
             loaded, ended = await self._add_loaded(self.load)
@@ -238,6 +239,8 @@ class Feed:
         expiries and the progress keys)."""
         add: Callable[[str], bool] = self.index.add
         shown, told, count = self.key_filter, self._told, 0
+        if self.travel is not None:  # what changed since the view's revision is its to say
+            told = told | self.travel.then.keys()
         finished = load.done  # first: once it is, every batch is there to take
         for batch in load.take():
             for start in range(0, len(batch), CHUNK):

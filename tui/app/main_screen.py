@@ -483,6 +483,9 @@ class MainScreen(Screen[None]):
     def _apply(self, update: Update) -> None:
         """Bring the tree, the counts and the value pane up to date with an update."""
         if update.travelling:
+            if update.loaded:  # a load in batches goes on while the view is in the past
+                self.key_tree.refresh_from(set())
+                self._show_key_count()
             self.time_travel.follow_live(update.touched)
             return
         tree, shown = self.key_tree, self._shown_item
