@@ -102,10 +102,13 @@ async def test_a_lost_server_says_disconnected_then_catches_up(tmp_path: Path) -
             await until(pilot, lambda: tree_lines(app) == ["before"])
             server.stop()
             await until(pilot, lambda: "disconnected, retrying" in app.title, what="the title")
+            under_keys = app.query_one(KeyTree).border_subtitle
+            assert str(under_keys).startswith("disconnected, retrying · redis://")
             server.start()
             other = open_redis(url)
             other.set("after", 2, source="other")
             await until(pilot, lambda: app.title == "stateui", what="the title back")
+            assert str(app.query_one(KeyTree).border_subtitle).startswith("redis://")
             await until(pilot, lambda: tree_lines(app) == ["after", "before"], what="catch up")
             other.close()
     finally:

@@ -103,6 +103,8 @@ class StoreStatus:
         else:
             state = long = ""
         self.screen.app.sub_title = long or store.location
+        if self._link:  # first: a long URL is cut at the end of the line
+            return f"disconnected, retrying · {store.location}"
         return f"{store.location} · {state}" if state else store.location
 
     def _draw(self) -> None:
@@ -196,9 +198,11 @@ class StoreStatus:
             self._link = link
             app = self.screen.app
             app.title = f"{app.TITLE} · disconnected, retrying" if link else str(app.TITLE)
+            self._where = self._place(store)
+            self._draw()
             if link:
                 self.screen.say(
-                    f"{link}. Retrying every second; the view stays as it was.",
+                    f"{link.rstrip('.')}. Retrying every second; the view stays as it was.",
                     title="Store disconnected",
                     severity="error",
                     timeout=30,
