@@ -4,11 +4,13 @@ that goes away and comes back."""
 from __future__ import annotations
 
 import queue
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.app_helpers import make_app, move_to_key, open_folder, tree_lines, until, value_text
+from tests.conftest import stateui_command
 from tests.redis_server import RedisServer
 from tui.app.app import StateApp
 from tui.app.model.key_load import KeyLoad
@@ -36,6 +38,35 @@ async def test_keys_another_process_writes_show_live(redis_server: RedisServer) 
         await until(pilot, lambda: tree_lines(app) == ["job  2"], what="the live change")
     store.close()
     other.close()
+
+
+async def test_the_app_follows_a_stateui_run_in_another_process(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    url = redis_server.url()
+    script = tmp_path / "job.lua"
+    script.write_text(
+        'for i = 1, 5 do State.set("progress:job", {current = i, total = 5}) end\n'
+        'State.set("job:status", "done")\n'
+    )
+    store = open_redis(url)
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "loading" not in keys_title(app), what="the first load")
+        run = subprocess.run(
+            [*stateui_command(), "run", "--store", url, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        await until(pilot, lambda: tree_lines(app) == ["job  1", "progress  1"], what="the run")
+        open_folder(app, "job:")
+        await until(pilot, lambda: len(tree_lines(app)) == 3, what="the folder open")
+        move_to_key(app, "job:status")
+        await until(pilot, lambda: '"done"' in value_text(app), what="the value")
+        assert "job.lua#1" in value_text(app)
+    store.close()
 
 
 class GatedStore(RedisStore):
