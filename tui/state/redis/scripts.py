@@ -148,6 +148,11 @@ local function written(key, value, old, rev, time, left, source, origin, maxlen)
   end
   record('set', key, rev, time, source, origin, value, old and '0' or '1', expires, maxlen)
 end
+-- Make room for `value` in `key`, which holds `old` (or nothing): see make_room.
+local function room_for(key, value, old, maxlen)
+  if old then return make_room(key, 0, #value - #old, maxlen) end
+  return make_room(key, 1, #key + #value, maxlen)
+end
 local function version_of(key, present)
   if not present then return '0' end
   return tostring(tonumber(redis.call('ZSCORE', ns .. ':written', key) or '0'))
@@ -166,12 +171,7 @@ local old = settle(key, vkey, maxlen)
 if expected ~= '' and version_of(key, old) ~= expected then
   return 0
 end
-local refused
-if old then
-  refused = make_room(key, 0, #value - #old, maxlen)
-else
-  refused = make_room(key, 1, #key + #value, maxlen)
-end
+local refused = room_for(key, value, old, maxlen)
 if refused then return refused end
 local rev = redis.call('INCR', ns .. ':rev')
 local time = now()
@@ -309,12 +309,7 @@ if math.abs(total) >= 9007199254740992 then
   return false
 end
 local value = string.format('%d', total)
-local refused
-if old then
-  refused = make_room(key, 0, #value - #old, maxlen)
-else
-  refused = make_room(key, 1, #key + #value, maxlen)
-end
+local refused = room_for(key, value, old, maxlen)
 if refused then return refused end
 local rev = redis.call('INCR', ns .. ':rev')
 local time = now()
