@@ -44,7 +44,8 @@ class RedisConnection:
             )
         self.address = address
         self.ns = address.namespace
-        self._closed = False
+        self.closed = False
+        """Whether `close` cut the link (for good)."""
         self._client = redis_py.Redis(
             host=address.host,
             port=address.port,
@@ -94,7 +95,7 @@ class RedisConnection:
 
     def failing(self, what: str) -> _Failing:
         """A context in which redis-py's errors become StateError: `URL: what: reason`."""
-        if self._closed:  # no new link to the server once closed
+        if self.closed:  # no new link to the server once closed
             raise StateError(f"the store at {self.address.shown} is closed")
         return _Failing(self, what)
 
@@ -124,7 +125,7 @@ class RedisConnection:
     def close(self) -> None:
         """Cut the link: a call waiting on the server fails at once (not at its
         timeout), and no later call makes a new one."""
-        self._closed = True
+        self.closed = True
         with contextlib.suppress(Exception):
             self._client.connection_pool.disconnect()
         with contextlib.suppress(Exception):
@@ -416,6 +417,11 @@ class _Failing:
 
     def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
         if isinstance(error, Exception):
-            mapped = self._connection.error_of(error, self._what)
+            connection = self._connection
+            if connection.closed and not isinstance(error, StateError):
+                # Cut in the middle of a call (redis-py then fails in odd ways, such as
+                # a TypeError on the socket it no longer has): the store is closed.
+                raise StateError(f"the store at {connection.address.shown} is closed") from None
+            mapped = connection.error_of(error, self._what)
             if mapped is not None:
                 raise mapped from None
