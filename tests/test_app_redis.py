@@ -3,7 +3,9 @@ that goes away and comes back."""
 
 from __future__ import annotations
 
+import os
 import queue
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -210,3 +212,59 @@ async def test_a_load_in_batches_goes_on_while_the_view_stands_in_the_past(
         await pilot.press("escape")
         await until(pilot, lambda: tree_lines(app) == ["a", "b", "c", "d"], what="live again")
     store.close()
+
+
+async def test_every_key_press_while_the_server_is_away_is_said_never_a_crash(
+    tmp_path: Path,
+) -> None:
+    server = RedisServer(tmp_path, durable=True)
+    store = open_redis(server.url())
+    for key in ("a:1", "a:2", "b"):
+        store.set(key, 1, source="t")
+    app = make_app(store)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: tree_lines(app) == ["a  2", "b"])
+            open_folder(app, "a:")
+            await until(pilot, lambda: len(tree_lines(app)) == 4, what="the folder open")
+            server.stop()
+            await until(pilot, lambda: "disconnected" in app.title, what="the title")
+            await pilot.press("down", "down")  # onto a:2: its value cannot be read
+            await until(pilot, lambda: "not read: the store at" in value_text(app))
+            presses = ["e", "escape", "d", "escape", "c", "h", "escape", "L", "escape"]
+            presses += ["[", "]", "{", "}", "escape", "p", "/", "a", "enter", "escape"]
+            for key in presses:
+                await pilot.press(key)
+                await pilot.pause(0.02)
+            assert app.is_running and app.return_code is None
+            titles = [notice.title for notice in app._notifications]
+            assert "Store not read" in titles
+            server.start()
+            await until(pilot, lambda: app.title == "stateui", what="back")
+            await until(pilot, lambda: tree_lines(app) == ["a  2", "b"], what="the keys again")
+    finally:
+        store.close()
+        server.stop()
+
+
+async def test_a_server_that_stopped_answering_freezes_no_key_press(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path)
+    store = open_redis(server.url() + "&timeout=1")
+    for number in range(6):
+        store.set(f"k{number}", number, source="t")
+    app = make_app(store)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: len(tree_lines(app)) == 6)
+            os.kill(server.process.pid, signal.SIGSTOP)  # it takes connections, answers none
+            await until(pilot, lambda: "disconnected" in app.title, what="the title")
+            for key in ("down", "down", "down", "down", "e", "escape"):
+                started = time.monotonic()
+                await pilot.press(key)
+                took = time.monotonic() - started
+                assert took < 0.5, f"{key} took {took:.2f} s"  # not the 1 s timeout
+            assert "not read: the store at" in value_text(app)
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+        store.close()
+        server.stop()

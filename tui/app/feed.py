@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -12,7 +13,7 @@ from tui.app.model.key_load import KeyLoad
 from tui.app.model.progress_tracker import ProgressTracker
 from tui.app.model.time_travel import TimeTravel
 from tui.app.model.value_history import ValueHistory
-from tui.state import Change, Entry, Op, Store
+from tui.state import Change, Entry, Op, StateError, Store
 from tui.state.key_filter import KeyFilter
 
 CHUNK = 2_000
@@ -164,9 +165,14 @@ class Feed:
         self.expires.update(self.store.expirations())
 
     def reload_progress(self) -> None:
-        """Read the progress keys (and the pinned ones) the store holds now, afresh."""
+        """Read the progress keys (and the pinned ones) the store holds now, afresh (a
+        store out of reach: they stay as they were)."""
+        with contextlib.suppress(StateError):
+            self._read_progress()
+
+    def _read_progress(self) -> None:
         old, store = self.progress, self.store
-        self.progress = tracker = ProgressTracker(old.prefix)
+        tracker = ProgressTracker(old.prefix)
         for key in sorted(old.pinned):
             entry = self.entry(key)
             if entry is not None:
@@ -174,6 +180,7 @@ class Feed:
         keys = store.keys(old.prefix) if self.travel is None else self._progress_keys_then()
         found = [(key, self.entry(key)) for key in keys]
         tracker.load((key, e.value, e.time, e.source) for key, e in found if e)
+        self.progress = tracker  # whole, or not at all
 
     def _progress_keys_then(self) -> list[str]:
         keys = set(self.store.keys(self.progress.prefix, sort=False))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
+from textual.app import App
 from textual.worker import get_current_worker
 
 from tui.app.format import count_of, format_size, pretty_json
@@ -15,6 +16,7 @@ from tui.app.model.tree_items import FolderItem, KeyItem, MoreItem
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.prompt import Prompt
 from tui.app.screens.value_editor import EDITOR_SOURCE, ValueEditor, editable_text
+from tui.app.store_errors import reads_store
 
 if TYPE_CHECKING:
     from tui.app.main_screen import MainScreen
@@ -52,6 +54,11 @@ class KeyActions:
         self.screen = screen
         self.store = screen.session.store
 
+    @property
+    def app(self) -> App[None]:
+        """The app the actions are of (where a store that cannot be read is said)."""
+        return self.screen.app
+
     def writable(self, *, travelling: bool = True) -> bool:
         """Whether the store takes writes; when not, say why. While the view stands in
         the past (`travelling` counts it), it takes none from the inspector."""
@@ -73,6 +80,7 @@ class KeyActions:
         )
         return False
 
+    @reads_store
     def edit(self) -> None:
         """Edit the value of the key under the cursor."""
         if not self.writable():
@@ -95,6 +103,7 @@ class KeyActions:
         editor = ValueEditor(self.store, item.key, text=text, version=entry.version, ttl=ttl)
         screen.app.push_screen(editor, self._saved)
 
+    @reads_store
     def new_key(self) -> None:
         """Make a new key, in the folder under the cursor."""
         if not self.writable():
@@ -103,6 +112,7 @@ class KeyActions:
             ValueEditor(self.store, prefix=self.cursor_prefix()), self._saved
         )
 
+    @reads_store
     def _saved(self, key: str | None) -> None:
         if key is not None:
             entry = self.store.entry(key)
@@ -118,6 +128,7 @@ class KeyActions:
             return item.key[: len(item.key) - len(item.name)]  # its folder's prefix
         return ""
 
+    @reads_store
     def delete(self) -> None:
         """Delete the key under the cursor, or every key in the folder under it, once asked."""
         if not self.writable():
@@ -137,6 +148,7 @@ class KeyActions:
         else:
             screen.say("Select a key or a folder to delete it.", severity="warning")
 
+    @reads_store
     def _delete_key(self, key: str) -> None:
         if self.store.delete(key, source=EDITOR_SOURCE):
             self.screen.say(f"Deleted {key}.", title="Deleted")
@@ -163,6 +175,7 @@ class KeyActions:
             answered,
         )
 
+    @reads_store
     def copy(self) -> None:
         """Copy the value under the cursor as JSON, as the value pane shows it (keys sorted);
         a folder as one object of its keys and values.
@@ -232,6 +245,7 @@ class KeyActions:
         self.screen.app.copy_to_clipboard(text)
         self.screen.say(f"Copied {what} as JSON ({format_size(size)}).", title="Copied")
 
+    @reads_store
     def ask_clear(self) -> None:
         """Ask for a prefix, then delete every key under it once confirmed."""
         if not self.writable():
@@ -255,6 +269,7 @@ class KeyActions:
             confirm,
         )
 
+    @reads_store
     def ask_export(self) -> None:
         """Ask where to write the store as JSON (asking again before replacing a file)."""
 

@@ -29,6 +29,7 @@ from tui.app.run_log import RunLog
 from tui.app.screens.change_log import ChangeLogScreen
 from tui.app.screens.key_history import KeyHistoryScreen
 from tui.app.session import Session
+from tui.app.store_errors import reads_store
 from tui.app.store_status import StoreStatus
 from tui.app.time_travel_view import TimeTravelView
 from tui.app.widgets.console_pane import ConsolePane
@@ -41,7 +42,7 @@ from tui.app.widgets.tree_labels import GONE_AS
 from tui.app.widgets.value_view import ValueView
 from tui.lua.supervisor import RunEnded, RunStatus
 from tui.lua.watcher import watch_scripts
-from tui.state import Change
+from tui.state import Change, StateError
 
 TICK_SECONDS = 1 / 20
 """How often the screen catches up with the store and the runs: at most 20 times a second."""
@@ -227,18 +228,22 @@ class MainScreen(Screen[None]):
 
     # -- actions --------------------------------------------------------------------
 
+    @reads_store
     def action_edit(self) -> None:
         """Edit the value of the key under the cursor."""
         self.key_actions.edit()
 
+    @reads_store
     def action_new_key(self) -> None:
         """Make a new key, in the folder under the cursor."""
         self.key_actions.new_key()
 
+    @reads_store
     def action_delete(self) -> None:
         """Delete the key or the folder under the cursor, once asked."""
         self.key_actions.delete()
 
+    @reads_store
     def action_copy(self) -> None:
         """Copy the value (or folder) under the cursor as JSON."""
         self.key_actions.copy()
@@ -263,6 +268,7 @@ class MainScreen(Screen[None]):
         """Focus the console's input line."""
         self.console_pane.input.focus()
 
+    @reads_store
     def action_leave(self) -> None:
         """Escape: leave the console for the key tree; elsewhere, come back from the past,
         or clear the filter."""
@@ -282,10 +288,12 @@ class MainScreen(Screen[None]):
             return
         self.app.push_screen(KeyHistoryScreen(self.session.store, item.key, version=version))
 
+    @reads_store
     def action_change_log(self) -> None:
         """Open the change log; a line chosen there opens its key's history."""
         self.app.push_screen(ChangeLogScreen(self.session.store), self._jump_to_change)
 
+    @reads_store
     def _jump_to_change(self, chosen: tuple[str, int] | None) -> None:
         if chosen is None:
             return
@@ -297,23 +305,28 @@ class MainScreen(Screen[None]):
         self.key_tree.select_key(key)  # its folders open now; their lines come after
         self.call_after_refresh(self._history_at, key, version)
 
+    @reads_store
     def _history_at(self, key: str, version: int) -> None:
         if not self.key_tree.select_key(key):
             self.say(f"{key} is not in the tree now; here is its history.")
         self.app.push_screen(KeyHistoryScreen(self.session.store, key, version=version))
 
+    @reads_store
     def action_travel_back(self) -> None:
         """Step the whole view back one change."""
         self.time_travel.back()
 
+    @reads_store
     def action_travel_forward(self) -> None:
         """Step the view forward one change (live again after the last)."""
         self.time_travel.forward()
 
+    @reads_store
     def action_travel_back_second(self) -> None:
         """Step the view back a second of store time."""
         self.time_travel.back(seconds=1)
 
+    @reads_store
     def action_travel_forward_second(self) -> None:
         """Step the view forward a second of store time."""
         self.time_travel.forward(seconds=1)
@@ -333,6 +346,7 @@ class MainScreen(Screen[None]):
         """Make the progress panel fill the screen, or go back."""
         self.progress_panel.toggle_full()
 
+    @reads_store
     def action_pin(self) -> None:
         """Pin the key under the cursor to the progress panel, or unpin it."""
         item = self.key_tree.cursor_item
@@ -359,6 +373,7 @@ class MainScreen(Screen[None]):
     # -- what the widgets say ---------------------------------------------------------
 
     @on(KeyTree.EditRequested)
+    @reads_store
     def _edit_requested(self) -> None:
         self.key_actions.edit()
 
@@ -367,6 +382,7 @@ class MainScreen(Screen[None]):
         self._show_item(event.node.data)
 
     @on(FilterInput.Applied)
+    @reads_store
     def _filtered(self, event: FilterInput.Applied) -> None:
         tree, feed = self.key_tree, self.feed
         if feed.key_filter is None:
@@ -385,7 +401,10 @@ class MainScreen(Screen[None]):
         self.key_tree.focus()
 
     def _keys_for_completion(self, prefix: str) -> list[str]:
-        return self.session.store.keys(prefix, sort=False)
+        try:
+            return self.session.store.keys(prefix, sort=False)
+        except StateError:  # a store out of reach: nothing to complete with
+            return []
 
     # -- showing ----------------------------------------------------------------------
 
@@ -396,7 +415,11 @@ class MainScreen(Screen[None]):
         self._shown_item = item
         value = self.value_view
         if isinstance(item, KeyItem):
-            entry = self.feed.entry(item.key)
+            try:
+                entry = self.feed.entry(item.key)
+            except StateError as error:  # a store out of reach: the pane says so
+                value.show_unread(item.key, str(error))
+                return
             value.show(item.key, entry, removal=self._removal)
             self.feed.value_history.watch(item.key, None if entry is None else entry.value)
             value.show_trend(item.key, self.feed.value_history)
@@ -420,8 +443,11 @@ class MainScreen(Screen[None]):
         if key_filter is None:
             title = f"Keys · {count:,}"
         else:
-            total = len(self.session.store)
-            title = f"Keys · {count:,} of {total:,} · /{key_filter.text}"
+            try:
+                total = f" of {len(self.session.store):,}"
+            except StateError:  # a store out of reach: the filtered count alone
+                total = ""
+            title = f"Keys · {count:,}{total} · /{key_filter.text}"
         load = self.feed.load
         if load is not None:  # a store read over the network, a batch at a time
             if load.error is not None:
@@ -449,6 +475,7 @@ class MainScreen(Screen[None]):
 
     # -- the live part ------------------------------------------------------------------
 
+    @reads_store
     async def _tick(self) -> None:
         """Catch up with everything that happened since the last tick, in one screen update."""
         update = await self.feed.catch_up()

@@ -21,9 +21,10 @@ from tui.app.model.change_window import (
     Gap,
     change_rows,
 )
+from tui.app.store_errors import say_store_error
 from tui.app.widgets.change_list import ChangeList
 from tui.app.widgets.filter_input import FILTER_DELAY
-from tui.state import Change, Store, Subscription
+from tui.state import Change, StateError, Store, Subscription
 
 BACKLOG = 10_000
 """Changes read from the store's log when the screen opens (the rest: `stateui log`)."""
@@ -130,7 +131,12 @@ class ChangeLogScreen(Screen[tuple[str, int] | None]):
         store = self.store
         self._subscription = store.subscribe()
         self.start_revision = max(0, store.revision - BACKLOG)
-        backlog = store.changes_since(self.start_revision)
+        try:
+            backlog = store.changes_since(self.start_revision)
+        except StateError as error:  # a store out of reach: the live changes only
+            say_store_error(self.app, error)
+            backlog = []
+            self.start_revision = store.revision
         if backlog:
             self.start_revision = max(self.start_revision, backlog[0].version - 1)
         elif not store.history:

@@ -426,11 +426,12 @@ class KeyHistoryScreen(Screen[None]):
             )
             self._poll()
             return
-        latest = self.store.versions(self.key, 1)
-        now = latest[0].version if latest else self.store.revision
-        self.say(
-            f"Restored {name} to version {change.version} (now version {now}).", title="Restored"
-        )
+        try:
+            latest = self.store.versions(self.key, 1)
+            now = f" (now version {latest[0].version if latest else self.store.revision})"
+        except StateError:  # written, but the store went out of reach since
+            now = ""
+        self.say(f"Restored {name} to version {change.version}{now}.", title="Restored")
         self._poll()
 
 

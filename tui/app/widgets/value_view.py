@@ -236,6 +236,15 @@ class ValueView(Vertical):
         if left != self._title[2]:
             self._draw_header(*self._title[:2], left)
 
+    def show_unread(self, key: str, reason: str) -> None:
+        """`key` could not be read (a store out of reach): say why, over what was shown."""
+        self.key, self._entry = key, None
+        self._follow_expiry()
+        self.remove_class("deleted")
+        self._draw_header(
+            escape_controls(key, one_line=True), Text(f"not read: {reason}", style="italic")
+        )
+
     def show_folder(self, prefix: str, count: int) -> None:
         """Show what a folder holds (the whole store for "")."""
         self.key = None

@@ -81,15 +81,29 @@ class RedisStore(Store):
 
     # -- reads ----------------------------------------------------------------------------
 
+    def _linked(self) -> None:
+        # While the stream knows the server is away, a call fails at once with why,
+        # rather than waiting out the timeout again (an app's key press would freeze).
+        reason = self.link_error
+        if reason is not None:
+            raise StateError(reason)
+
+    def _check_writable(self) -> None:
+        super()._check_writable()
+        self._linked()
+
     def __len__(self) -> int:
+        self._linked()
         return self._redis.size()[0]
 
     def get_encoded(self, key: str) -> bytes | None:
         check_key(key)
+        self._linked()
         return self._redis.value(key)
 
     def entry(self, key: str) -> Entry | None:
         check_key(key)
+        self._linked()
         return self._redis.entry(key)
 
     def exists(self, key: str) -> bool:
@@ -97,10 +111,12 @@ class RedisStore(Store):
 
     def keys(self, prefix: str = "", *, sort: bool = True) -> list[str]:
         check_prefix(prefix)
+        self._linked()
         return self._redis.keys(prefix)  # in key order already
 
     def key_batches(self, prefix: str = "") -> Iterator[list[str]]:
         check_prefix(prefix)
+        self._linked()
         return self._redis.key_batches(prefix)
 
     def snapshot(self) -> dict[str, Any]:
@@ -113,13 +129,16 @@ class RedisStore(Store):
 
     def ttl(self, key: str) -> float | None:
         check_key(key)
+        self._linked()
         return self._redis.ttl(key)
 
     def expirations(self) -> dict[str, float]:
+        self._linked()
         now = time.time()
         return {key: at for key, at in self._redis.expiring().items() if at > now}
 
     def next_expiry(self) -> float | None:
+        self._linked()
         return self._redis.next_expiry()
 
     def sweep(self, limit: int = expiry.SLICE) -> int:
@@ -128,10 +147,12 @@ class RedisStore(Store):
         return self._redis.expire_due(limit, self._stream_length)
 
     def changes_since(self, revision: int, limit: int | None = None) -> list[Change]:
+        self._linked()
         return self._redis.since(revision, limit)
 
     def versions(self, key: str, limit: int | None = None) -> list[Change]:
         check_key(key)
+        self._linked()
         if not self._history:
             return []
         return self._redis.versions(key, self._history if limit is None else limit)
@@ -233,6 +254,7 @@ class RedisStore(Store):
 
     @property
     def size(self) -> int:
+        self._linked()
         return self._redis.size()[1]
 
     def load(
