@@ -246,3 +246,21 @@ def test_the_stream_is_trimmed_to_the_history_kept(redis_server: RedisServer) ->
         again.close()
     finally:
         store.close()
+
+
+def test_a_load_writes_in_pipelines_and_keeps_each_expiry(
+    shared: tuple[RedisStore, RedisStore],
+) -> None:
+    first, second = shared
+    now = time.time()
+    values = {f"k{n:04}": n for n in range(2_500)}  # three round trips of scripts
+    expires = {"k0001": now + 60, "k0002": now + 0.05, "k0003": now - 1}
+    assert first.load(values, source="restore", expires=expires) == 2_499  # k0003 is gone
+    deadline = time.monotonic() + 5
+    while second.get("k0002") is not None and time.monotonic() < deadline:
+        time.sleep(0.01)  # Redis expires it by itself
+    assert len(second.keys()) == 2_498
+    ttl = second.ttl("k0001")
+    assert ttl is not None and 59 < ttl <= 60
+    assert second.get("k2499") == 2499 and second.get("k0003") is None
+    assert [c.source for c in second.changes_since(0, 3)] == ["restore"] * 3

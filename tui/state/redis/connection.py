@@ -20,6 +20,9 @@ from tui.state.errors import StateError
 from tui.state.location import PASSWORD_VARIABLE, RedisAddress
 from tui.state.redis import scripts
 
+PIPELINE = 1_000
+"""Calls sent in one round trip by the batch writes and reads."""
+
 VERSION_PAGE = 2_000
 """Stream entries read by one call while looking for a key's versions."""
 
@@ -252,22 +255,41 @@ class RedisConnection:
         expected: int | None = None,
     ) -> int:
         """Run the SET script; the change's revision (0: `expected` did not hold)."""
-        ttl_arg = "" if ttl is None else ttl if isinstance(ttl, str) else str(round(ttl * 1000))
+        check = "" if expected is None else str(expected)
         with self.failing("cannot write"):
             return int(
-                self._set(
-                    args=[
-                        self.ns,
-                        key,
-                        data,
-                        source,
-                        origin,
-                        ttl_arg,
-                        maxlen,
-                        "" if expected is None else str(expected),
-                    ]
-                )
+                self._set(args=[self.ns, key, data, source, origin, _ttl_arg(ttl), maxlen, check])
             )
+
+    def set_many(
+        self,
+        items: list[tuple[str, bytes, float | None]],
+        *,
+        source: str,
+        origin: str,
+        maxlen: int,
+    ) -> None:
+        """Run the SET script for each (key, data, ttl), in order, PIPELINE scripts a
+        round trip (each one a change of its own, as from `set`)."""
+        for start in range(0, len(items), PIPELINE):
+            with self.failing("cannot write"):
+                pipe = self._client.pipeline(transaction=False)
+                for key, data, ttl in items[start : start + PIPELINE]:
+                    ttl_arg = _ttl_arg(ttl)
+                    args: list[str | bytes | int] = [self.ns, key, data, source, origin]
+                    self._set(args=[*args, ttl_arg, maxlen, ""], client=pipe)
+                pipe.execute()
+
+    def present(self, keys: list[str]) -> list[bool]:
+        """Whether each key holds a value, PIPELINE keys a round trip."""
+        found: list[bool] = []
+        for start in range(0, len(keys), PIPELINE):
+            with self.failing("cannot read"):
+                pipe = self._client.pipeline(transaction=False)
+                for key in keys[start : start + PIPELINE]:
+                    pipe.exists(f"{self.ns}:v:{key}")
+                found += [bool(n) for n in pipe.execute()]
+        return found
 
     def delete(
         self,
@@ -381,6 +403,13 @@ def _entry(value: Any, meta: Any, expires_ms: Any) -> Entry | None:
     version, time, source, origin, _ = orjson.loads(meta)
     expires = expires_ms / 1000 if expires_ms and expires_ms > 0 else 0.0
     return Entry(value, int(version), float(time), source, origin, expires)
+
+
+def _ttl_arg(ttl: float | str | None) -> str:
+    # The SET script's ttl: '' none, 'keep', or whole milliseconds (at least 1).
+    if ttl is None or isinstance(ttl, str):
+        return ttl or ""
+    return str(max(1, round(ttl * 1000)))
 
 
 def change_of(entry_id: bytes, fields: dict[bytes, bytes]) -> Change:

@@ -269,19 +269,21 @@ class RedisStore(Store):
         bound = self.limits
         if bound:
             keys, size = self._redis.size()
-            fresh = [key for key, _ in encoded if self._redis.value(key) is None]
+            names = [key for key, _ in encoded]
+            fresh = sum(not there for there in self._redis.present(names))
             adding = sum(len(key) + len(data) for key, data in encoded)
-            if not bound.evicts and bound.over(keys + len(fresh), size + adding):
+            if not bound.evicts and bound.over(keys + fresh, size + adding):
                 raise bound.full(keys, size, bool(fresh), adding)
         now = time.time()
-        written = 0
+        items: list[tuple[str, bytes, float | None]] = []
         for key, data in encoded:
             at = expires.get(key) if expires else None
-            if at is not None and at <= now:
-                continue
-            self.set_encoded(key, data, source=source, ttl=None if at is None else at - now)
-            written += 1
-        return written
+            if at is None:
+                items.append((key, data, None))
+            elif at > now:
+                items.append((key, data, at - now))
+        self._redis.set_many(items, source=source, origin="", maxlen=self._stream_length)
+        return len(items)
 
     def delete_many(self, keys: Iterable[str], *, source: str, origin: str = "") -> int:
         return sum(self.delete(key, source=source, origin=origin) for key in keys)
