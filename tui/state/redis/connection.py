@@ -280,6 +280,19 @@ class RedisConnection:
                     self._set(args=[*args, ttl_arg, maxlen, ""], client=pipe)
                 pipe.execute()
 
+    def delete_many(self, keys: list[str], *, source: str, origin: str, maxlen: int) -> int:
+        """Run the DELETE script for each key, PIPELINE scripts a round trip; how many
+        of the keys there were."""
+        gone = 0
+        for start in range(0, len(keys), PIPELINE):
+            with self.failing("cannot write"):
+                pipe = self._client.pipeline(transaction=False)
+                for key in keys[start : start + PIPELINE]:
+                    args: list[str | int] = [self.ns, key, source, origin, maxlen]
+                    self._delete(args=[*args, Op.DELETE.value, ""], client=pipe)
+                gone += sum(int(revision) > 0 for revision in pipe.execute())
+        return gone
+
     def present(self, keys: list[str]) -> list[bool]:
         """Whether each key holds a value, PIPELINE keys a round trip."""
         found: list[bool] = []

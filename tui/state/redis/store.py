@@ -286,7 +286,13 @@ class RedisStore(Store):
         return len(items)
 
     def delete_many(self, keys: Iterable[str], *, source: str, origin: str = "") -> int:
-        return sum(self.delete(key, source=source, origin=origin) for key in keys)
+        names = list(keys)
+        for key in names:
+            check_key(key)
+        self._check_writable()
+        return self._redis.delete_many(
+            names, source=source, origin=origin, maxlen=self._stream_length
+        )
 
     def incr(self, key: str, by: int | float = 1, *, source: str, origin: str = "") -> int | float:
         check_key(key)
