@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -264,3 +265,30 @@ def test_a_load_writes_in_pipelines_and_keeps_each_expiry(
     assert ttl is not None and 59 < ttl <= 60
     assert second.get("k2499") == 2499 and second.get("k0003") is None
     assert [c.source for c in second.changes_since(0, 3)] == ["restore"] * 3
+
+
+def test_a_wait_sees_a_change_made_after_the_server_came_back_empty(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path)  # not durable: it comes back without its data
+    url = server.url()
+    waiting = open_redis(url)
+    for number in range(50):
+        waiting.set(f"before:{number}", number, source="t")
+    got: list[Change | None] = []
+    waiter = threading.Thread(target=lambda: got.append(wait_for(waiting, "x", timeout=15)))
+    try:
+        waiter.start()
+        assert waiting.in_step()
+        server.stop()
+        deadline = time.monotonic() + 10
+        while waiting.link_error is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.start()
+        writer = open_redis(url)
+        writer.set("x", 42, source="other")  # revision 1 of the store as it is now
+        writer.close()
+        waiter.join(15)
+        assert got and got[0] is not None, got
+        assert (got[0].key, got[0].value, got[0].version) == ("x", b"42", 1)
+    finally:
+        waiting.close()
+        server.stop()

@@ -230,7 +230,9 @@ class Feed:
             return Update(changes, dropped, touched, travelling=True)
         self._resting = len(changes) >= BUSY_CHANGES
         if dropped:
-            # The feed overflowed: some changes are lost, so read everything afresh.
+            # The feed overflowed: some changes are lost, so read everything afresh (at
+            # the store's revision now, which a store that started again put back).
+            self.revision = self.store.revision
             self.reindex()
             self.reload_progress()
             return Update(changes, dropped, progress_changed=True)

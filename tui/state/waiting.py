@@ -69,6 +69,8 @@ def wait_for(
         while True:
             changes, dropped = feed.drain()
             if dropped:  # the feed overflowed: what it lost is in the log
+                if store.revision < seen:  # a store that started again (Redis, emptied)
+                    seen = 0
                 changes = store.changes_since(seen)
             for change in changes:
                 if change.version > seen:

@@ -365,14 +365,16 @@ class RedisStore(Store):
         self.link_error = reason
 
     def _trimmed(self, first: int) -> int:
-        # The stream no longer reaches back to where this process was: its subscribers
-        # are told (as an overflow would), and it goes on from the store as it is now.
+        # The stream no longer reaches back to where this process was (or the server
+        # came back without its data, numbering from 1 again): its subscribers are told
+        # (as an overflow would), and it goes on from the store as it is now.
         revision = self._redis.revision()
         self.reloads += 1
         with self._lock:  # the subscribers' `dropped` count is how an overflow is told
             self._revision = revision
             for subscription in self._subscribers:
                 subscription.dropped += 1
+                subscription.after = 0  # the stream goes on after `revision`, whatever it is
                 self._to_notify.append(subscription)
         self._notify()
         return revision
