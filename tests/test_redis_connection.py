@@ -186,3 +186,18 @@ def test_a_follower_left_behind_a_trimmed_stream_is_told_where_it_starts(
     finally:
         stream.stop()
     assert stream.revision == 20
+
+
+def test_a_namespace_holding_someone_else_s_keys_is_refused_untouched(
+    redis_server: RedisServer,
+) -> None:
+    import redis
+
+    client = redis.Redis(port=redis_server.port)
+    client.set("theirs:rev", "notanumber")
+    with pytest.raises(StateError, match=r"'theirs' is not a stateui store \(it has no"):
+        connect(redis_server.url("theirs"))
+    assert sorted(client.keys("theirs*")) == [b"theirs:rev"]  # nothing written
+    client.hset("hashed:format", "a", "b")
+    with pytest.raises(StateError, match="holds keys stateui did not write"):
+        connect(redis_server.url("hashed"))

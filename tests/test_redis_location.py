@@ -41,7 +41,10 @@ def test_the_password_never_shows(monkeypatch: pytest.MonkeyPatch) -> None:
         ("redis://u:pw@h:7/0?timeout=soon", "the timeout is seconds"),
         ("redis://h:7/0?namespace=a*", "a namespace is a non-empty name"),
         ("redis:///0", "no host"),
-        ("redis://h:99999/0", "out of range"),
+        ("redis://h:99999/0", "the port must be a number from 1 to 65535"),
+        ("redis://h:x/0", "the port must be a number from 1 to 65535"),
+        ("redis://h:7/0?namespace=a:v", "without colons"),
+        ("redis://h:7/0?namespace=a&namespace=b", "namespace is given twice"),
         ("mongo://u:pw@h", "stores of kind 'mongo' are not supported"),
     ],
 )

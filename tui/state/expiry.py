@@ -27,6 +27,10 @@ SLICE = 500
 MIN_TTL = 0.001
 """The shortest TTL, in seconds: TTLs have millisecond resolution."""
 
+MAX_TTL = 1e9
+"""The longest TTL, in seconds (about 31 years), the same on every store (Redis takes
+no expiry time past 2**63 milliseconds)."""
+
 
 def check_ttl(seconds: object) -> float:
     """`seconds` as a TTL, or StateError saying why it is not one."""
@@ -37,6 +41,10 @@ def check_ttl(seconds: object) -> float:
         raise StateError(f"ttl must be a number of seconds above 0, got {_number(ttl)}")
     if ttl < MIN_TTL:
         raise StateError(f"ttl must be at least {MIN_TTL} seconds (a millisecond), got {ttl}")
+    if ttl > MAX_TTL:
+        raise StateError(
+            f"ttl must be at most 1,000,000,000 seconds (about 31 years), got {_number(ttl)}"
+        )
     return ttl
 
 

@@ -95,8 +95,8 @@ def _redis(text: str) -> RedisAddress:
     try:
         parts = urlsplit(text)
         port = parts.port or 6379
-    except ValueError as error:
-        raise BadLocation(f"{shown!r}: {error}") from None
+    except ValueError:
+        raise BadLocation(f"{shown!r}: the port must be a number from 1 to 65535") from None
     if not parts.hostname:
         raise BadLocation(f"{shown!r}: no host (redis://HOST:PORT/DB)")
     db_text = parts.path.strip("/") or "0"
@@ -108,9 +108,15 @@ def _redis(text: str) -> RedisAddress:
         raise BadLocation(
             f"{shown!r}: unknown option {unknown[0]!r} (the options are namespace and timeout)"
         )
+    twice = sorted(name for name, values in query.items() if len(values) > 1)
+    if twice:
+        raise BadLocation(f"{shown!r}: {twice[0]} is given twice")
     namespace = query.get("namespace", [DEFAULT_NAMESPACE])[-1]
-    if not namespace or any(c in namespace for c in "{}*?[] \t\r\n"):
-        raise BadLocation(f"{shown!r}: a namespace is a non-empty name without spaces or globs")
+    if not namespace or any(c in namespace for c in ":{}*?[] \t\r\n"):
+        # Without a colon, one namespace's keys (NAME:...) never overlap another's.
+        raise BadLocation(
+            f"{shown!r}: a namespace is a non-empty name without colons, spaces or globs"
+        )
     timeout = _timeout(shown, query.get("timeout", [str(DEFAULT_TIMEOUT)])[-1])
     password = unquote(parts.password) if parts.password else os.environ.get(PASSWORD_VARIABLE)
     return RedisAddress(

@@ -67,6 +67,7 @@ class RedisConnection:
             self._client.ping()
             found = self._client.get(f"{self.ns}:format")
             if found is None:
+                self._check_unclaimed()
                 self._client.setnx(f"{self.ns}:format", scripts.FORMAT)
             else:
                 self._check_format(found)
@@ -80,6 +81,18 @@ class RedisConnection:
         self._clear = self._client.register_script(scripts.CLEAR)
         self._incr = self._client.register_script(scripts.INCR)
         self._list = self._client.register_script(scripts.LIST)
+
+    def _check_unclaimed(self) -> None:
+        """Refuse a namespace without stateui's mark that holds keys by the names
+        stateui would use: they are someone else's, and would be overwritten."""
+        names = [f"{self.ns}:{name}" for name in scripts.OWN_KEYS]
+        taken = int(self._client.exists(*names))
+        if taken:
+            raise StateError(
+                f"{self.address.shown}: the namespace {self.ns!r} is not a stateui store "
+                f"(it has no {self.ns}:format, and {taken} of the keys stateui keeps there "
+                "already exist): choose another with ?namespace=NAME"
+            )
 
     def _check_format(self, found: Any) -> None:
         """Refuse a namespace of a newer stateui, or of something else."""
@@ -118,6 +131,11 @@ class RedisConnection:
             text = str(error)
             if text.startswith("STATEUI "):  # a script's refusal, for the script's author
                 return StateError(text.removeprefix("STATEUI "))
+            if text.startswith("WRONGTYPE"):
+                return StateError(
+                    f"{shown}: the namespace {self.address.namespace!r} holds keys stateui "
+                    f"did not write ({what}: {text}): choose another with ?namespace=NAME"
+                )
             if "DB index is out of range" in text:
                 return StateError(f"{shown}: there is no database {self.address.db} on this server")
             return StateError(f"{shown}: {what}: {text}")

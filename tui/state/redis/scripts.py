@@ -34,6 +34,9 @@ from __future__ import annotations
 FORMAT = 1
 """The layout's version, kept in NS:format."""
 
+OWN_KEYS = ("rev", "meta", "names", "written", "expiring", "bytes", "settings", "log", "id")
+"""The keys of the namespace besides the values (NS:v:KEY) and NS:format."""
+
 STREAM_FLOOR = 10_000
 STREAM_PER_VERSION = 100
 
