@@ -16,6 +16,7 @@ from tests.conftest import stateui_command
 from tests.redis_server import RedisServer
 from tui.app.app import StateApp
 from tui.app.model.key_load import KeyLoad
+from tui.app.model.tree_items import KeyItem
 from tui.app.widgets.key_tree import KeyTree
 from tui.state.location import StoreLocation
 from tui.state.redis.connection import RedisConnection
@@ -219,18 +220,21 @@ async def test_every_key_press_while_the_server_is_away_is_said_never_a_crash(
 ) -> None:
     server = RedisServer(tmp_path, durable=True)
     store = open_redis(server.url())
-    for key in ("a:1", "a:2", "b"):
-        store.set(key, 1, source="t")
+    for key, value in (("a:1", 111), ("a:2", 222), ("b", 3)):
+        store.set(key, value, source="t")
     app = make_app(store)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: tree_lines(app) == ["a  2", "b"])
             open_folder(app, "a:")
             await until(pilot, lambda: len(tree_lines(app)) == 4, what="the folder open")
+            await pilot.press("down", "down")  # the folder, then a:1
+            await until(pilot, lambda: "111" in value_text(app), what="a:1 shown")
             server.stop()
             await until(pilot, lambda: "disconnected" in app.title, what="the title")
-            await pilot.press("down", "down")  # onto a:2: its value cannot be read
+            await pilot.press("down")  # onto a:2: its value cannot be read
             await until(pilot, lambda: "not read: the store at" in value_text(app))
+            assert "111" not in value_text(app)  # nor a:1's value under its name
             presses = ["e", "escape", "d", "escape", "c", "h", "escape", "L", "escape"]
             presses += ["[", "]", "{", "}", "escape", "p", "/", "a", "enter", "escape"]
             for key in presses:
@@ -268,3 +272,18 @@ async def test_a_server_that_stopped_answering_freezes_no_key_press(tmp_path: Pa
         os.kill(server.process.pid, signal.SIGCONT)
         store.close()
         server.stop()
+
+
+async def test_a_filter_on_a_namespace_opens_the_folders_of_its_few_matches(
+    redis_server: RedisServer,
+) -> None:
+    store = open_redis(redis_server.url())
+    store.load({f"live:n{n}": n for n in range(1, 6)} | {"other:x": 0}, source="t")
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: tree_lines(app) == ["live  5", "other  1"])
+        await pilot.press("slash", *"n3")
+        await until(pilot, lambda: tree_lines(app) == ["live  1", "  n3"], what="revealed")
+        assert app.query_one(KeyTree).cursor_item == KeyItem("live:n3")
+        assert keys_title(app) == "Keys · 1 of 6 · /n3"
+    store.close()

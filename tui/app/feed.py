@@ -19,6 +19,9 @@ from tui.state.key_filter import KeyFilter
 CHUNK = 2_000
 """Changes applied between two chances for other work (a key press, a screen update)."""
 
+MATCHES_KEPT = 100
+"""The keys a load through a filter remembers, for the tree to open their folders."""
+
 BUSY_CHANGES = 2_000
 """Changes in one catch-up that make the next one rest (see `Feed.catch_up`)."""
 
@@ -41,6 +44,9 @@ class Update:
     """Keys a load in batches added to the index (they are not changes: not touched)."""
     load_ended: bool = False
     """The load in batches read its last batch: the progress keys were read afresh."""
+    matches: list[str] | None = None
+    """At the end of a load through a filter, the keys it matched (None: more than
+    MATCHES_KEPT, or no filter)."""
 
     def last_change(self, key: str) -> Change | None:
         """The last change to `key` in this update."""
@@ -74,6 +80,7 @@ class Feed:
         self.load: KeyLoad | None = None
         """The keys being read in batches (a store read over the network), while they are."""
         self._told: set[str] = set()  # keys the feed told of during the load
+        self._matches: list[str] | None = None  # what a load through a filter found
         self.expires: dict[str, float] = {}
         """When each key with a TTL expires (seconds since the epoch), as the feed told:
         the store's now, also while the view stands in the past. Kept as one dict, so
@@ -155,6 +162,7 @@ class Feed:
                 self.load.cancel()
             self.index = KeyIndex(self.index.delimiter, ())
             self._told.clear()
+            self._matches = None if self.key_filter is None else []
             self.load = KeyLoad(self.store)
             return
         self.index = KeyIndex(self.index.delimiter, self.keys_under(""))
@@ -206,6 +214,9 @@ class Feed:
                 update = await self._apply(changes, dropped) if changes or dropped else Update()
                 update.loaded, update.load_ended = loaded, ended
                 update.progress_changed |= ended
+                if ended and self._matches is not None:
+                    update.matches = sorted(key for key in self._matches if key in self.index)
+                    self._matches = None
                 return update
         if not changes and not dropped:
             return None
@@ -258,6 +269,7 @@ class Feed:
                 for key in batch[start : start + CHUNK]:
                     if key not in told and (shown is None or shown(key)):
                         add(key)
+                        self._note_match(key)
                 count += min(CHUNK, len(batch) - start)
         if not finished or load is not self.load:
             return count, False
@@ -267,6 +279,14 @@ class Feed:
         self.load, self._told = None, set()
         self.reload_progress()
         return count, True
+
+    def _note_match(self, key: str) -> None:
+        matches = self._matches
+        if matches is not None:
+            if len(matches) < MATCHES_KEPT:
+                matches.append(key)
+            else:
+                self._matches = None  # too many to open them all
 
     async def _index(self, changes: Sequence[Change]) -> None:
         """Apply changes to the key index and the expiries, a slice at a time, so that a

@@ -419,6 +419,7 @@ class MainScreen(Screen[None]):
                 entry = self.feed.entry(item.key)
             except StateError as error:  # a store out of reach: the pane says so
                 value.show_unread(item.key, str(error))
+                value.show_trend(None, self.feed.value_history)
                 return
             value.show(item.key, entry, removal=self._removal)
             self.feed.value_history.watch(item.key, None if entry is None else entry.value)
@@ -525,6 +526,8 @@ class MainScreen(Screen[None]):
             tree.rebuild(self.feed.index)
         else:
             tree.refresh_from(update.touched)
+        if update.matches is not None and len(update.matches) <= REVEAL_MATCHES:
+            tree.reveal(update.matches)  # a filter's few matches, read in batches
         if update.progress_changed:
             self._progress_changed = True
         self._show_key_count()

@@ -237,13 +237,15 @@ class ValueView(Vertical):
             self._draw_header(*self._title[:2], left)
 
     def show_unread(self, key: str, reason: str) -> None:
-        """`key` could not be read (a store out of reach): say why, over what was shown."""
-        self.key, self._entry = key, None
+        """`key` could not be read (a store out of reach): say why, and show no value."""
+        self.key, self._entry, self.version = key, None, 0
         self._follow_expiry()
         self.remove_class("deleted")
+        self._note("")
         self._draw_header(
             escape_controls(key, one_line=True), Text(f"not read: {reason}", style="italic")
         )
+        self.query_one(JsonView).show(b"")
 
     def show_folder(self, prefix: str, count: int) -> None:
         """Show what a folder holds (the whole store for "")."""
