@@ -241,6 +241,8 @@ async def test_every_key_press_while_the_server_is_away_is_said_never_a_crash(
                 await pilot.press(key)
                 await pilot.pause(0.02)
             assert app.is_running and app.return_code is None
+            assert tree_lines(app)[0] == "a  2"  # what it had: the filter waits for the store
+            assert "not read again: store unreachable" in keys_title(app)
             titles = [notice.title for notice in app._notifications]
             assert "Store not read" in titles
             server.start()

@@ -81,6 +81,9 @@ class Feed:
         """The keys being read in batches (a store read over the network), while they are."""
         self._told: set[str] = set()  # keys the feed told of during the load
         self._matches: list[str] | None = None  # what a load through a filter found
+        self.stale = False
+        """The keys should be read afresh (a new filter, the present again), but the
+        store was out of reach: the index stays as it was until the store is back."""
         self.expires: dict[str, float] = {}
         """When each key with a TTL expires (seconds since the epoch), as the feed told:
         the store's now, also while the view stands in the past. Kept as one dict, so
@@ -158,6 +161,10 @@ class Feed:
         """Read the keys afresh into a new index, through the filter (a store read over
         the network: into an empty index, a batch at a time)."""
         if self.store.remote and self.travel is None:
+            if self.store.link_error is not None:  # read once it is back; keep what is shown
+                self.stale = True
+                return
+            self.stale = False
             if self.load is not None:
                 self.load.cancel()
             self.index = KeyIndex(self.index.delimiter, ())
@@ -206,6 +213,8 @@ class Feed:
             self._resting = False
             return None
         changes, dropped = self._subscription.drain()
+        if self.stale and self.store.link_error is None:  # back: read what was put off
+            dropped = max(dropped, 1)  # the models are read afresh, as after an overflow
         if self.load is not None:
             if changes:
                 self._told.update(change.key for change in changes)

@@ -450,7 +450,9 @@ class MainScreen(Screen[None]):
                 total = ""
             title = f"Keys · {count:,}{total} · /{key_filter.text}"
         load = self.feed.load
-        if load is not None:  # a store read over the network, a batch at a time
+        if self.feed.stale:
+            title += " · not read again: store unreachable"
+        elif load is not None:  # a store read over the network, a batch at a time
             if load.error is not None:
                 title += " · loading: store unreachable, retrying"
             elif load.total:
