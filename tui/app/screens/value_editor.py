@@ -225,11 +225,15 @@ class ValueEditor(Dialog[str | None]):
         """Save at `version` with `ttl` (seconds, None for none, KEEP_TTL as it is)."""
         try:
             data = codec.encode(value, self.store.max_value_bytes)
+        except StateError as error:
+            self.show_problem(f"The store refuses this value: {error}")
+            return
+        try:
             saved = self.store.compare_and_set_encoded(
                 self.key, data, version, source=EDITOR_SOURCE, ttl=ttl
             )
         except StateError as error:
-            self.show_problem(f"The store refuses this value: {error}")
+            self.show_problem(self._not_saved(error))
             return
         if saved:
             self.dismiss(self.key)
@@ -263,14 +267,25 @@ class ValueEditor(Dialog[str | None]):
         self.app.push_screen(Confirm(title, message, yes=yes, no="Keep editing"), answered)
 
     def _overwrite(self, value: Any, ttl: float | None) -> None:
-        if ttl == KEEP_TTL:
-            ttl = self.store.ttl(self.key)  # the expiry the key has now, if any
         try:
-            self.store.set(self.key, value, source=EDITOR_SOURCE, ttl=ttl)
+            data = codec.encode(value, self.store.max_value_bytes)
         except StateError as error:
             self.show_problem(f"The store refuses this value: {error}")
             return
+        try:
+            if ttl == KEEP_TTL:
+                ttl = self.store.ttl(self.key)  # the expiry the key has now, if any
+            self.store.set_encoded(self.key, data, source=EDITOR_SOURCE, ttl=ttl)
+        except StateError as error:
+            self.show_problem(self._not_saved(error))
+            return
         self.dismiss(self.key)
+
+    def _not_saved(self, error: StateError) -> str:
+        # The value was fine; the store did not take it (full, read-only, out of reach).
+        if self.store.link_error is not None or "unreachable" in str(error):
+            return f"Not saved: {error}"
+        return f"The store refuses this value: {error}"
 
     def action_cancel(self) -> None:
         """Close without saving; with unsaved changes, once asked."""
