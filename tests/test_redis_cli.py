@@ -7,6 +7,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -215,3 +216,28 @@ def test_the_job_queue_runs_as_three_processes_and_again_on_one_namespace(
             assert worker.returncode == 0, err
             taken.append(int(out.split(" took ")[1].split()[0]))
         assert sum(taken) == 6
+
+
+def test_history_set_once_is_kept_by_the_runs_that_do_not_say(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    script = tmp_path / "one.lua"
+    script.write_text('State.set("a", 1)\n')
+    url = redis_server.url()
+    for extra in (["--history", "3"], []):
+        run = stateui("run", "--store", url, *extra, script)
+        _, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err
+    info = stateui("info", "--store", url)
+    out, err = info.communicate(timeout=60)
+    assert "history:  the last 3 versions of each key" in out, out + err
+
+
+def test_redis_py_is_loaded_only_for_a_redis_store() -> None:
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, tui.cli; print('redis' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert loaded.stdout == "False\n", loaded.stderr  # it costs a start 0.15 s

@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import orjson
@@ -31,10 +32,12 @@ from tui.state.key_filter import KeyFilter
 from tui.state.keys import check_key
 from tui.state.limits import Limits, megabytes
 from tui.state.past import Past
-from tui.state.redis.reader import RedisReader
 from tui.state.redis.scripts import FORMAT as REDIS_FORMAT
 from tui.state.redis.scripts import stream_length
 from tui.state.store import dump_json, write_whole
+
+if TYPE_CHECKING:
+    from tui.state.redis.reader import RedisReader
 
 CLI_SOURCE = "cli"
 """The source of the writes these commands make."""
@@ -458,6 +461,8 @@ def info(store_text: str | None) -> None:
 
 
 def _redis_info(store_text: str | None) -> None:
+    from tui.state.redis.reader import RedisReader  # redis-py loads only for a Redis store
+
     reader = open_reading(store_text, "info")
     assert isinstance(reader, RedisReader)
     try:

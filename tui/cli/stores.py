@@ -104,10 +104,9 @@ NEEDS_A_STORE = "needs a store: --store PATH or redis://HOST:PORT/DB, or STATEUI
 def location(text: str | None) -> StoreLocation:
     """The store `--store` names; stops with a usage error when it names none."""
     try:
-        where = StoreLocation.parse(text)
+        return StoreLocation.parse(text)
     except BadLocation as error:
         fail(f"--store {error}")
-    return where
 
 
 def command_line() -> str:
@@ -173,9 +172,7 @@ def open_redis(
     from tui.state.redis.store import RedisStore
 
     try:
-        store = RedisStore(
-            RedisConnection(address), history=DEFAULT_HISTORY if history is None else history
-        )
+        store = RedisStore(RedisConnection(address), history=history)  # None: the namespace's
         if limits:
             store.set_limits(dataclasses.replace(store.limits, **limits))
     except StateError as error:
@@ -250,7 +247,7 @@ def store_path(text: str | None, command: str) -> Path:
     """The file of a file store; a usage error for the memory store."""
     where = location(text)
     if where.redis is not None:  # a namespace has no file (callers check first)
-        fail(f"{command} does not work on a Redis store yet ({where.redis.shown})")
+        fail(f"{command} needs a file store here, not {where.redis.shown}")
     if where.path is None:
         fail(f"{command} {NEEDS_A_STORE}")
     return where.path
