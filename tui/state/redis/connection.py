@@ -172,13 +172,7 @@ class RedisConnection:
         return found if isinstance(found, bytes) else None
 
     def entry(self, key: str) -> Entry | None:
-        with self.failing("cannot read"):
-            pipe = self._client.pipeline(transaction=True)
-            pipe.get(f"{self.ns}:v:{key}")
-            pipe.hget(f"{self.ns}:meta", key)
-            pipe.pexpiretime(f"{self.ns}:v:{key}")
-            value, meta, expires_ms = pipe.execute()
-        return _entry(value, meta, expires_ms)
+        return self.entries([key])[0]
 
     def entries(self, keys: list[str]) -> list[Entry | None]:
         """The entries of `keys`, in one round trip of three commands (whatever their
@@ -247,12 +241,12 @@ class RedisConnection:
         """The last `limit` changes of `key` the stream holds, newest first: read from
         the newest back, a page at a time, until there are enough."""
         found: list[Change] = []
-        newest = "+"
+        newest, name = "+", key.encode()
         while len(found) < limit:
             with self.failing("cannot read the change log"):
                 rows: Any = self._client.xrevrange(f"{self.ns}:log", max=newest, count=VERSION_PAGE)
             for entry_id, fields in rows:
-                if fields.get(b"key") == key.encode():
+                if fields.get(b"key") == name:
                     found.append(change_of(entry_id, fields))
             if len(rows) < VERSION_PAGE:
                 break
@@ -273,11 +267,23 @@ class RedisConnection:
         expected: int | None = None,
     ) -> int:
         """Run the SET script; the change's revision (0: `expected` did not hold)."""
-        check = "" if expected is None else str(expected)
+        args = self._set_args(key, data, source, origin, ttl, maxlen, expected)
         with self.failing("cannot write"):
-            return int(
-                self._set(args=[self.ns, key, data, source, origin, _ttl_arg(ttl), maxlen, check])
-            )
+            return int(self._set(args=args))
+
+    def _set_args(
+        self,
+        key: str,
+        data: bytes,
+        source: str,
+        origin: str,
+        ttl: float | str | None,
+        maxlen: int,
+        expected: int | None = None,
+    ) -> list[str | bytes | int]:
+        """The SET script's arguments (see scripts.SET)."""
+        check = "" if expected is None else str(expected)
+        return [self.ns, key, data, source, origin, _ttl_arg(ttl), maxlen, check]
 
     def set_many(
         self,
@@ -293,9 +299,9 @@ class RedisConnection:
             with self.failing("cannot write"):
                 pipe = self._client.pipeline(transaction=False)
                 for key, data, ttl in items[start : start + PIPELINE]:
-                    ttl_arg = _ttl_arg(ttl)
-                    args: list[str | bytes | int] = [self.ns, key, data, source, origin]
-                    self._set(args=[*args, ttl_arg, maxlen, ""], client=pipe)
+                    self._set(
+                        args=self._set_args(key, data, source, origin, ttl, maxlen), client=pipe
+                    )
                 pipe.execute()
 
     def delete_many(self, keys: list[str], *, source: str, origin: str, maxlen: int) -> int:
@@ -306,8 +312,7 @@ class RedisConnection:
             with self.failing("cannot write"):
                 pipe = self._client.pipeline(transaction=False)
                 for key in keys[start : start + PIPELINE]:
-                    args: list[str | int] = [self.ns, key, source, origin, maxlen]
-                    self._delete(args=[*args, Op.DELETE.value, ""], client=pipe)
+                    self._delete(args=self._delete_args(key, source, origin, maxlen), client=pipe)
                 gone += sum(int(revision) > 0 for revision in pipe.execute())
         return gone
 
@@ -334,29 +339,30 @@ class RedisConnection:
     ) -> int:
         """Run the DELETE script: the change's revision, -1 for a missing key, 0 when
         `expected` did not hold."""
+        args = self._delete_args(key, source, origin, maxlen, op, expected)
         with self.failing("cannot write"):
-            return int(
-                self._delete(
-                    args=[
-                        self.ns,
-                        key,
-                        source,
-                        origin,
-                        maxlen,
-                        op.value,
-                        "" if expected is None else str(expected),
-                    ]
-                )
-            )
+            return int(self._delete(args=args))
+
+    def _delete_args(
+        self,
+        key: str,
+        source: str,
+        origin: str,
+        maxlen: int,
+        op: Op = Op.DELETE,
+        expected: int | None = None,
+    ) -> list[str | int]:
+        """The DELETE script's arguments (see scripts.DELETE)."""
+        check = "" if expected is None else str(expected)
+        return [self.ns, key, source, origin, maxlen, op.value, check]
 
     def retime(
         self, key: str, seconds: float | None, *, source: str, origin: str, maxlen: int
     ) -> int:
         """Set (or, for None, remove) the TTL of `key`: the change's revision, 0 when
         there was nothing to change."""
-        ttl = "" if seconds is None else str(max(1, round(seconds * 1000)))
         with self.failing("cannot write"):
-            return int(self._retime(args=[self.ns, key, source, origin, ttl, maxlen]))
+            return int(self._retime(args=[self.ns, key, source, origin, _ttl_arg(seconds), maxlen]))
 
     def expire_due(self, limit: int, maxlen: int) -> int:
         """Record the removal of up to `limit` keys whose TTL ran out; how many it

@@ -37,17 +37,11 @@ class RedisReader:
         """Hand every entry to `on_rows`, a batch at a time; the revision before the
         first (a store other processes write has no single cut: each key is read as it
         is when its batch is)."""
-        revision = self.connection.revision()
-        keys = self.connection.keys()
-        for start in range(0, len(keys), batch):
-            rows: list[Row] = []
-            for key, entry in zip(
-                keys[start : start + batch],
-                self.connection.entries(keys[start : start + batch]),
-                strict=True,
-            ):
-                if entry is not None:
-                    rows.append((key, *entry))
+        connection = self.connection
+        revision = connection.revision()
+        for keys in connection.key_batches(size=batch):
+            found = zip(keys, connection.entries(keys), strict=True)
+            rows: list[Row] = [(key, *entry) for key, entry in found if entry is not None]
             if rows:
                 on_rows(rows)
         return revision

@@ -121,10 +121,10 @@ class RedisStore(Store):
 
     def snapshot(self) -> dict[str, Any]:
         found = {}
-        for key in self.keys():
-            data = self._redis.value(key)
-            if data is not None:
-                found[key] = codec.decode(data)
+        for keys in self.key_batches():  # in key order, a batch a round trip
+            for key, entry in zip(keys, self._redis.entries(keys), strict=True):
+                if entry is not None:
+                    found[key] = codec.decode(entry.value)
         return found
 
     def ttl(self, key: str) -> float | None:
