@@ -289,3 +289,29 @@ async def test_a_filter_on_a_namespace_opens_the_folders_of_its_few_matches(
         assert app.query_one(KeyTree).cursor_item == KeyItem("live:n3")
         assert keys_title(app) == "Keys · 1 of 6 · /n3"
     store.close()
+
+
+async def test_a_save_while_the_server_is_away_is_not_saved_not_a_value_refused(
+    tmp_path: Path,
+) -> None:
+    from tests.test_app_editing import problem, type_value
+
+    server = RedisServer(tmp_path, durable=True)
+    store = open_redis(server.url())
+    store.set("k", 1, source="t")
+    app = make_app(store)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: tree_lines(app) == ["k"])
+            move_to_key(app, "k")
+            await pilot.press("e")
+            await until(pilot, lambda: app.screen.query(".problem"), what="the editor")
+            server.stop()
+            await until(pilot, lambda: store.link_error is not None, what="away")
+            await type_value(app, pilot, "2")
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: problem(app).startswith("Not saved: the store at"))
+            assert "is unreachable" in problem(app)
+    finally:
+        store.close()
+        server.stop()

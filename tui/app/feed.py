@@ -42,8 +42,6 @@ class Update:
     """Live changes made while the view stands in the past: the models did not move."""
     loaded: int = 0
     """Keys a load in batches added to the index (they are not changes: not touched)."""
-    load_ended: bool = False
-    """The load in batches read its last batch: the progress keys were read afresh."""
     matches: list[str] | None = None
     """At the end of a load through a filter, the keys it matched (None: more than
     MATCHES_KEPT, or no filter)."""
@@ -221,8 +219,8 @@ class Feed:
             loaded, ended = await self._add_loaded(self.load)
             if loaded or ended:
                 update = await self._apply(changes, dropped) if changes or dropped else Update()
-                update.loaded, update.load_ended = loaded, ended
-                update.progress_changed |= ended
+                update.loaded = loaded
+                update.progress_changed |= ended  # the progress keys were read afresh
                 if ended and self._matches is not None:
                     update.matches = sorted(key for key in self._matches if key in self.index)
                     self._matches = None

@@ -9,3 +9,8 @@ class StateError(ValueError):
     The message is written for the person who typed the input and names no Python
     internals; callers (the Lua bridge, the CLI, the UI) show it as it is.
     """
+
+
+class StoreUnreachable(StateError):
+    """The store's server could not be reached, or did not answer in time (a Redis store):
+    the request itself may have been fine."""

@@ -18,6 +18,7 @@ from tui.app.format import format_size, pretty_json
 from tui.app.screens.confirm import Confirm
 from tui.app.screens.dialog import Dialog
 from tui.state import MISSING, StateError, Store, codec
+from tui.state.errors import StoreUnreachable
 from tui.state.expiry import MIN_TTL, check_ttl
 from tui.state.keys import key_problem
 from tui.state.store import KEEP_TTL
@@ -282,8 +283,7 @@ class ValueEditor(Dialog[str | None]):
         self.dismiss(self.key)
 
     def _not_saved(self, error: StateError) -> str:
-        # The value was fine; the store did not take it (full, read-only, out of reach).
-        if self.store.link_error is not None or "unreachable" in str(error):
+        if isinstance(error, StoreUnreachable):  # the value was fine; the store was away
             return f"Not saved: {error}"
         return f"The store refuses this value: {error}"
 

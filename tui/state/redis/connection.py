@@ -16,7 +16,7 @@ import orjson
 
 from tui.state.backends import Entry
 from tui.state.change import Change, Op
-from tui.state.errors import StateError
+from tui.state.errors import StateError, StoreUnreachable
 from tui.state.location import PASSWORD_VARIABLE, RedisAddress
 from tui.state.redis import scripts
 
@@ -140,7 +140,7 @@ class RedisConnection:
                 return StateError(f"{shown}: there is no database {self.address.db} on this server")
             return StateError(f"{shown}: {what}: {text}")
         if isinstance(error, redis_py.ConnectionError | redis_py.TimeoutError | OSError):
-            return StateError(f"the store at {shown} is unreachable: {error}")
+            return StoreUnreachable(f"the store at {shown} is unreachable: {error}")
         return None
 
     def close(self) -> None:

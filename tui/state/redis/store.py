@@ -19,7 +19,7 @@ from tui.state import codec, expiry
 from tui.state.backends import Entry
 from tui.state.change import Change
 from tui.state.change_log import DEFAULT_HISTORY, ChangeLog
-from tui.state.errors import StateError
+from tui.state.errors import StateError, StoreUnreachable
 from tui.state.expiry import Sweeper, check_ttl
 from tui.state.keys import check_key, check_prefix, type_name
 from tui.state.limits import Limits
@@ -86,7 +86,7 @@ class RedisStore(Store):
         # rather than waiting out the timeout again (an app's key press would freeze).
         reason = self.link_error
         if reason is not None:
-            raise StateError(reason)
+            raise StoreUnreachable(reason)
 
     def _check_writable(self) -> None:
         super()._check_writable()
